@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { MAX_TIMEOUT_MINUTES, PROVIDER_NAMES, type ProviderName } from '../../config/schema.js';
+import type { Context } from '../../core/context.js';
+import { homePaths } from '../../core/context.js';
+import type { RunSummary, StreamEvent } from '../../core/events.js';
+import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
+import { runSession } from '../../core/run.js';
+import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
+import { AppError } from '../../errors.js';
+import { createProvider } from '../../providers/registry.js';
+import { openDb } from '../../store/db.js';
+import { SessionRepository } from '../../store/sessions.js';
+
+/** Raw options of `sandbox run` as commander hands them over. */
+export interface RunFlags {
+  repo?: string;
+  prompt?: string;
+  promptFile?: string;
+  provider?: string;
+  timeout?: string;
+  base?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  stream?: boolean;
+  localLog?: string;
+  allowDomain?: string[];
+  cleanup?: boolean;
+}
+
+/** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
+export type RunOutput = { kind: 'plan'; plan: UploadPlan & { repo: string; base: string; provider: string } } | { kind: 'run'; summary: RunSummary };
+
+/** Reads the prompt from --prompt or --prompt-file and rejects what cannot reach the agent intact. */
+export async function readPrompt(flags: RunFlags, cwd: string): Promise<string | undefined> {
+  if (flags.prompt !== undefined && flags.promptFile !== undefined) throw new AppError('usage', 'use either --prompt or --prompt-file, not both');
+  let prompt = flags.prompt;
+  if (flags.promptFile !== undefined) {
+    const file = resolve(cwd, flags.promptFile);
+    const bytes = await readFile(file).catch((e: unknown) => {
+      throw new AppError('usage', `cannot read --prompt-file ${file}: ${(e as Error).message}`);
+    });
+    prompt = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+    if (!Buffer.from(prompt, 'utf8').equals(bytes)) throw new AppError('usage', `--prompt-file ${file} is not valid UTF-8`, { hint: 'Save the prompt as UTF-8 text.' });
+  }
+  if (prompt === undefined) return undefined;
+  if (prompt.trim() === '') throw new AppError('usage', 'the prompt is empty');
+  if (prompt.includes('\0')) throw new AppError('usage', 'the prompt contains a NUL byte', { hint: 'Prompts are text; remove the NUL bytes.' });
+  return prompt;
+}
+
+/** Parses --timeout (minutes, fractions allowed, at most 60). */
+export function parseTimeout(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
+    throw new AppError('usage', `--timeout must be a number of minutes between 0 and ${MAX_TIMEOUT_MINUTES}, got "${raw}"`);
+  return n;
+}
+
+function parseProvider(raw: string | undefined, fallback: ProviderName): ProviderName {
+  if (raw === undefined) return fallback;
+  if (!(PROVIDER_NAMES as readonly string[]).includes(raw)) throw new AppError('usage', `unknown provider "${raw}"`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
+  return raw as ProviderName;
+}
+
+/** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */
+export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
+  const repo = resolve(ctx.cwd, flags.repo ?? '.');
+  const root = await repoRoot(repo);
+  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env });
+  const provider = parseProvider(flags.provider, config.defaultProvider);
+  const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
+  const prompt = await readPrompt(flags, ctx.cwd);
+  if (flags.dryRun) {
+    const base = await resolveCommit(root, flags.base ?? 'HEAD');
+    const plan = flags.base === undefined ? await planUpload(root, config.uploadIgnorePatterns) : await planTree(root, base, config.uploadIgnorePatterns);
+    return { kind: 'plan', plan: { ...plan, repo: root, base, provider } };
+  }
+  if (prompt === undefined) throw new AppError('usage', 'a prompt is required', { hint: 'Pass --prompt "<task>" or --prompt-file <file>.' });
+  const sandboxProvider = createProvider(provider, ctx.env);
+  const db = openDb(homePaths(ctx.home).db);
+  try {
+    const summary = await runSession(
+      {
+        repo: root,
+        prompt,
+        provider,
+        ...(flags.base !== undefined ? { base: flags.base } : {}),
+        timeoutMinutes,
+        allowDomains: flags.allowDomain ?? [],
+        ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
+        keepSandbox: flags.cleanup === false || !config.autoCleanup,
+      },
+      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, emit },
+    );
+    return { kind: 'run', summary };
+  } finally {
+    db.close();
+  }
+}
+
+/** Plans the upload of a commit other than HEAD (no working state) without touching the checkout. */
+async function planTree(root: string, base: string, extra: readonly string[]): Promise<UploadPlan> {
+  const exclude = await exclusionMatcher(root, extra);
+  const entries = splitZ(await gitRaw(root, ['ls-tree', '-r', '-z', '--long', base]));
+  const plan: UploadPlan = { root, files: [], excluded: [], totalBytes: 0 };
+  for (const entry of entries) {
+    const m = /^(\d+) (\w+) [0-9a-f]+\s+(-|\d+)\t(.*)$/s.exec(entry);
+    if (!m || m[2] !== 'blob') continue;
+    const path = m[4] as string;
+    const reason = exclude(path);
+    if (reason) plan.excluded.push({ path, reason });
+    else plan.files.push({ path, size: m[3] === '-' ? 0 : Number(m[3]), kind: m[1] === '120000' ? 'symlink' : 'file' });
+  }
+  plan.totalBytes = plan.files.reduce((n, f) => n + f.size, 0);
+  return plan;
+}

@@ -1,0 +1,79 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { Context } from '../core/context.js';
+import { AppError, toAppError } from '../errors.js';
+import { runCommand, type RunFlags } from './commands/run.js';
+import { Renderer } from './render.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Declares the `sandbox run` options (shared by `sandbox run` and the deprecated `sandbox-run`). */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--repo <path>', 'repository to work on', '.')
+    .option('--prompt <text>', 'task for the agent')
+    .option('--prompt-file <path>', 'read the task from a file (e.g. PLAN.md)')
+    .addOption(new Option('--provider <name>', 'sandbox provider (native, docker, e2b, daytona, cloudflare)'))
+    .option('--timeout <minutes>', 'stop the agent after this many minutes (max 60, default 60)')
+    .option('--base <ref>', 'branch from this ref instead of HEAD plus your uncommitted work')
+    .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
+    .option('--dry-run', 'print what would be uploaded and excluded; create nothing')
+    .option('--json', 'NDJSON events on stdout, diagnostics on stderr')
+    .option('--no-stream', 'do not print the agent\'s events live, only the summary')
+    .option('--local-log <file>', 'also write the full event log to this file')
+    .option('--no-cleanup', 'keep the sandbox after the run for inspection');
+}
+
+/**
+ * Builds the commander program. Actions return an exit code through `setExit`; nothing here calls
+ * process.exit (only src/bin.ts does).
+ */
+export function buildProgram(ctx: Context, setExit: (code: number) => void): Command {
+  const program = new Command('parallel-cc')
+    .description('Run coding agents in isolated sandboxes, many at once, and bring their work back as git branches.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
+    .exitOverride();
+
+  const runAction = async (flags: RunFlags): Promise<void> => {
+    const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+    const stream = flags.stream !== false;
+    try {
+      const out = await runCommand(flags, ctx, (e) => renderer.event(e, { stream }));
+      if (out.kind === 'plan') {
+        renderer.plan(out.plan);
+        setExit(0);
+      } else setExit(out.summary.exitCode);
+    } catch (e) {
+      const err = toAppError(e);
+      renderer.error(err);
+      setExit(err.exitCode);
+    }
+  };
+
+  const sandbox = program.command('sandbox').description('run and manage sandboxed agent sessions');
+  runOptions(sandbox.command('run').description('run an agent on a task in a sandbox; its work lands on branch parallel-cc/<id>')).action(runAction);
+  runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
+    ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');
+    await runAction(flags);
+  });
+  return program;
+}
+
+/** Parses argv and runs the command; returns the process exit code. */
+export async function main(argv: string[], ctx: Context): Promise<number> {
+  let code = 0;
+  const program = buildProgram(ctx, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end with exit code 0; every parsing error is a usage error.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const err = e instanceof AppError ? e : toAppError(e);
+    ctx.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    return err.exitCode;
+  }
+  return code;
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ZodError } from 'zod';
+import { AppError } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A partial, not yet validated layer of configuration. */
+export type ConfigLayer = Record<string, unknown>;
+
+/** Where an effective value came from (for `config show`). */
+export type ConfigSources = Record<string, string>;
+
+/** Inputs of {@link loadConfig}; everything injected, nothing read from globals. */
+export interface LoadConfigInput {
+  /** The parallel-cc home folder (holds sandbox.json). */
+  home: string;
+  /** The repository root, if known (holds .parallel-cc.json). */
+  repoRoot?: string;
+  env: NodeJS.ProcessEnv;
+  /** Values from command-line flags, already shaped like the config. */
+  flags?: ConfigLayer;
+}
+
+type EnvMapping = [name: string, path: string, parse: (v: string) => unknown];
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const num = (v: string): unknown => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+const bool = (v: string): unknown => (/^(1|true|yes|on)$/i.test(v) ? true : /^(0|false|no|off)$/i.test(v) ? false : v);
+const str = (v: string): string => v;
+
+/** Every environment variable of the spec, and the config key it sets. */
+export const ENV_MAPPINGS: readonly EnvMapping[] = [
+  ['PARALLEL_CC_SANDBOX_PROVIDER', 'defaultProvider', str],
+  ['PARALLEL_CC_SANDBOX_TIMEOUT', 'timeoutMinutes', (v) => { const n = num(v); return typeof n === 'number' ? n / 60 : n; }],
+  ['PARALLEL_CC_SANDBOX_AUTO_CLEANUP', 'autoCleanup', bool],
+  ['PARALLEL_CC_LOG_LEVEL', 'logLevel', (v) => v.toLowerCase()],
+  ['PARALLEL_CC_CLAUDE_BIN', 'claudeBin', str],
+  ['ANTHROPIC_BASE_URL', 'anthropicBaseUrl', str],
+  ['PARALLEL_CC_NATIVE_ALLOWED_DOMAINS', 'providers.native.allowedDomains', list],
+  ['PARALLEL_CC_NATIVE_ALLOW_WRITE_PATHS', 'providers.native.filesystem.allowWrite', list],
+  ['PARALLEL_CC_NATIVE_DENY_READ_PATHS', 'providers.native.filesystem.denyRead', list],
+  ['PARALLEL_CC_DOCKER_IMAGE', 'providers.docker.image', str],
+  ['PARALLEL_CC_DOCKER_NETWORK', 'providers.docker.network', str],
+  ['PARALLEL_CC_DOCKER_MEMORY_LIMIT', 'providers.docker.memoryLimit', str],
+  ['PARALLEL_CC_DOCKER_CPU_LIMIT', 'providers.docker.cpuLimit', num],
+  ['PARALLEL_CC_E2B_TEMPLATE', 'providers.e2b.template', str],
+  ['PARALLEL_CC_E2B_TIMEOUT', 'providers.e2b.defaultTimeout', num],
+  ['PARALLEL_CC_DAYTONA_TARGET', 'providers.daytona.target', str],
+  ['PARALLEL_CC_CF_SANDBOX_TIMEOUT', 'providers.cloudflare.timeout', num],
+];
+
+/** Sets a dotted path in a nested object, creating objects on the way. */
+export function setPath(target: ConfigLayer, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node: ConfigLayer = target;
+  keys.slice(0, -1).forEach((k) => {
+    const next = node[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[k] = {};
+    node = node[k] as ConfigLayer;
+  });
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function flatten(layer: ConfigLayer, prefix = ''): Array<[string, unknown]> {
+  return Object.entries(layer).flatMap(([k, v]): Array<[string, unknown]> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? flatten(v as ConfigLayer, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
+  );
+}
+
+function merge(base: ConfigLayer, layer: ConfigLayer): ConfigLayer {
+  const out: ConfigLayer = structuredClone(base);
+  for (const [path, value] of flatten(layer)) setPath(out, path, value);
+  return out;
+}
+
+function describeZod(err: ZodError, sources: ConfigSources = {}): string {
+  return err.issues
+    .map((i) => {
+      const key = i.path.join('.') || '(root)';
+      const from = sources[key];
+      return `${from ? `${from.replace(/^env /, '')} (${key})` : key}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+function readJsonLayer(file: string): ConfigLayer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new AppError('usage', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be a JSON object');
+    return parsed as ConfigLayer;
+  } catch (e) {
+    throw new AppError('usage', `config file ${file} is not valid JSON: ${(e as Error).message}`, {
+      hint: `Fix or remove ${file}.`,
+    });
+  }
+}
+
+/** Builds the env-var layer: only variables that are set and non-empty count. */
+export function envLayer(env: NodeJS.ProcessEnv): { layer: ConfigLayer; sources: ConfigSources } {
+  const layer: ConfigLayer = {};
+  const sources: ConfigSources = {};
+  for (const [name, path, parse] of ENV_MAPPINGS) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(layer, path, parse(raw));
+    sources[path] = `env ${name}`;
+  }
+  return { layer, sources };
+}
+
+/**
+ * Loads the effective configuration: defaults < ~/.parallel-cc/sandbox.json < <repo>/.parallel-cc.json
+ * < environment < flags. Each layer is validated as it is applied, so an error names the layer (file
+ * or variable) and the key, with the allowed values. Nothing falls back silently.
+ */
+export function loadConfig(input: LoadConfigInput): { config: Config; sources: ConfigSources } {
+  const env = envLayer(input.env);
+  const layers: Array<{ name: string; layer: ConfigLayer | undefined; sources?: ConfigSources }> = [
+    { name: join(input.home, 'sandbox.json'), layer: readJsonLayer(join(input.home, 'sandbox.json')) },
+    ...(input.repoRoot ? [{ name: join(input.repoRoot, '.parallel-cc.json'), layer: readJsonLayer(join(input.repoRoot, '.parallel-cc.json')) }] : []),
+    { name: 'environment', layer: env.layer, sources: env.sources },
+    { name: 'command-line flags', layer: input.flags },
+  ];
+  let merged: ConfigLayer = {};
+  const sources: ConfigSources = {};
+  for (const { name, layer, sources: layerSources } of layers) {
+    if (!layer) continue;
+    merged = merge(merged, layer);
+    const check = ConfigSchema.safeParse(merged);
+    if (!check.success) {
+      const where = name === 'environment' ? 'an environment variable' : name;
+      throw new AppError('usage', `invalid configuration in ${where}: ${describeZod(check.error, layerSources)}`, {
+        hint: name === 'environment' ? `Check the PARALLEL_CC_* variables (${Object.values(env.sources).join(', ')}).` : `Fix ${name}.`,
+      });
+    }
+    for (const [path] of flatten(layer)) sources[path] = layerSources?.[path] ?? name;
+  }
+  const config = ConfigSchema.parse(merged);
+  for (const [path] of flatten(config)) sources[path] ??= 'default';
+  return { config, sources };
+}

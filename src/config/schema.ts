@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Names of the sandbox providers parallel-cc knows. */
+export const PROVIDER_NAMES = ['native', 'docker', 'e2b', 'daytona', 'cloudflare'] as const;
+/** A sandbox provider name. */
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Longest allowed run, in minutes (spec 000: "max: 60"). */
+export const MAX_TIMEOUT_MINUTES = 60;
+
+const domainList = z.array(z.string().min(1)).default([]);
+
+/**
+ * The single source of truth for configuration. Every layer (defaults, ~/.parallel-cc/sandbox.json,
+ * the repo's .parallel-cc.json, PARALLEL_CC_* env vars, flags) is validated against this schema.
+ */
+export const ConfigSchema = z
+  .object({
+    defaultProvider: z.enum(PROVIDER_NAMES).default('native'),
+    timeoutMinutes: z.number().positive().max(MAX_TIMEOUT_MINUTES).default(MAX_TIMEOUT_MINUTES),
+    autoCleanup: z.boolean().default(true),
+    anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
+    claudeBin: z.string().min(1).optional(),
+    logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    uploadIgnorePatterns: z.array(z.string()).default([]),
+    providers: z
+      .object({
+        native: z
+          .object({
+            allowedDomains: domainList,
+            filesystem: z
+              .object({ allowWrite: z.array(z.string()).default([]), denyRead: z.array(z.string()).default([]) })
+              .strict()
+              .default({}),
+          })
+          .strict()
+          .default({}),
+        docker: z
+          .object({
+            image: z.string().min(1).default('parallel-cc-agent:latest'),
+            network: z.enum(['none', 'bridge', 'host']).default('none'),
+            memoryLimit: z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g').default('2g'),
+            cpuLimit: z.number().positive().default(1),
+          })
+          .strict()
+          .default({}),
+        e2b: z
+          .object({ template: z.string().min(1).default('anthropic-claude-code'), defaultTimeout: z.number().positive().default(3600) })
+          .strict()
+          .default({}),
+        daytona: z.object({ target: z.enum(['us', 'eu']).default('us') }).passthrough().default({}),
+        cloudflare: z.object({ timeout: z.number().positive().default(300) }).passthrough().default({}),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** The effective, validated configuration. */
+export type Config = z.infer<typeof ConfigSchema>;

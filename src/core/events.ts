@@ -1,0 +1,83 @@
+/**
+ * The events of a run, as rendered live and written to the session log (one JSON object per line).
+ * Agent adapters turn their tool's output into these; the orchestrator adds lifecycle events.
+ */
+export type AgentEvent =
+  | { type: 'init'; model?: string; cwd?: string; agentSessionId?: string; tools?: string[] }
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; toolUseId: string; content: string; isError: boolean }
+  | {
+      type: 'result';
+      isError: boolean;
+      subtype?: string;
+      text?: string;
+      durationMs?: number;
+      numTurns?: number;
+      costUsd?: number;
+      usage?: TokenUsage;
+    }
+  | { type: 'stderr'; text: string }
+  | { type: 'raw'; line: string };
+
+/** Token counts of a run. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheCreationTokens?: number;
+}
+
+/** Lifecycle phases of a session, announced as `phase` events. */
+export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'running' | 'collecting' | 'importing' | 'cleanup' | 'done';
+
+/** Events the orchestrator itself emits. */
+export type RunEvent =
+  | { type: 'phase'; phase: Phase; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string }
+  | { type: 'summary'; summary: RunSummary };
+
+/** Anything that appears on the event stream. */
+export type StreamEvent = (AgentEvent | RunEvent) & { ts?: string; sessionId?: string };
+
+/** The final outcome of one run (also the `--json` summary object). */
+export interface RunSummary {
+  sessionId: string;
+  status: 'completed' | 'failed' | 'timed_out' | 'killed';
+  exitCode: number;
+  repo: string;
+  branch: string;
+  worktree: string | null;
+  baseCommit: string;
+  commits: number;
+  filesChanged: string[];
+  costUsd: number | null;
+  usage: TokenUsage | null;
+  durationMs: number;
+  logPath: string;
+  egressDenied: number;
+  error?: string;
+  hint?: string;
+}
+
+/** Splits a byte stream into lines, keeping a partial last line for the next chunk. */
+export class LineSplitter {
+  private rest = '';
+  private readonly decoder = new TextDecoder('utf-8');
+
+  /** Feeds a chunk; returns the complete lines it finished. */
+  push(chunk: Buffer): string[] {
+    const text = this.rest + this.decoder.decode(chunk, { stream: true });
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    return lines;
+  }
+
+  /** Returns the last unterminated line, if any. */
+  flush(): string[] {
+    const last = this.rest + this.decoder.decode();
+    this.rest = '';
+    return last === '' ? [] : [last];
+  }
+}

@@ -1,0 +1,296 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claudeLaunch, findClaudeBinary, parseClaudeLine } from '../agents/claude.js';
+import type { Config, ProviderName } from '../config/schema.js';
+import { AppError, toAppError } from '../errors.js';
+import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import type { SessionRepository, SessionStatus } from '../store/sessions.js';
+import { homePaths, type Context } from './context.js';
+import { LineSplitter, type AgentEvent, type RunSummary, type StreamEvent, type TokenUsage } from './events.js';
+import { gitIdentity, repoRoot, resolveCommit } from './git.js';
+import { startSessionNet, type SessionNet } from './net/session-net.js';
+import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
+import { SessionLog } from './session-log.js';
+import { planUpload } from './sync/plan.js';
+import { importResults } from './sync/results.js';
+import { createSessionWorktree, removeSessionWorktree } from './worktree.js';
+
+/** A validated request for one sandboxed agent run. */
+export interface RunRequest {
+  repo: string;
+  prompt: string;
+  provider: ProviderName;
+  base?: string;
+  timeoutMinutes: number;
+  allowDomains: string[];
+  localLog?: string;
+  /** Keep the sandbox after the run (--no-cleanup). */
+  keepSandbox: boolean;
+}
+
+/** What the orchestrator needs from the outside. */
+export interface RunDeps {
+  ctx: Context;
+  config: Config;
+  sessions: SessionRepository;
+  provider: SandboxProvider;
+  /** Receives every event (already stamped) for live rendering. */
+  emit: (e: StreamEvent) => void;
+}
+
+/** A fresh short session id, unique in the registry. */
+export function newSessionId(taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = randomBytes(4).toString('hex');
+    if (!taken(id)) return id;
+  }
+}
+
+function credentialFrom(env: NodeJS.ProcessEnv): { kind: 'api-key' | 'bearer'; value: string } {
+  if (env.ANTHROPIC_API_KEY) return { kind: 'api-key', value: env.ANTHROPIC_API_KEY };
+  const token = env.ANTHROPIC_AUTH_TOKEN ?? env.CLAUDE_CODE_OAUTH_TOKEN;
+  if (token) return { kind: 'bearer', value: token };
+  throw new AppError('environment', 'no Anthropic credentials found', {
+    hint: 'Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN). It stays on this machine: the sandbox only gets a per-session placeholder.',
+  });
+}
+
+const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, failed: 1, timed_out: 4, killed: 130 };
+
+/**
+ * Runs one agent session end to end: registry row → worktree/branch → sandbox → upload → agent
+ * (streamed) → results as commits on the branch → cleanup. Every state change is recorded before
+ * it happens, so a crash leaves a truthful row behind.
+ */
+export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSummary> {
+  const { ctx, config, sessions, provider } = deps;
+  const started = ctx.now().getTime();
+  const root = await repoRoot(req.repo);
+  const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
+  await provider.checkAvailable();
+  const agentBinary = findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
+  const credential = credentialFrom(ctx.env);
+  const identity = await gitIdentity(root);
+
+  const id = newSessionId((x) => sessions.exists(x));
+  const paths = homePaths(ctx.home);
+  const sessionDir = join(paths.sessions, id);
+  await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+  const logPath = join(sessionDir, 'events.ndjson');
+  const promptPath = join(sessionDir, 'prompt.txt');
+  await writeFile(promptPath, req.prompt, { mode: 0o600 });
+  const branch = `parallel-cc/${id}`;
+  const worktreePath = join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
+  const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
+  const emit = (e: AgentEvent | Exclude<StreamEvent, AgentEvent>): void => {
+    const stamped = { ts: ctx.now().toISOString(), sessionId: id, ...e } as StreamEvent;
+    log.write(stamped);
+    deps.emit(stamped);
+  };
+  const setStatus = (status: SessionStatus, patch: Parameters<SessionRepository['update']>[1] = {}): void => {
+    sessions.update(id, { status, ...patch });
+  };
+
+  sessions.create({
+    id,
+    repoPath: root,
+    baseRef: req.base ?? 'HEAD',
+    baseCommit,
+    branch,
+    worktreePath,
+    provider: req.provider,
+    promptHash: createHash('sha256').update(req.prompt).digest('hex'),
+    promptPath,
+    promptExcerpt: req.prompt.slice(0, 200),
+    pid: process.pid,
+    timeoutSeconds: Math.round(req.timeoutMinutes * 60),
+    outputLogPath: logPath,
+    sessionDir,
+  });
+
+  let sandbox: SandboxHandle | undefined;
+  let net: SessionNet | undefined;
+  let netDir: string | undefined;
+  let worktreeMade = false;
+  let startCommit = baseCommit;
+  let outcome: RunSummary['status'] = 'failed';
+  let failure: AppError | undefined;
+  let cost: number | null = null;
+  let usage: TokenUsage | null = null;
+  let commits = 0;
+  let files: string[] = [];
+  const checkAbort = (): void => {
+    if (ctx.signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
+  };
+
+  try {
+    setStatus('initializing');
+    emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
+    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity });
+    worktreeMade = true;
+    startCommit = wt.startCommit;
+    checkAbort();
+
+    const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
+    netDir = await mkdtemp(join(tmpdir(), 'pcc-'));
+    const placeholder = `sk-ant-pcc-${randomBytes(18).toString('hex')}`;
+    net = await startSessionNet({
+      dir: netDir,
+      upstream: config.anthropicBaseUrl,
+      placeholder,
+      credential,
+      allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains],
+      egressLogPath: join(sessionDir, 'egress.ndjson'),
+      onEgress: (r) => emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
+    });
+    emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
+    sandbox = await provider.create({
+      sessionId: id,
+      sessionDir,
+      bridges: { apiSocket: net.apiSocket, egressSocket: net.egressSocket },
+      agentBinary,
+      labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
+    });
+    sessions.update(id, { sandboxId: sandbox.id });
+    checkAbort();
+
+    emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
+    await provider.upload(sandbox, plan);
+    const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
+    checkAbort();
+
+    const launch = claudeLaunch({ agentPath: sandbox.agentPath, prompt: req.prompt, placeholderKey: placeholder, ...(sandbox.endpoints.api ? { apiUrl: sandbox.endpoints.api } : {}), ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}) });
+    setStatus('running', { startedAt: ctx.now().toISOString() });
+    emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${req.timeoutMinutes} min)` });
+    const agent = await runAgent(provider, sandbox, launch, req.timeoutMinutes, ctx.signal, emit, (activity) =>
+      sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
+    );
+    cost = agent.result?.costUsd ?? null;
+    usage = agent.result?.usage ?? null;
+    sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
+    outcome = agent.outcome;
+    if (outcome === 'failed') failure = new AppError('agent', agent.error ?? 'the agent failed');
+    if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${req.timeoutMinutes}-minute timeout; its work so far is kept`);
+
+    emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
+    const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
+    emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
+    const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
+    commits = imported.commits;
+    files = imported.files;
+  } catch (e) {
+    const err = toAppError(e);
+    failure = err;
+    outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
+  } finally {
+    emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
+    if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
+    await net?.close().catch(() => undefined);
+    if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
+    // A branch with nothing new on it is noise: remove it with its worktree. Work is never dropped.
+    if (worktreeMade && commits === 0 && !(failure?.kind === 'results')) {
+      await removeSessionWorktree(root, worktreePath, branch, startCommit).catch(() => undefined);
+    }
+  }
+
+  const worktreeKept = worktreeMade && (commits > 0 || failure?.kind === 'results');
+  const status = failure?.kind === 'results' ? 'failed' : outcome;
+  const summary: RunSummary = {
+    sessionId: id,
+    status,
+    exitCode: failure && status === 'failed' ? failure.exitCode : EXIT_BY_STATUS[status],
+    repo: root,
+    branch,
+    worktree: worktreeKept ? worktreePath : null,
+    baseCommit,
+    commits,
+    filesChanged: files,
+    costUsd: cost,
+    usage,
+    durationMs: ctx.now().getTime() - started,
+    logPath,
+    egressDenied: net?.denied() ?? 0,
+    ...(failure ? { error: failure.message } : {}),
+    ...(failure?.hint ? { hint: failure.hint } : {}),
+  };
+  sessions.update(id, {
+    status,
+    completedAt: ctx.now().toISOString(),
+    exitCode: summary.exitCode,
+    commits,
+    filesChanged: files.length,
+    error: failure?.message ?? null,
+    worktreePath: summary.worktree,
+    ...(summary.worktree ? {} : { branch: null }),
+  });
+  emit({ type: 'summary', summary });
+  return summary;
+}
+
+interface AgentOutcome {
+  outcome: RunSummary['status'];
+  exitCode: number | null;
+  result?: Extract<AgentEvent, { type: 'result' }>;
+  error?: string;
+}
+
+/** Streams the agent's events until it exits, is timed out, or is interrupted. */
+async function runAgent(
+  provider: SandboxProvider,
+  sandbox: SandboxHandle,
+  launch: ReturnType<typeof claudeLaunch>,
+  timeoutMinutes: number,
+  signal: AbortSignal,
+  emit: (e: AgentEvent) => void,
+  onActivity: (what: string) => void,
+): Promise<AgentOutcome> {
+  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true });
+  let timedOut = false;
+  let interrupted = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void handle.kill();
+  }, timeoutMinutes * 60_000);
+  const onAbort = (): void => {
+    interrupted = true;
+    void handle.kill();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  let result: AgentOutcome['result'];
+  let lastActivity = 0;
+  const stdout = new LineSplitter();
+  const stderr = new LineSplitter();
+  const handleLine = (line: string): void => {
+    for (const ev of parseClaudeLine(line)) {
+      if (ev.type === 'result') result = ev;
+      emit(ev);
+      const now = Date.now();
+      if (ev.type === 'tool_use' && now - lastActivity > 1000) {
+        lastActivity = now;
+        onActivity(`${ev.name}`);
+      }
+    }
+  };
+  try {
+    for await (const chunk of handle) {
+      if (chunk.stream === 'stdout') stdout.push(chunk.data).forEach(handleLine);
+      else stderr.push(chunk.data).forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+    }
+    stdout.flush().forEach(handleLine);
+    stderr.flush().forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+  const exit = await handle.wait();
+  if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+  const why = result?.isError
+    ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
+    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result ? '' : ' before reporting a result'}`;
+  return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
+}

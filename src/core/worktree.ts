@@ -1,0 +1,92 @@
+import { copyFile, lstat, mkdir, readlink, rm, symlink, constants as fsc } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { git, gitRaw, splitZ } from './git.js';
+import { exclusionMatcher } from './sync/plan.js';
+
+/** Commit message of the commit that carries the user's uncommitted working state. */
+export const SNAPSHOT_MESSAGE = 'parallel-cc: working state at start';
+
+/** Inputs of {@link createSessionWorktree}. */
+export interface WorktreeRequest {
+  repoRoot: string;
+  baseCommit: string;
+  branch: string;
+  path: string;
+  /** Carry the user's uncommitted tracked and untracked-not-ignored files along (only for base = HEAD). */
+  includeWorkingState: boolean;
+  identity: { name: string; email: string };
+}
+
+/** What {@link createSessionWorktree} made. */
+export interface WorktreeResult {
+  path: string;
+  branch: string;
+  /** The commit holding the working-state snapshot, when there was one. */
+  snapshotCommit?: string;
+  /** The commit the sandbox starts from (snapshot or base). */
+  startCommit: string;
+}
+
+/** Copies one file or symlink, keeping its mode; replaces whatever is at the destination. */
+export async function copyEntry(src: string, dst: string): Promise<void> {
+  const st = await lstat(src);
+  await mkdir(dirname(dst), { recursive: true });
+  await rm(dst, { force: true, recursive: true });
+  if (st.isSymbolicLink()) await symlink(await readlink(src), dst);
+  else await copyFile(src, dst, fsc.COPYFILE_FICLONE);
+}
+
+/** Identity flags for a git commit made by parallel-cc itself. */
+export function identityArgs(id: { name: string; email: string }): string[] {
+  return ['-c', `user.name=${id.name}`, '-c', `user.email=${id.email}`];
+}
+
+/**
+ * Creates the session's worktree on a new branch at the base commit, outside the repo tree. When
+ * asked, the user's uncommitted work (minus secrets) is copied in and committed as one snapshot
+ * commit, so the sandbox starts from exactly what the user sees and the branch history says so.
+ * The host repo's hooks never run (see SAFE_GIT_CONFIG).
+ */
+export async function createSessionWorktree(req: WorktreeRequest): Promise<WorktreeResult> {
+  await mkdir(dirname(req.path), { recursive: true });
+  await git(req.repoRoot, ['worktree', 'add', '--quiet', '--no-track', '-b', req.branch, req.path, req.baseCommit], {
+    errorKind: 'environment',
+    hint: `Check that the branch ${req.branch} does not exist and ${req.path} is free.`,
+  });
+  if (!req.includeWorkingState) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+
+  const [changed, untracked, excludeReason] = await Promise.all([
+    gitRaw(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']).then(splitZ),
+    gitRaw(req.repoRoot, ['ls-files', '-z', '--others', '--exclude-standard']).then(splitZ),
+    exclusionMatcher(req.repoRoot, []),
+  ]);
+  const paths = [...new Set([...changed, ...untracked])].filter((p) => excludeReason(p) !== 'secret');
+  for (const p of paths) {
+    const src = join(req.repoRoot, p);
+    const exists = await lstat(src).then(
+      (s) => s.isFile() || s.isSymbolicLink(),
+      () => false,
+    );
+    if (exists) await copyEntry(src, join(req.path, p));
+    else await rm(join(req.path, p), { force: true });
+  }
+  if (paths.length === 0) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+  await git(req.path, ['add', '-A', '--', ...paths]);
+  const staged = await git(req.path, ['diff', '--cached', '--name-only']);
+  if (staged === '') return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+  await git(req.path, [...identityArgs(req.identity), 'commit', '--quiet', '--no-verify', '-m', SNAPSHOT_MESSAGE]);
+  const snapshotCommit = await git(req.path, ['rev-parse', 'HEAD']);
+  return { path: req.path, branch: req.branch, snapshotCommit, startCommit: snapshotCommit };
+}
+
+/** Removes a session worktree (and its branch when it holds no commits beyond `startCommit`). */
+export async function removeSessionWorktree(repoRoot: string, path: string, branch?: string, startCommit?: string): Promise<void> {
+  await git(repoRoot, ['worktree', 'remove', '--force', path]).catch(async () => {
+    await rm(path, { recursive: true, force: true });
+    await git(repoRoot, ['worktree', 'prune']).catch(() => undefined);
+  });
+  if (branch && startCommit) {
+    const tip = await git(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).catch(() => '');
+    if (tip === startCommit) await git(repoRoot, ['branch', '-D', branch]).catch(() => undefined);
+  }
+}

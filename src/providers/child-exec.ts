@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import type { ExecChunk, ExecExit, ExecHandle } from './provider.js';
+
+/**
+ * An {@link ExecHandle} over a local child process (bwrap, docker). Output chunks are queued until
+ * the consumer reads them; `wait()` resolves once the process has exited and its pipes are drained.
+ */
+export class ChildExecHandle implements ExecHandle {
+  private readonly queue: ExecChunk[] = [];
+  private wake: (() => void) | undefined;
+  private done = false;
+  private readonly exit: Promise<ExecExit>;
+  private readonly child;
+
+  constructor(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string }) {
+    const [cmd, ...args] = argv;
+    this.child = spawn(cmd as string, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const push = (stream: ExecChunk['stream']) => (data: Buffer) => {
+      this.queue.push({ stream, data });
+      this.wake?.();
+    };
+    this.child.stdout.on('data', push('stdout'));
+    this.child.stderr.on('data', push('stderr'));
+    this.child.stdin.on('error', () => undefined); // the command may exit before reading its input
+    this.child.stdin.end(opts.stdin);
+    this.exit = new Promise((resolve) => {
+      this.child.on('error', (e) => {
+        push('stderr')(Buffer.from(`failed to start ${String(cmd)}: ${e.message}\n`));
+        this.finish();
+        resolve({ exitCode: 127, signal: null });
+      });
+      this.child.on('close', (code, signal) => {
+        this.finish();
+        resolve({ exitCode: code, signal });
+      });
+    });
+  }
+
+  /** PID of the local process (bwrap / docker client). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
+
+  wait(): Promise<ExecExit> {
+    return this.exit;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exit;
+  }
+}

@@ -1,0 +1,185 @@
+import { lstat, mkdir, readlink, realpath, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../errors.js';
+import { run } from '../../core/exec.js';
+import { copyEntry } from '../../core/worktree.js';
+import { ChildExecHandle } from '../child-exec.js';
+import { execCollect, type ExecHandle, type ExecRequest, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
+import { bwrapArgv, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
+
+const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
+const SANDBOX_UID = 1000;
+const SANDBOX_GID = 1000;
+const WORKDIR = '/workspace';
+const HOMEDIR = '/home/agent';
+const OPT = '/opt/parallel-cc';
+/** Loopback ports inside the sandbox's own network namespace, bridged to the host sockets. */
+export const NATIVE_PORTS = { api: 43127, proxy: 43128 } as const;
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+interface NativeState {
+  root: string;
+  workspace: string;
+  home: string;
+  mounts: Mount[];
+  live: Set<ChildExecHandle>;
+}
+
+/** System folders as the host has them (merged-/usr symlinks recreated, real dirs bound read-only). */
+async function systemMounts(): Promise<Mount[]> {
+  const out: Mount[] = [];
+  for (const dir of SYSTEM_DIRS) {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st) continue;
+    if (st.isSymbolicLink()) out.push({ kind: 'symlink', src: await readlink(dir), dest: dir });
+    else if (st.isDirectory()) out.push({ kind: 'ro-bind', src: dir, dest: dir });
+  }
+  return out;
+}
+
+/** The node binary's install prefix when it lives outside /usr (nvm, volta…), so the init script can run. */
+async function nodeMounts(): Promise<Mount[]> {
+  const node = await realpath(process.execPath);
+  if (node.startsWith('/usr/') || node.startsWith('/bin/')) return [];
+  const prefix = dirname(dirname(node));
+  return [{ kind: 'ro-bind', src: prefix, dest: prefix }];
+}
+
+/**
+ * The native provider: one bubblewrap sandbox per command, sharing a per-session workspace and home
+ * folder on the host. We drive bwrap directly instead of @anthropic-ai/sandbox-runtime because srt's
+ * configuration is process-global (one config per process, so no per-session allowlists in `--multi`)
+ * and its proxy settings exclude loopback, which our credential broker bridge needs.
+ */
+export class NativeProvider implements SandboxProvider {
+  readonly name = 'native' as const;
+  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: false };
+  private readonly state = new Map<string, NativeState>();
+  private system: Mount[] | undefined;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  async checkAvailable(): Promise<void> {
+    try {
+      await run(['bwrap', '--unshare-all', '--unshare-user', '--uid', String(SANDBOX_UID), '--ro-bind', '/', '/', '--', 'true'], {
+        env: this.env,
+        errorKind: 'environment',
+        timeoutMs: 10_000,
+      });
+    } catch (e) {
+      const missing = e instanceof AppError && /could not start bwrap/.test(e.message);
+      throw new AppError('environment', missing ? 'bubblewrap (bwrap) is not installed' : 'bubblewrap cannot create a sandbox here', {
+        cause: e,
+        hint: missing
+          ? 'Install it: sudo apt-get install bubblewrap (Debian/Ubuntu) or sudo dnf install bubblewrap. Or use --provider docker.'
+          : `User namespaces may be disabled (check sysctl kernel.unprivileged_userns_clone / apparmor_restrict_unprivileged_userns). ${(e as Error).message}`,
+      });
+    }
+  }
+
+  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    this.system ??= await systemMounts();
+    const root = join(spec.sessionDir, 'sandbox');
+    const workspace = join(root, 'workspace');
+    const home = join(root, 'home');
+    const etc = join(root, 'etc');
+    await Promise.all([workspace, home, etc].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    // A minimal identity for the sandbox user; the host's /etc/passwd, shadow, etc. stay invisible.
+    await writeFile(join(etc, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nagent:x:${SANDBOX_UID}:${SANDBOX_GID}:agent:${HOMEDIR}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
+    await writeFile(join(etc, 'group'), `root:x:0:\nagent:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`);
+    await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
+    const mounts: Mount[] = [
+      ...ETC_ENTRIES.map((e): Mount => ({ kind: 'ro-bind-try', src: `/etc/${e}`, dest: `/etc/${e}` })),
+      ...['passwd', 'group', 'hosts'].map((f): Mount => ({ kind: 'ro-bind', src: join(etc, f), dest: `/etc/${f}` })),
+      ...(await nodeMounts()),
+      { kind: 'ro-bind', src: INIT_SCRIPT, dest: `${OPT}/init.cjs` },
+      { kind: 'bind', src: workspace, dest: WORKDIR },
+      { kind: 'bind', src: home, dest: HOMEDIR },
+    ];
+    if (spec.agentBinary) mounts.push({ kind: 'ro-bind', src: spec.agentBinary, dest: `${OPT}/bin/claude` });
+    const endpoints: SandboxHandle['endpoints'] = {};
+    if (spec.bridges.apiSocket) {
+      mounts.push({ kind: 'ro-bind', src: spec.bridges.apiSocket, dest: `${OPT}/run/api.sock` });
+      endpoints.api = `http://127.0.0.1:${NATIVE_PORTS.api}`;
+    }
+    if (spec.bridges.egressSocket) {
+      mounts.push({ kind: 'ro-bind', src: spec.bridges.egressSocket, dest: `${OPT}/run/egress.sock` });
+      endpoints.proxy = `http://127.0.0.1:${NATIVE_PORTS.proxy}`;
+    }
+    const id = `native-${spec.sessionId}`;
+    this.state.set(id, { root, workspace, home, mounts, live: new Set() });
+    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
+  }
+
+  private get(sandbox: SandboxHandle): NativeState {
+    const s = this.state.get(sandbox.id);
+    if (!s) throw new AppError('internal', `native sandbox ${sandbox.id} is not known to this process`);
+    return s;
+  }
+
+  async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
+    const { workspace } = this.get(sandbox);
+    let bytes = 0;
+    const queue = [...source.files];
+    // A few copies in flight: the files are small and many; this keeps the disk busy without
+    // opening thousands of descriptors at once.
+    const worker = async (): Promise<void> => {
+      for (let f = queue.shift(); f; f = queue.shift()) {
+        await copyEntry(join(source.root, f.path), join(workspace, f.path));
+        bytes += f.size;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    return { files: source.files.length, bytes };
+  }
+
+  execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
+    const s = this.get(sandbox);
+    const env: Record<string, string> = {
+      PATH: `${OPT}/bin:/usr/local/bin:/usr/bin:/bin`,
+      HOME: HOMEDIR,
+      USER: 'agent',
+      LOGNAME: 'agent',
+      SHELL: '/bin/bash',
+      LANG: 'C.UTF-8',
+      TMPDIR: '/tmp',
+      ...req.env,
+    };
+    const bridges = [
+      ...(sandbox.endpoints.api ? [{ port: NATIVE_PORTS.api, socket: `${OPT}/run/api.sock` }] : []),
+      ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
+    ];
+    const argv = req.network && bridges.length > 0 ? [process.execPath, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : req.argv;
+    const full = bwrapArgv({
+      system: this.system ?? [],
+      mounts: s.mounts,
+      uid: SANDBOX_UID,
+      gid: SANDBOX_GID,
+      hostname: 'parallel-cc',
+      cwd: req.cwd ?? WORKDIR,
+      env,
+      argv,
+    });
+    const handle = new ChildExecHandle(full, { env: this.env, ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
+    s.live.add(handle);
+    void handle.wait().then(() => s.live.delete(handle));
+    return handle;
+  }
+
+  async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {
+    // Read through the sandbox, never from the host side: a symlink the agent planted must resolve
+    // inside the sandbox, where host secrets do not exist.
+    const r = await execCollect(this, sandbox, { argv: ['cat', '--', path] });
+    if (r.exitCode !== 0) throw new AppError('not_found', `cannot read ${path} in sandbox ${sandbox.id}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
+    const s = this.state.get(sandbox.id);
+    if (!s) return;
+    await Promise.all([...s.live].map((h) => h.kill()));
+    this.state.delete(sandbox.id);
+    if (!opts.keep) await rm(s.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,117 @@
+import type { ProviderName } from '../config/schema.js';
+
+/** What a provider can and cannot do; callers branch on these, never on the provider's name. */
+export interface ProviderCapabilities {
+  /** The sandbox filesystem lives on this machine (results can be read after the CLI dies). */
+  localFilesystem: boolean;
+  /** Network egress is forced through parallel-cc's per-session proxy. */
+  egressControlled: boolean;
+  /** The sandbox survives the CLI process (cloud sandboxes), so a later CLI can reattach. */
+  survivesCli: boolean;
+  /** CPU/memory/pids limits are enforced. */
+  resourceLimits: boolean;
+}
+
+/** Host-side endpoints a sandbox must expose to the agent (unix sockets on this machine). */
+export interface SandboxBridges {
+  /** The credential broker in front of the model API. */
+  apiSocket?: string;
+  /** The egress proxy (HTTP CONNECT + plain HTTP). */
+  egressSocket?: string;
+}
+
+/** Everything a provider needs to create one session's sandbox. */
+export interface SandboxSpec {
+  sessionId: string;
+  /** A private folder on the host for this session's sandbox state. */
+  sessionDir: string;
+  bridges: SandboxBridges;
+  /** The agent binary on the host (bound read-only into local sandboxes). */
+  agentBinary?: string;
+  labels: Record<string, string>;
+}
+
+/** A created sandbox. */
+export interface SandboxHandle {
+  /** Provider-specific id, recorded in the registry. */
+  id: string;
+  provider: ProviderName;
+  /** The agent's working folder inside the sandbox. */
+  workdir: string;
+  /** Home folder of the sandbox user. */
+  homedir: string;
+  /** Path of the agent binary inside the sandbox. */
+  agentPath: string;
+  /** Where the agent reaches the bridges from inside (e.g. http://127.0.0.1:43127). */
+  endpoints: { api?: string; proxy?: string };
+}
+
+/** One command to run inside a sandbox. */
+export interface ExecRequest {
+  argv: readonly string[];
+  env?: Record<string, string>;
+  /** Defaults to the sandbox workdir. */
+  cwd?: string;
+  stdin?: string | Buffer;
+  /** Start the network bridges for this command (the agent needs them; git plumbing does not). */
+  network?: boolean;
+}
+
+/** A chunk of output from a running command. */
+export interface ExecChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/** How a command ended. */
+export interface ExecExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/**
+ * A running command: iterate it for output as it arrives, await {@link ExecHandle.wait} for the
+ * exit, call {@link ExecHandle.kill} to stop it (idempotent).
+ */
+export interface ExecHandle extends AsyncIterable<ExecChunk> {
+  wait(): Promise<ExecExit>;
+  kill(): Promise<void>;
+}
+
+/** Files from the host to place into the sandbox workdir. */
+export interface UploadSource {
+  root: string;
+  files: ReadonlyArray<{ path: string; kind: 'file' | 'symlink'; size: number }>;
+}
+
+/**
+ * The port every sandbox backend implements (spec 001): create, upload, execute as a stream,
+ * download, destroy. A new provider is a folder under src/providers plus one line in registry.ts.
+ */
+export interface SandboxProvider {
+  readonly name: ProviderName;
+  readonly capabilities: ProviderCapabilities;
+  /** Fails with an 'environment' AppError and a fix when the backend is not usable here. */
+  checkAvailable(): Promise<void>;
+  create(spec: SandboxSpec): Promise<SandboxHandle>;
+  upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }>;
+  execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle;
+  /** Reads one file from inside the sandbox. */
+  download(sandbox: SandboxHandle, path: string): Promise<Buffer>;
+  /** Tears the sandbox down; idempotent. */
+  destroy(sandbox: SandboxHandle, opts?: { keep?: boolean }): Promise<void>;
+}
+
+/** Runs a command to completion, collecting its output. */
+export async function execCollect(
+  provider: SandboxProvider,
+  sandbox: SandboxHandle,
+  req: ExecRequest,
+): Promise<ExecExit & { stdout: Buffer; stderr: string }> {
+  const handle = provider.execute(sandbox, req);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  for await (const chunk of handle) (chunk.stream === 'stdout' ? out : err).push(chunk.data);
+  const exit = await handle.wait();
+  return { ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+}

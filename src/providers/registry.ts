@@ -1,0 +1,27 @@
+import type { ProviderName } from '../config/schema.js';
+import { AppError } from '../errors.js';
+import { NativeProvider } from './native/index.js';
+import type { SandboxProvider } from './provider.js';
+
+type Factory = (env: NodeJS.ProcessEnv) => SandboxProvider;
+
+/** The providers this build ships. Adding one is a folder under src/providers plus one line here. */
+const FACTORIES: Partial<Record<ProviderName, Factory>> = {
+  native: (env) => new NativeProvider(env),
+};
+
+/** Names of the providers that can be used in this build. */
+export function availableProviders(): ProviderName[] {
+  return Object.keys(FACTORIES) as ProviderName[];
+}
+
+/** Creates the provider for a name, or explains which ones exist. */
+export function createProvider(name: ProviderName, env: NodeJS.ProcessEnv): SandboxProvider {
+  const factory = FACTORIES[name];
+  if (!factory) {
+    throw new AppError('usage', `the ${name} provider is not available in this version of parallel-cc`, {
+      hint: `Use one of: ${availableProviders().join(', ')}.`,
+    });
+  }
+  return factory(env);
+}

@@ -1,0 +1,138 @@
+import type { Db } from './db.js';
+
+/** Lifecycle states of a session. Terminal: completed, failed, timed_out, killed. */
+export const SESSION_STATUSES = ['pending', 'initializing', 'running', 'completed', 'failed', 'timed_out', 'killed'] as const;
+/** A session lifecycle state. */
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** True for states a session never leaves. */
+export function isTerminal(status: SessionStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'timed_out' || status === 'killed';
+}
+
+/** One row of the registry, in camelCase. */
+export interface Session {
+  id: string;
+  kind: 'sandbox' | 'local';
+  repoPath: string;
+  baseRef: string | null;
+  baseCommit: string | null;
+  branch: string | null;
+  worktreePath: string | null;
+  provider: string;
+  sandboxId: string | null;
+  status: SessionStatus;
+  promptHash: string | null;
+  promptPath: string | null;
+  promptExcerpt: string | null;
+  pid: number | null;
+  timeoutSeconds: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+  exitCode: number | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  outputLogPath: string | null;
+  sessionDir: string | null;
+  error: string | null;
+  commits: number | null;
+  filesChanged: number | null;
+  lastActivityAt: string | null;
+  lastActivity: string | null;
+}
+
+/** Fields that may be set when a session is created. */
+export type NewSession = Pick<Session, 'id' | 'repoPath' | 'provider'> & Partial<Omit<Session, 'createdAt' | 'updatedAt'>>;
+/** Fields that may be changed later. */
+export type SessionPatch = Partial<Omit<Session, 'id' | 'createdAt' | 'updatedAt'>>;
+
+const toSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const toCamel = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+function fromRow(row: Record<string, unknown>): Session {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [toCamel(k), v])) as unknown as Session;
+}
+
+/** Filters for {@link SessionRepository.list}. */
+export interface SessionQuery {
+  repoPath?: string;
+  statuses?: readonly SessionStatus[];
+  kind?: Session['kind'];
+  limit?: number;
+}
+
+/**
+ * Typed access to the sessions table. The only module that writes SQL for it. `now` is injected so
+ * tests control the clock.
+ */
+export class SessionRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Inserts a new session row (status defaults to pending). */
+  create(input: NewSession): Session {
+    const ts = this.now().toISOString();
+    const row: Record<string, unknown> = { kind: 'sandbox', status: 'pending', ...input, createdAt: ts, updatedAt: ts };
+    const keys = Object.keys(row);
+    this.db
+      .prepare(`INSERT INTO sessions (${keys.map(toSnake).join(', ')}) VALUES (${keys.map((k) => `@${k}`).join(', ')})`)
+      .run(row);
+    return this.require(input.id);
+  }
+
+  /** Updates some fields of a session; updated_at is set automatically. */
+  update(id: string, patch: SessionPatch): Session {
+    const row: Record<string, unknown> = { ...patch, updatedAt: this.now().toISOString() };
+    const keys = Object.keys(row).filter((k) => row[k] !== undefined);
+    this.db.prepare(`UPDATE sessions SET ${keys.map((k) => `${toSnake(k)} = @${k}`).join(', ')} WHERE id = @id`).run({
+      ...Object.fromEntries(keys.map((k) => [k, row[k]])),
+      id,
+    });
+    return this.require(id);
+  }
+
+  /** Returns a session, or undefined. */
+  get(id: string): Session | undefined {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Returns a session that must exist. */
+  require(id: string): Session {
+    const s = this.get(id);
+    if (!s) throw new Error(`session ${id} vanished from the registry`);
+    return s;
+  }
+
+  /** Lists sessions, newest first. */
+  list(q: SessionQuery = {}): Session[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (q.repoPath !== undefined) {
+      where.push('repo_path = @repoPath');
+      params.repoPath = q.repoPath;
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = @kind');
+      params.kind = q.kind;
+    }
+    if (q.statuses && q.statuses.length > 0) {
+      where.push(`status IN (${q.statuses.map((_, i) => `@s${i}`).join(', ')})`);
+      q.statuses.forEach((s, i) => (params[`s${i}`] = s));
+    }
+    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id ${
+      q.limit ? `LIMIT ${Math.floor(q.limit)}` : ''
+    }`;
+    return (this.db.prepare(sql).all(params) as Array<Record<string, unknown>>).map(fromRow);
+  }
+
+  /** True if a session id is already taken. */
+  exists(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(id) !== undefined;
+  }
+}
