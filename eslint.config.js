@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results*', '**/*.cjs', '**/*.mjs', 'src/sandbox-init/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results*', '**/*.cjs', '**/*.mjs', 'src/sandbox-init/*.js', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

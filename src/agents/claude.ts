@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { AgentEvent, TokenUsage } from '../core/events.js';
+import type { Credential } from '../core/net/api-broker.js';
 
 /** How an agent is started inside a sandbox. */
 export interface AgentLaunch {
@@ -77,9 +78,17 @@ export function findClaudeBinary(opts: { configured?: string; pathEnv?: string }
  * is the permission boundary), the prompt on stdin (byte-exact, never through a shell), the model API
  * through the credential broker with a placeholder key, everything else through the egress proxy.
  */
-export function claudeLaunch(opts: { agentPath: string; prompt: string; apiUrl?: string; proxyUrl?: string; placeholderKey: string; extraArgs?: string[] }): AgentLaunch {
+export function claudeLaunch(opts: {
+  agentPath: string;
+  prompt: string;
+  /** The key the agent presents: a broker placeholder (local sandboxes) or the real one (cloud). */
+  credential: Credential;
+  apiUrl?: string;
+  proxyUrl?: string;
+  extraArgs?: string[];
+}): AgentLaunch {
   const env: Record<string, string> = {
-    ANTHROPIC_API_KEY: opts.placeholderKey,
+    ...(opts.credential.kind === 'api-key' ? { ANTHROPIC_API_KEY: opts.credential.value } : { ANTHROPIC_AUTH_TOKEN: opts.credential.value }),
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_TELEMETRY: '1',

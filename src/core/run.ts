@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claudeLaunch, findClaudeBinary, parseClaudeLine } from '../agents/claude.js';
@@ -10,6 +10,7 @@ import type { SessionRepository, SessionStatus } from '../store/sessions.js';
 import { homePaths, type Context } from './context.js';
 import { LineSplitter, type AgentEvent, type RunSummary, type StreamEvent, type TokenUsage } from './events.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
+import type { Credential } from './net/api-broker.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
 import { SessionLog } from './session-log.js';
@@ -48,7 +49,8 @@ export function newSessionId(taken: (id: string) => boolean): string {
   }
 }
 
-function credentialFrom(env: NodeJS.ProcessEnv): { kind: 'api-key' | 'bearer'; value: string } {
+/** The user's Anthropic credential from the environment. */
+export function credentialFrom(env: NodeJS.ProcessEnv): Credential {
   if (env.ANTHROPIC_API_KEY) return { kind: 'api-key', value: env.ANTHROPIC_API_KEY };
   const token = env.ANTHROPIC_AUTH_TOKEN ?? env.CLAUDE_CODE_OAUTH_TOKEN;
   if (token) return { kind: 'bearer', value: token };
@@ -128,28 +130,33 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   try {
     setStatus('initializing');
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity });
+    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home)] });
     worktreeMade = true;
     startCommit = wt.startCommit;
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
-    netDir = await mkdtemp(join(tmpdir(), 'pcc-'));
-    const placeholder = `sk-ant-pcc-${randomBytes(18).toString('hex')}`;
-    net = await startSessionNet({
-      dir: netDir,
-      upstream: config.anthropicBaseUrl,
-      placeholder,
-      credential,
-      allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains],
-      egressLogPath: join(sessionDir, 'egress.ndjson'),
-      onEgress: (r) => emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
-    });
+    // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
+    // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
+    let agentCredential: Credential = credential;
+    if (provider.capabilities.egressControlled) {
+      netDir = await mkdtemp(join(tmpdir(), 'pcc-'));
+      agentCredential = { kind: 'api-key', value: `sk-ant-pcc-${randomBytes(18).toString('hex')}` };
+      net = await startSessionNet({
+        dir: netDir,
+        upstream: config.anthropicBaseUrl,
+        placeholder: agentCredential.value,
+        credential,
+        allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains],
+        egressLogPath: join(sessionDir, 'egress.ndjson'),
+        onEgress: (r) => emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
+      });
+    }
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
       sessionId: id,
       sessionDir,
-      bridges: { apiSocket: net.apiSocket, egressSocket: net.egressSocket },
+      bridges: net ? { apiSocket: net.apiSocket, egressSocket: net.egressSocket } : {},
       agentBinary,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
     });
@@ -161,7 +168,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
     checkAbort();
 
-    const launch = claudeLaunch({ agentPath: sandbox.agentPath, prompt: req.prompt, placeholderKey: placeholder, ...(sandbox.endpoints.api ? { apiUrl: sandbox.endpoints.api } : {}), ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}) });
+    const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);
+    const launch = claudeLaunch({
+      agentPath: sandbox.agentPath,
+      prompt: req.prompt,
+      credential: agentCredential,
+      ...(apiUrl ? { apiUrl } : {}),
+      ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
+    });
     setStatus('running', { startedAt: ctx.now().toISOString() });
     emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${req.timeoutMinutes} min)` });
     const agent = await runAgent(provider, sandbox, launch, req.timeoutMinutes, ctx.signal, emit, (activity) =>

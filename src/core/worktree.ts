@@ -1,5 +1,5 @@
 import { copyFile, lstat, mkdir, readlink, rm, symlink, constants as fsc } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, isAbsolute } from 'node:path';
 import { git, gitRaw, splitZ } from './git.js';
 import { exclusionMatcher } from './sync/plan.js';
 
@@ -15,6 +15,8 @@ export interface WorktreeRequest {
   /** Carry the user's uncommitted tracked and untracked-not-ignored files along (only for base = HEAD). */
   includeWorkingState: boolean;
   identity: { name: string; email: string };
+  /** Absolute folders never carried along (parallel-cc's own home when it lives inside the repo). */
+  excludeDirs?: string[];
 }
 
 /** What {@link createSessionWorktree} made. */
@@ -60,7 +62,13 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
     gitRaw(req.repoRoot, ['ls-files', '-z', '--others', '--exclude-standard']).then(splitZ),
     exclusionMatcher(req.repoRoot, []),
   ]);
-  const paths = [...new Set([...changed, ...untracked])].filter((p) => excludeReason(p) !== 'secret');
+  const inExcludedDir = (p: string): boolean =>
+    (req.excludeDirs ?? []).some((d) => {
+      const rel = relative(d, join(req.repoRoot, p));
+      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+    });
+  // Entries ending in '/' are nested repositories (other worktrees, vendored clones): never carried.
+  const paths = [...new Set([...changed, ...untracked])].filter((p) => !p.endsWith('/') && excludeReason(p) !== 'secret' && !inExcludedDir(p));
   for (const p of paths) {
     const src = join(req.repoRoot, p);
     const exists = await lstat(src).then(

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
@@ -8,6 +10,8 @@ import { startModelServer, type ModelServer, type Scenario } from '../fixtures/m
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
+// Claude Code refuses a bare `sleep 600`; a node timer is a long-running command it accepts.
+const LONG_COMMAND = `node -e "setTimeout(() => {}, 600000)"`;
 const REAL_KEY = `sk-ant-real-${'k'.repeat(24)}`;
 let server: ModelServer | undefined;
 afterEach(async () => {
@@ -145,11 +149,39 @@ describe('sandbox run on the native provider with the real claude binary', () =>
     expect(egress).toContainEqual(expect.objectContaining({ host: 'example.com', port: 443, allowed: false }));
   });
 
+  it('lets the agent reach allowlisted hosts (env and --allow-domain) through the proxy, and logs with --local-log/--no-stream', async () => {
+    const site = http.createServer((_req, res) => res.end('ALLOWED_SITE_BODY'));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const port = (site.address() as AddressInfo).port;
+    try {
+      const curl = (host: string): string => `curl -sS -m 10 --noproxy '' http://${host}:${port}/; echo " curl=$?"`;
+      const { repo, env } = await setup({
+        steps: [{ toolUses: [{ name: 'Bash', input: { command: curl('localhost') } }] }, { toolUses: [{ name: 'Bash', input: { command: curl('127.0.0.1') } }] }, { text: 'ok' }],
+      });
+      const logFile = join(tempDir(), 'run.ndjson');
+      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'fetch', '--allow-domain', '127.0.0.1', '--no-stream', '--local-log', logFile], {
+        env: { ...env, PARALLEL_CC_NATIVE_ALLOWED_DOMAINS: 'localhost' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const [viaEnv, viaFlag] = (server?.toolResults() ?? []).map((t) => t.content);
+      expect(viaEnv).toContain('ALLOWED_SITE_BODY');
+      expect(viaFlag).toContain('ALLOWED_SITE_BODY');
+      // --no-stream: the summary only, no live tool lines.
+      expect(r.stdout).not.toContain('→ Bash');
+      expect(r.stdout).toMatch(/COMPLETED/);
+      const logged = parseNdjson(readFileSync(logFile, 'utf8'));
+      expect(logged.map((e) => e.type)).toEqual(expect.arrayContaining(['tool_use', 'tool_result', 'egress', 'summary']));
+      expect(logged).toContainEqual(expect.objectContaining({ type: 'egress', host: 'localhost', port, allowed: true }));
+    } finally {
+      site.close();
+    }
+  });
+
   it('stops the agent at --timeout, records timed_out and keeps the work so far', async () => {
     const { repo, home, env } = await setup({
       steps: [
         { toolUses: [{ name: 'Write', input: { file_path: '/workspace/before-sleep.txt', content: 'written before the timeout\n' } }] },
-        { toolUses: [{ name: 'Bash', input: { command: 'sleep 600', timeout: 600000 } }] },
+        { toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600000 } }] },
         { text: 'never reached' },
       ],
     });
@@ -167,13 +199,13 @@ describe('sandbox run on the native provider with the real claude binary', () =>
     const { repo, home, env } = await setup({
       steps: [
         { toolUses: [{ name: 'Write', input: { file_path: '/workspace/early.txt', content: 'early\n' } }] },
-        { toolUses: [{ name: 'Bash', input: { command: 'sleep 600', timeout: 600000 } }] },
+        { toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600000 } }] },
       ],
     });
     const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'sleep', '--json'], { env });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await expect.poll(() => out.includes('sleep 600'), { timeout: 30_000, interval: 100 }).toBe(true);
+    await expect.poll(() => out.includes('setTimeout'), { timeout: 30_000, interval: 100 }).toBe(true);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
