@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claudeLaunch, findClaudeBinary, parseClaudeLine } from '../agents/claude.js';
+import { claudeLaunch, findClaudeBinary } from '../agents/claude.js';
+import { runAgent } from './agent-run.js';
 import type { Config, ProviderName } from '../config/schema.js';
 import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import type { SessionRepository, SessionStatus } from '../store/sessions.js';
 import { homePaths, type Context } from './context.js';
-import { LineSplitter, type AgentEvent, type RunSummary, type StreamEvent, type TokenUsage } from './events.js';
+import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
@@ -29,6 +30,8 @@ export interface RunRequest {
   localLog?: string;
   /** Keep the sandbox after the run (--no-cleanup). */
   keepSandbox: boolean;
+  /** Stops this run only (a --multi task); defaults to the context's signal (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** What the orchestrator needs from the outside. */
@@ -68,6 +71,7 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
  */
 export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSummary> {
   const { ctx, config, sessions, provider } = deps;
+  const signal = req.signal ?? ctx.signal;
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
@@ -124,7 +128,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let commits = 0;
   let files: string[] = [];
   const checkAbort = (): void => {
-    if (ctx.signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
+    if (signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
   };
 
   try {
@@ -178,9 +182,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     });
     setStatus('running', { startedAt: ctx.now().toISOString() });
     emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${req.timeoutMinutes} min)` });
-    const agent = await runAgent(provider, sandbox, launch, req.timeoutMinutes, ctx.signal, emit, (activity) =>
-      sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
-    );
+    const agent = await runAgent(provider, sandbox, launch, {
+      timeoutMinutes: req.timeoutMinutes,
+      signal,
+      emit,
+      onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
+    });
     cost = agent.result?.costUsd ?? null;
     usage = agent.result?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
@@ -241,70 +248,4 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   });
   emit({ type: 'summary', summary });
   return summary;
-}
-
-interface AgentOutcome {
-  outcome: RunSummary['status'];
-  exitCode: number | null;
-  result?: Extract<AgentEvent, { type: 'result' }>;
-  error?: string;
-}
-
-/** Streams the agent's events until it exits, is timed out, or is interrupted. */
-async function runAgent(
-  provider: SandboxProvider,
-  sandbox: SandboxHandle,
-  launch: ReturnType<typeof claudeLaunch>,
-  timeoutMinutes: number,
-  signal: AbortSignal,
-  emit: (e: AgentEvent) => void,
-  onActivity: (what: string) => void,
-): Promise<AgentOutcome> {
-  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true });
-  let timedOut = false;
-  let interrupted = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void handle.kill();
-  }, timeoutMinutes * 60_000);
-  const onAbort = (): void => {
-    interrupted = true;
-    void handle.kill();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  if (signal.aborted) onAbort();
-  let result: AgentOutcome['result'];
-  let lastActivity = 0;
-  const stdout = new LineSplitter();
-  const stderr = new LineSplitter();
-  const handleLine = (line: string): void => {
-    for (const ev of parseClaudeLine(line)) {
-      if (ev.type === 'result') result = ev;
-      emit(ev);
-      const now = Date.now();
-      if (ev.type === 'tool_use' && now - lastActivity > 1000) {
-        lastActivity = now;
-        onActivity(`${ev.name}`);
-      }
-    }
-  };
-  try {
-    for await (const chunk of handle) {
-      if (chunk.stream === 'stdout') stdout.push(chunk.data).forEach(handleLine);
-      else stderr.push(chunk.data).forEach((text) => text.trim() && emit({ type: 'stderr', text }));
-    }
-    stdout.flush().forEach(handleLine);
-    stderr.flush().forEach((text) => text.trim() && emit({ type: 'stderr', text }));
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
-  }
-  const exit = await handle.wait();
-  if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
-  const why = result?.isError
-    ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
-    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result ? '' : ' before reporting a result'}`;
-  return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
 }

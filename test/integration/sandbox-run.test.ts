@@ -191,6 +191,8 @@ describe('sandbox run on the native provider with the real claude binary', () =>
     expect(r.code).toBe(4);
     const s = summaryOf(r.stdout);
     expect(s.status).toBe('timed_out');
+    const warnings = parseNdjson(r.stdout).filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings).toEqual([expect.stringMatching(/^50% of the 0.1-minute timeout/), expect.stringMatching(/^83% of the 0.1-minute timeout/)]);
     expect(git(repo, 'show', `${String(s.branch)}:before-sleep.txt`)).toBe('written before the timeout');
     expect(sessionRows(home)[0]?.status).toBe('timed_out');
   });

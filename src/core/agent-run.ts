@@ -1,0 +1,84 @@
+import type { AgentLaunch } from '../agents/claude.js';
+import { parseClaudeLine } from '../agents/claude.js';
+import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary } from './events.js';
+
+/** How the agent process ended, as the orchestrator sees it. */
+export interface AgentOutcome {
+  outcome: RunSummary['status'];
+  exitCode: number | null;
+  result?: Extract<AgentEvent, { type: 'result' }>;
+  error?: string;
+}
+
+/** Options of {@link runAgent}. */
+export interface AgentRunOptions {
+  timeoutMinutes: number;
+  signal: AbortSignal;
+  emit: (e: AgentEvent | Extract<RunEvent, { type: 'warning' }>) => void;
+  onActivity: (what: string) => void;
+}
+
+/** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
+export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
+
+/** Streams the agent's events until it exits, is timed out, or is interrupted. */
+export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
+  const { timeoutMinutes, signal, emit, onActivity } = opts;
+  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true });
+  let timedOut = false;
+  let interrupted = false;
+  const budgetMs = timeoutMinutes * 60_000;
+  const timers = TIMEOUT_WARNINGS.map((f) =>
+    setTimeout(() => {
+      const left = Math.max(0, Math.round((budgetMs * (1 - f)) / 1000));
+      emit({ type: 'warning', message: `${Math.round(f * 100)}% of the ${timeoutMinutes}-minute timeout used; the agent is stopped in ${left}s` });
+    }, budgetMs * f),
+  );
+  timers.push(
+    setTimeout(() => {
+      timedOut = true;
+      void handle.kill();
+    }, budgetMs),
+  );
+  const onAbort = (): void => {
+    interrupted = true;
+    void handle.kill();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  let result: AgentOutcome['result'];
+  let lastActivity = 0;
+  const stdout = new LineSplitter();
+  const stderr = new LineSplitter();
+  const handleLine = (line: string): void => {
+    for (const ev of parseClaudeLine(line)) {
+      if (ev.type === 'result') result = ev;
+      emit(ev);
+      const now = Date.now();
+      if (ev.type === 'tool_use' && now - lastActivity > 1000) {
+        lastActivity = now;
+        onActivity(`${ev.name}`);
+      }
+    }
+  };
+  try {
+    for await (const chunk of handle) {
+      if (chunk.stream === 'stdout') stdout.push(chunk.data).forEach(handleLine);
+      else stderr.push(chunk.data).forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+    }
+    stdout.flush().forEach(handleLine);
+    stderr.flush().forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+  } finally {
+    timers.forEach(clearTimeout);
+    signal.removeEventListener('abort', onAbort);
+  }
+  const exit = await handle.wait();
+  if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+  const why = result?.isError
+    ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
+    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result ? '' : ' before reporting a result'}`;
+  return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
+}
