@@ -100,6 +100,27 @@ export interface SandboxProvider {
   download(sandbox: SandboxHandle, path: string): Promise<Buffer>;
   /** Tears the sandbox down; idempotent. */
   destroy(sandbox: SandboxHandle, opts?: { keep?: boolean }): Promise<void>;
+  /**
+   * Re-opens a sandbox recorded in the registry (by its id) from another CLI process: `logs --follow`,
+   * `download`, `kill`, `reattach` and `cleanup` use it. Undefined when sandboxes do not outlive their
+   * CLI; resolves to undefined when the sandbox is gone.
+   */
+  reconnect?(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined>;
+  /** Live resource numbers for `sandbox health` (real ones: cgroup, docker stats, SDK metrics). */
+  stats?(sandbox: SandboxHandle): Promise<SandboxStats>;
+  /** Sandboxes of this provider carrying parallel-cc labels, for orphan cleanup. */
+  listSandboxes?(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>>;
+}
+
+/** Resource usage of a sandbox; a field is undefined where the backend cannot tell. */
+export interface SandboxStats {
+  uptimeMs?: number;
+  cpuPercent?: number;
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  diskBytes?: number;
+  diskLimitBytes?: number;
+  pids?: number;
 }
 
 /** Runs a command to completion, collecting its output. */

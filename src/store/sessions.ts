@@ -1,13 +1,13 @@
 import type { Db } from './db.js';
 
-/** Lifecycle states of a session. Terminal: completed, failed, timed_out, killed. */
-export const SESSION_STATUSES = ['pending', 'initializing', 'running', 'completed', 'failed', 'timed_out', 'killed'] as const;
+/** Lifecycle states of a session. Terminal: all but pending, initializing and running. */
+export const SESSION_STATUSES = ['pending', 'initializing', 'running', 'completed', 'failed', 'timed_out', 'killed', 'over_budget', 'skipped'] as const;
 /** A session lifecycle state. */
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /** True for states a session never leaves. */
 export function isTerminal(status: SessionStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'timed_out' || status === 'killed';
+  return status !== 'pending' && status !== 'initializing' && status !== 'running';
 }
 
 /** One row of the registry, in camelCase. */
@@ -42,6 +42,10 @@ export interface Session {
   filesChanged: number | null;
   lastActivityAt: string | null;
   lastActivity: string | null;
+  groupId: string | null;
+  taskId: string | null;
+  heartbeatAt: string | null;
+  cleanedAt: string | null;
 }
 
 /** Fields that may be set when a session is created. */

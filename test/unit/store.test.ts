@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../src/store/db.js';
+import { loadMigrations, openDb } from '../../src/store/db.js';
 import { SessionRepository } from '../../src/store/sessions.js';
 import { tempDir } from '../helpers/git-repo.js';
 
@@ -9,7 +9,7 @@ describe('session registry', () => {
     const path = join(tempDir(), 'coordinator.db');
     const db = openDb(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
     let t = Date.parse('2026-01-01T00:00:00Z');
     const repo = new SessionRepository(db, () => new Date((t += 1000)));
     repo.create({ id: 'aaaa', repoPath: '/r', provider: 'native', branch: 'parallel-cc/aaaa' });
@@ -30,6 +30,20 @@ describe('session registry', () => {
     const repo = new SessionRepository(db);
     repo.create({ id: 'x', repoPath: '/r', provider: 'native' });
     expect(() => repo.update('x', { status: 'bogus' as never })).toThrow(/CHECK constraint/);
+    db.close();
+  });
+
+  it('keeps existing rows when later migrations rebuild the table', () => {
+    const path = join(tempDir(), 'coordinator.db');
+    const [first] = loadMigrations();
+    const v1 = openDb(path, first ? [first] : []);
+    new SessionRepository(v1).create({ id: 'old00001', repoPath: '/r', provider: 'native', status: 'completed', costUsd: 0.5 });
+    v1.close();
+    const db = openDb(path);
+    const repo = new SessionRepository(db);
+    expect(repo.get('old00001')).toMatchObject({ status: 'completed', costUsd: 0.5, groupId: null });
+    repo.update('old00001', { status: 'over_budget', groupId: 'g1', taskId: 't1' });
+    expect(repo.list({ statuses: ['over_budget'] }).map((s) => s.id)).toEqual(['old00001']);
     db.close();
   });
 });
