@@ -39,6 +39,8 @@ export const ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_NATIVE_ALLOWED_DOMAINS', 'providers.native.allowedDomains', list],
   ['PARALLEL_CC_NATIVE_ALLOW_WRITE_PATHS', 'providers.native.filesystem.allowWrite', list],
   ['PARALLEL_CC_NATIVE_DENY_READ_PATHS', 'providers.native.filesystem.denyRead', list],
+  ['PARALLEL_CC_NATIVE_MEMORY_LIMIT', 'providers.native.memoryLimit', str],
+  ['PARALLEL_CC_NATIVE_PIDS_LIMIT', 'providers.native.pidsLimit', num],
   ['PARALLEL_CC_DOCKER_IMAGE', 'providers.docker.image', str],
   ['PARALLEL_CC_DOCKER_NETWORK', 'providers.docker.network', str],
   ['PARALLEL_CC_DOCKER_MEMORY_LIMIT', 'providers.docker.memoryLimit', str],

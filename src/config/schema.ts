@@ -28,6 +28,9 @@ export const ConfigSchema = z
         native: z
           .object({
             allowedDomains: domainList,
+            /** cgroup limits on everything in the sandbox (the agent and whatever it starts). */
+            memoryLimit: z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g').default('2g'),
+            pidsLimit: z.number().int().positive().default(512),
             filesystem: z
               .object({ allowWrite: z.array(z.string()).default([]), denyRead: z.array(z.string()).default([]) })
               .strict()

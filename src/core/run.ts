@@ -192,7 +192,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     usage = agent.result?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
     outcome = agent.outcome;
-    if (outcome === 'failed') failure = new AppError('agent', agent.error ?? 'the agent failed');
+    const limitHits = await reportLimits(provider, sandbox, emit);
+    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'));
     if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${req.timeoutMinutes}-minute timeout; its work so far is kept`);
 
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
@@ -248,4 +249,19 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   });
   emit({ type: 'summary', summary });
   return summary;
+}
+
+/**
+ * Tells the user when the sandbox hit its memory or pids limit ("out of memory (limit 2g)"), and
+ * returns that reason for the failure message when the agent itself went down with it.
+ */
+async function reportLimits(provider: SandboxProvider, sandbox: SandboxHandle, emit: (e: StreamEvent) => void): Promise<string | undefined> {
+  const ev = await provider.limitEvents?.(sandbox).catch(() => undefined);
+  if (!ev) return undefined;
+  if (ev.note) emit({ type: 'warning', message: ev.note });
+  const reasons: string[] = [];
+  if (ev.oomKills > 0) reasons.push(`killed: out of memory (limit ${ev.memoryLimit}; ${ev.oomKills} process${ev.oomKills === 1 ? '' : 'es'} killed)`);
+  if (ev.pidsLimitHits > 0) reasons.push(`process limit reached (limit ${ev.pidsLimit}; ${ev.pidsLimitHits} fork${ev.pidsLimitHits === 1 ? '' : 's'} refused)`);
+  for (const r of reasons) emit({ type: 'warning', message: `sandbox ${r}` });
+  return reasons.length ? reasons.join('; ') : undefined;
 }

@@ -108,8 +108,22 @@ export interface SandboxProvider {
   reconnect?(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined>;
   /** Live resource numbers for `sandbox health` (real ones: cgroup, docker stats, SDK metrics). */
   stats?(sandbox: SandboxHandle): Promise<SandboxStats>;
+  /**
+   * Resource-limit hits so far (out-of-memory kills, pids limit reached), so the run can say
+   * "killed: out of memory (limit 2g)" instead of a bare exit code. `note` explains missing limits.
+   */
+  limitEvents?(sandbox: SandboxHandle): Promise<LimitReport>;
   /** Sandboxes of this provider carrying parallel-cc labels, for orphan cleanup. */
   listSandboxes?(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>>;
+}
+
+/** Limit hits of a sandbox (see {@link SandboxProvider.limitEvents}). */
+export interface LimitReport {
+  oomKills: number;
+  pidsLimitHits: number;
+  memoryLimit: string;
+  pidsLimit: number;
+  note?: string;
 }
 
 /** Resource usage of a sandbox; a field is undefined where the backend cannot tell. */

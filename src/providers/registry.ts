@@ -1,13 +1,14 @@
-import type { ProviderName } from '../config/schema.js';
+import type { Config, ProviderName } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { NativeProvider } from './native/index.js';
 import type { SandboxProvider } from './provider.js';
 
-type Factory = (env: NodeJS.ProcessEnv) => SandboxProvider;
+/** Builds a provider from the environment and the effective configuration (its own section of it). */
+type Factory = (env: NodeJS.ProcessEnv, config: Config) => SandboxProvider;
 
 /** The providers this build ships. Adding one is a folder under src/providers plus one line here. */
 const FACTORIES: Partial<Record<ProviderName, Factory>> = {
-  native: (env) => new NativeProvider(env),
+  native: (env, config) => new NativeProvider(env, config.providers.native),
 };
 
 /** Names of the providers that can be used in this build. */
@@ -16,12 +17,12 @@ export function availableProviders(): ProviderName[] {
 }
 
 /** Creates the provider for a name, or explains which ones exist. */
-export function createProvider(name: ProviderName, env: NodeJS.ProcessEnv): SandboxProvider {
+export function createProvider(name: ProviderName, env: NodeJS.ProcessEnv, config: Config): SandboxProvider {
   const factory = FACTORIES[name];
   if (!factory) {
     throw new AppError('usage', `the ${name} provider is not available in this version of parallel-cc`, {
       hint: `Use one of: ${availableProviders().join(', ')}.`,
     });
   }
-  return factory(env);
+  return factory(env, config);
 }

@@ -5,8 +5,10 @@ import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
 import { copyEntry } from '../../core/worktree.js';
 import { ChildExecHandle } from '../child-exec.js';
-import { execCollect, type ExecHandle, type ExecRequest, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
+import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
+import type { Config } from '../../config/schema.js';
 import { bwrapArgv, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
+import { parseSize, SessionCgroup } from './cgroup.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
 const SANDBOX_UID = 1000;
@@ -24,6 +26,9 @@ interface NativeState {
   home: string;
   mounts: Mount[];
   live: Set<ChildExecHandle>;
+  /** Memory/pids limits; undefined where cgroups cannot be created here (see limitsNote). */
+  cgroup?: SessionCgroup;
+  limitsNote?: string;
 }
 
 /** System folders as the host has them (merged-/usr symlinks recreated, real dirs bound read-only). */
@@ -54,11 +59,14 @@ async function nodeMounts(): Promise<Mount[]> {
  */
 export class NativeProvider implements SandboxProvider {
   readonly name = 'native' as const;
-  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: false };
+  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly config: Pick<Config['providers']['native'], 'memoryLimit' | 'pidsLimit'> = { memoryLimit: '2g', pidsLimit: 512 },
+  ) {}
 
   async checkAvailable(): Promise<void> {
     try {
@@ -108,7 +116,16 @@ export class NativeProvider implements SandboxProvider {
       endpoints.proxy = `http://127.0.0.1:${NATIVE_PORTS.proxy}`;
     }
     const id = `native-${spec.sessionId}`;
-    this.state.set(id, { root, workspace, home, mounts, live: new Set() });
+    const limits = { memoryBytes: parseSize(this.config.memoryLimit), pids: this.config.pidsLimit };
+    const cgroup = await SessionCgroup.create(id, limits);
+    this.state.set(id, {
+      root,
+      workspace,
+      home,
+      mounts,
+      live: new Set(),
+      ...(cgroup instanceof SessionCgroup ? { cgroup } : { limitsNote: `memory/pids limits are not enforced: ${cgroup.unavailable}` }),
+    });
     return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
   }
 
@@ -161,10 +178,17 @@ export class NativeProvider implements SandboxProvider {
       env,
       argv,
     });
-    const handle = new ChildExecHandle(full, { env: this.env, ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
+    const handle = new ChildExecHandle(s.cgroup ? s.cgroup.wrap(full) : full, { env: this.env, ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
     s.live.add(handle);
     void handle.wait().then(() => s.live.delete(handle));
     return handle;
+  }
+
+  /** Limit hits and usage so far (cgroup counters), for reporting OOM / pids exhaustion. */
+  async limitEvents(sandbox: SandboxHandle): Promise<LimitReport> {
+    const s = this.get(sandbox);
+    const ev = s.cgroup ? await s.cgroup.events() : { oomKills: 0, pidsLimitHits: 0 };
+    return { oomKills: ev.oomKills, pidsLimitHits: ev.pidsLimitHits, memoryLimit: this.config.memoryLimit, pidsLimit: this.config.pidsLimit, ...(s.limitsNote ? { note: s.limitsNote } : {}) };
   }
 
   async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {
@@ -179,6 +203,7 @@ export class NativeProvider implements SandboxProvider {
     const s = this.state.get(sandbox.id);
     if (!s) return;
     await Promise.all([...s.live].map((h) => h.kill()));
+    await s.cgroup?.remove();
     this.state.delete(sandbox.id);
     if (!opts.keep) await rm(s.root, { recursive: true, force: true });
   }
