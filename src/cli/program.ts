@@ -20,7 +20,8 @@ function runOptions(cmd: Command): Command {
     .option('--json', 'NDJSON events on stdout, diagnostics on stderr')
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
-    .option('--no-cleanup', 'keep the sandbox after the run for inspection');
+    .option('--no-cleanup', 'keep the sandbox after the run for inspection')
+    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way');
 }
 
 /**

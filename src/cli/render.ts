@@ -1,5 +1,6 @@
 import type { Sink } from '../core/context.js';
 import type { RunSummary, StreamEvent } from '../core/events.js';
+import { Redactor } from '../core/redact.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
 
@@ -44,9 +45,15 @@ export class Renderer {
   private readonly paint: Paint;
   private readonly errPaint: Paint;
 
-  constructor(private readonly o: RenderOptions) {
-    this.paint = painter(useColor(o.stdout, o.env));
-    this.errPaint = painter(useColor(o.stderr, o.env));
+  private readonly o: RenderOptions;
+
+  constructor(opts: RenderOptions) {
+    // Every byte this renderer prints passes the redactor: no credential reaches a terminal or a pipe.
+    const redactor = Redactor.fromEnv(opts.env);
+    const redacting = (sink: Sink): Sink => ({ write: (chunk: string) => sink.write(redactor.text(chunk)), ...(sink.isTTY !== undefined ? { isTTY: sink.isTTY } : {}) });
+    this.o = { ...opts, stdout: redacting(opts.stdout), stderr: redacting(opts.stderr) };
+    this.paint = painter(useColor(opts.stdout, opts.env));
+    this.errPaint = painter(useColor(opts.stderr, opts.env));
   }
 
   /** Prints one live event. */

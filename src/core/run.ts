@@ -12,8 +12,10 @@ import { homePaths, type Context } from './context.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
+import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
+import { Redactor } from './redact.js';
 import { SessionLog } from './session-log.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
@@ -32,6 +34,8 @@ export interface RunRequest {
   keepSandbox: boolean;
   /** Stops this run only (a --multi task); defaults to the context's signal (Ctrl-C). */
   signal?: AbortSignal;
+  /** api-key or oauth (the host's Claude login, used by the broker only); default: whichever exists. */
+  authMethod?: AuthMethod;
 }
 
 /** What the orchestrator needs from the outside. */
@@ -52,16 +56,6 @@ export function newSessionId(taken: (id: string) => boolean): string {
   }
 }
 
-/** The user's Anthropic credential from the environment. */
-export function credentialFrom(env: NodeJS.ProcessEnv): Credential {
-  if (env.ANTHROPIC_API_KEY) return { kind: 'api-key', value: env.ANTHROPIC_API_KEY };
-  const token = env.ANTHROPIC_AUTH_TOKEN ?? env.CLAUDE_CODE_OAUTH_TOKEN;
-  if (token) return { kind: 'bearer', value: token };
-  throw new AppError('environment', 'no Anthropic credentials found', {
-    hint: 'Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN). It stays on this machine: the sandbox only gets a per-session placeholder.',
-  });
-}
-
 const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, failed: 1, timed_out: 4, killed: 130 };
 
 /**
@@ -77,7 +71,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
   await provider.checkAvailable();
   const agentBinary = findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
-  const credential = credentialFrom(ctx.env);
+  const credential = await resolveCredential(ctx.env, req.authMethod, ctx.now());
   const identity = await gitIdentity(root);
 
   const id = newSessionId((x) => sessions.exists(x));
@@ -89,9 +83,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   await writeFile(promptPath, req.prompt, { mode: 0o600 });
   const branch = `parallel-cc/${id}`;
   const worktreePath = join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
+  // Logs, the registry and the live stream never carry a credential, whatever the agent printed.
+  const redactor = Redactor.fromEnv(ctx.env, [credential.value]);
   const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
   const emit = (e: AgentEvent | Exclude<StreamEvent, AgentEvent>): void => {
-    const stamped = { ts: ctx.now().toISOString(), sessionId: id, ...e } as StreamEvent;
+    const stamped: StreamEvent = redactor.value({ ts: ctx.now().toISOString(), sessionId: id, ...e });
     log.write(stamped);
     deps.emit(stamped);
   };
@@ -109,7 +105,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     provider: req.provider,
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
-    promptExcerpt: req.prompt.slice(0, 200),
+    promptExcerpt: redactor.text(req.prompt.slice(0, 200)),
     pid: process.pid,
     timeoutSeconds: Math.round(req.timeoutMinutes * 60),
     outputLogPath: logPath,
@@ -234,7 +230,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
-    ...(failure ? { error: failure.message } : {}),
+    ...(failure ? { error: redactor.text(failure.message) } : {}),
     ...(failure?.hint ? { hint: failure.hint } : {}),
   };
   sessions.update(id, {
@@ -243,7 +239,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     exitCode: summary.exitCode,
     commits,
     filesChanged: files.length,
-    error: failure?.message ?? null,
+    error: failure ? redactor.text(failure.message) : null,
     worktreePath: summary.worktree,
     ...(summary.worktree ? {} : { branch: null }),
   });

@@ -6,6 +6,7 @@ import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
 import type { RunSummary, StreamEvent } from '../../core/events.js';
 import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
+import { parseAuthMethod } from '../../core/credentials.js';
 import { runSession } from '../../core/run.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
@@ -27,6 +28,7 @@ export interface RunFlags {
   localLog?: string;
   allowDomain?: string[];
   cleanup?: boolean;
+  authMethod?: string;
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -72,6 +74,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env });
   const provider = parseProvider(flags.provider, config.defaultProvider);
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
+  const authMethod = parseAuthMethod(flags.authMethod);
   const prompt = await readPrompt(flags, ctx.cwd);
   if (flags.dryRun) {
     const base = await resolveCommit(root, flags.base ?? 'HEAD');
@@ -92,6 +95,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         allowDomains: flags.allowDomain ?? [],
         ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
+        ...(authMethod ? { authMethod } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, emit },
     );

@@ -13,6 +13,9 @@ export interface ApiBroker {
   close(): Promise<void>;
 }
 
+/** The beta flag the Messages API requires with an OAuth bearer token. */
+export const OAUTH_BETA = 'oauth-2025-04-20';
+
 const HOP_HEADERS = ['host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'transfer-encoding', 'upgrade', 'x-api-key', 'authorization'];
 
 /**
@@ -44,7 +47,12 @@ export async function startApiBroker(opts: {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.includes(k)) headers[k] = v;
     if (opts.credential.kind === 'api-key') headers['x-api-key'] = opts.credential.value;
-    else headers.authorization = `Bearer ${opts.credential.value}`;
+    else {
+      headers.authorization = `Bearer ${opts.credential.value}`;
+      // OAuth access tokens (a Claude login) are accepted by the API only with this beta flag.
+      const betas = String(headers['anthropic-beta'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+      if (!betas.includes(OAUTH_BETA)) headers['anthropic-beta'] = [...betas, OAUTH_BETA].join(',');
+    }
     const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
     const out = send(
       {

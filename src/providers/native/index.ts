@@ -71,7 +71,7 @@ export class NativeProvider implements SandboxProvider {
   async checkAvailable(): Promise<void> {
     try {
       await run(['bwrap', '--unshare-all', '--unshare-user', '--uid', String(SANDBOX_UID), '--ro-bind', '/', '/', '--', 'true'], {
-        env: this.env,
+        env: this.launchEnv(),
         errorKind: 'environment',
         timeoutMs: 10_000,
       });
@@ -129,6 +129,15 @@ export class NativeProvider implements SandboxProvider {
     return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
   }
 
+  /**
+   * The environment bwrap itself is started with. Never the CLI's own: bwrap's pid-1 inside the
+   * sandbox keeps the environment it was started with (--clearenv only applies to the command), and
+   * the agent can read it from /proc/1/environ — so only what finding the binaries needs goes in.
+   */
+  private launchEnv(): NodeJS.ProcessEnv {
+    return { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+  }
+
   private get(sandbox: SandboxHandle): NativeState {
     const s = this.state.get(sandbox.id);
     if (!s) throw new AppError('internal', `native sandbox ${sandbox.id} is not known to this process`);
@@ -178,7 +187,7 @@ export class NativeProvider implements SandboxProvider {
       env,
       argv,
     });
-    const handle = new ChildExecHandle(s.cgroup ? s.cgroup.wrap(full) : full, { env: this.env, ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
+    const handle = new ChildExecHandle(s.cgroup ? s.cgroup.wrap(full) : full, { env: this.launchEnv(), cwd: '/', ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
     s.live.add(handle);
     void handle.wait().then(() => s.live.delete(handle));
     return handle;
