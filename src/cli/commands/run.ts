@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, PROVIDER_NAMES, type ProviderName } from '../../config/schema.js';
@@ -34,12 +34,26 @@ export interface RunFlags {
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
 export type RunOutput = { kind: 'plan'; plan: UploadPlan & { repo: string; base: string; provider: string } } | { kind: 'run'; summary: RunSummary };
 
+/** Largest prompt accepted (1 MiB): far beyond any model context, small enough to fail fast. */
+export const MAX_PROMPT_BYTES = 1024 * 1024;
+
+const tooBig = (what: string, bytes: number): AppError =>
+  new AppError('usage', `${what} is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is ${MAX_PROMPT_BYTES / 1024 / 1024} MiB`, {
+    hint: 'Put large material in the repository and refer to it from a short prompt.',
+  });
+
 /** Reads the prompt from --prompt or --prompt-file and rejects what cannot reach the agent intact. */
 export async function readPrompt(flags: RunFlags, cwd: string): Promise<string | undefined> {
   if (flags.prompt !== undefined && flags.promptFile !== undefined) throw new AppError('usage', 'use either --prompt or --prompt-file, not both');
   let prompt = flags.prompt;
   if (flags.promptFile !== undefined) {
     const file = resolve(cwd, flags.promptFile);
+    const size = await stat(file).then(
+      (st) => (st.isFile() ? st.size : -1),
+      () => undefined,
+    );
+    if (size === -1) throw new AppError('usage', `--prompt-file ${file} is not a regular file`);
+    if (size !== undefined && size > MAX_PROMPT_BYTES) throw tooBig(`--prompt-file ${file}`, size);
     const bytes = await readFile(file).catch((e: unknown) => {
       throw new AppError('usage', `cannot read --prompt-file ${file}: ${(e as Error).message}`);
     });
@@ -48,6 +62,8 @@ export async function readPrompt(flags: RunFlags, cwd: string): Promise<string |
   }
   if (prompt === undefined) return undefined;
   if (prompt.trim() === '') throw new AppError('usage', 'the prompt is empty');
+  const bytes = Buffer.byteLength(prompt, 'utf8');
+  if (bytes > MAX_PROMPT_BYTES) throw tooBig('the prompt', bytes);
   if (prompt.includes('\0')) throw new AppError('usage', 'the prompt contains a NUL byte', { hint: 'Prompts are text; remove the NUL bytes.' });
   return prompt;
 }
@@ -55,8 +71,9 @@ export async function readPrompt(flags: RunFlags, cwd: string): Promise<string |
 /** Parses --timeout (minutes, fractions allowed, at most 60). */
 export function parseTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
+  // Plain decimal minutes only: Number() would also take "0x10", "1e1" or " 5 ".
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
     throw new AppError('usage', `--timeout must be a number of minutes between 0 and ${MAX_TIMEOUT_MINUTES}, got "${raw}"`);
   return n;
 }
