@@ -166,6 +166,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
     await provider.upload(sandbox, plan);
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
+    sessions.update(id, { sandboxStart });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);

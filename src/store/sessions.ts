@@ -46,6 +46,7 @@ export interface Session {
   taskId: string | null;
   heartbeatAt: string | null;
   cleanedAt: string | null;
+  sandboxStart: string | null;
 }
 
 /** Fields that may be set when a session is created. */

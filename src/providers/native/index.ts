@@ -130,6 +130,22 @@ export class NativeProvider implements SandboxProvider {
   }
 
   /**
+   * Re-opens a session's sandbox from its folder on disk, e.g. after the CLI that ran it was killed:
+   * the workspace (the agent's repo and work so far) is still there, so a fresh bwrap over it lets
+   * `reattach`/`cleanup` collect the results — inside the sandbox, never by running git on the
+   * agent's repo from the host (its .git/config and hooks are agent-controlled).
+   */
+  async reconnect(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined> {
+    if (sandboxId !== `native-${session.sessionId}`) return undefined;
+    const ok = await lstat(join(session.sessionDir, 'sandbox', 'workspace', '.git')).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return undefined;
+    return this.create({ sessionId: session.sessionId, sessionDir: session.sessionDir, bridges: {}, labels: {} });
+  }
+
+  /**
    * The environment bwrap itself is started with. Never the CLI's own: bwrap's pid-1 inside the
    * sandbox keeps the environment it was started with (--clearenv only applies to the command), and
    * the agent can read it from /proc/1/environ — so only what finding the binaries needs goes in.

@@ -38,7 +38,9 @@ CREATE TABLE sessions_new (
   -- Local (claude-parallel) sessions: last heartbeat from the hook/wrapper.
   heartbeat_at     TEXT,
   -- When cleanup finished an orphaned session (worktree/sandbox removed).
-  cleaned_at       TEXT
+  cleaned_at       TEXT,
+  -- The sandbox repo's start commit, recorded on the host before the agent runs (results = start..HEAD).
+  sandbox_start    TEXT
 );
 INSERT INTO sessions_new (id, kind, repo_path, base_ref, base_commit, branch, worktree_path, provider, sandbox_id, status,
   prompt_hash, prompt_path, prompt_excerpt, pid, timeout_seconds, created_at, started_at, completed_at, updated_at, exit_code,

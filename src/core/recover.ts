@@ -1,0 +1,101 @@
+import { access } from 'node:fs/promises';
+import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import type { Session, SessionRepository, SessionStatus } from '../store/sessions.js';
+import { toAppError } from '../errors.js';
+import { git, gitIdentity } from './git.js';
+import { collectSandboxResults } from './sandbox-repo.js';
+import { importResults } from './sync/results.js';
+import { removeSessionWorktree, SNAPSHOT_MESSAGE } from './worktree.js';
+
+/** True when a process id is alive on this machine (signal 0 probes without touching it). */
+export function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What {@link finishSession} did. */
+export interface FinishReport {
+  sessionId: string;
+  status: SessionStatus;
+  /** Commits brought onto the branch now (in addition to any imported before). */
+  commits: number;
+  files: string[];
+  worktreeKept: boolean;
+  sandboxDestroyed: boolean;
+  error?: string;
+}
+
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Finishes a session whose owning CLI is gone (or is being killed from outside): reconnects to its
+ * sandbox where the provider can, brings the agent's work onto the session branch exactly like a
+ * normal run (collect inside the sandbox, validate, `git am`), destroys the sandbox, removes a
+ * worktree that holds nothing new, and records the final status. Work is never dropped: when the
+ * results cannot be applied the worktree stays and the error says where the patch series is.
+ */
+export async function finishSession(
+  session: Session,
+  deps: { sessions: SessionRepository; provider: SandboxProvider | undefined; now: () => Date },
+  opts: { status: SessionStatus; reason: string; handle?: SandboxHandle },
+): Promise<FinishReport> {
+  const { sessions, provider } = deps;
+  let commits = 0;
+  let files: string[] = [];
+  let error: string | undefined = opts.reason;
+  let sandboxDestroyed = false;
+  let handle = opts.handle;
+  if (!handle && provider?.reconnect && session.sandboxId && session.sessionDir) {
+    handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, sessionDir: session.sessionDir }).catch(() => undefined);
+  }
+  const worktree = session.worktreePath && (await exists(session.worktreePath)) ? session.worktreePath : undefined;
+  if (handle && provider) {
+    try {
+      if (worktree && session.sandboxStart && session.sessionDir) {
+        const identity = await gitIdentity(session.repoPath);
+        const mbox = await collectSandboxResults(provider, handle, { startCommit: session.sandboxStart, identity });
+        const imported = await importResults({ worktreePath: worktree, sessionDir: session.sessionDir, mbox, identity });
+        commits = imported.commits;
+        files = imported.files;
+      }
+    } catch (e) {
+      error = `${opts.reason}; results not applied: ${toAppError(e).message}`;
+    } finally {
+      await provider.destroy(handle).catch(() => undefined);
+      sandboxDestroyed = true;
+    }
+  }
+  let worktreeKept = worktree !== undefined;
+  if (worktree && session.branch && session.baseCommit) {
+    // Nothing beyond the start (base or working-state snapshot) on the branch: remove it, like a run does.
+    const ahead = await git(session.repoPath, ['rev-list', '--count', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
+    const snapshotOnly = await git(session.repoPath, ['log', '--format=%s', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
+    const onlySnapshot = ahead === '0' || (ahead === '1' && snapshotOnly.trim() === SNAPSHOT_MESSAGE);
+    if (onlySnapshot && commits === 0 && !error?.includes('results not applied')) {
+      const tip = await git(session.repoPath, ['rev-parse', `refs/heads/${session.branch}`]).catch(() => undefined);
+      await removeSessionWorktree(session.repoPath, worktree, session.branch, tip);
+      worktreeKept = false;
+    }
+  }
+  const total = (session.commits ?? 0) + commits;
+  sessions.update(session.id, {
+    status: opts.status,
+    completedAt: deps.now().toISOString(),
+    cleanedAt: deps.now().toISOString(),
+    commits: total,
+    filesChanged: (session.filesChanged ?? 0) + files.length,
+    error: error ?? null,
+    ...(worktreeKept ? {} : { worktreePath: null, branch: null }),
+  });
+  return { sessionId: session.id, status: opts.status, commits, files, worktreeKept, sandboxDestroyed, ...(error ? { error } : {}) };
+}
