@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { rm } from 'node:fs/promises';
+import { listenUnix } from './unix-server.js';
 
 /** The real credential the broker injects; it never enters a sandbox. */
 export type Credential = { kind: 'api-key'; value: string } | { kind: 'bearer'; value: string };
@@ -77,18 +77,6 @@ export async function startApiBroker(opts: {
   };
 
   const server = createServer(handle);
-  await rm(opts.socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.socketPath, resolve);
-  });
-  return {
-    socketPath: opts.socketPath,
-    rejected: () => rejected,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await rm(opts.socketPath, { force: true });
-    },
-  };
+  const close = await listenUnix(server, opts.socketPath);
+  return { socketPath: opts.socketPath, rejected: () => rejected, close };
 }

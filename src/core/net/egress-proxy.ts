@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { lookup } from 'node:dns/promises';
 import { connect, type Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
+import { listenUnix } from './unix-server.js';
 import { isPrivateAddress, type Allowlist } from './allowlist.js';
 
 /** One connection attempt through the egress proxy (one NDJSON line of the egress log). */
@@ -136,19 +136,6 @@ export async function startEgressProxy(opts: {
 
   const server: Server = createServer(onRequest);
   server.on('connect', onConnect);
-  await rm(opts.socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.socketPath, resolve);
-  });
-  return {
-    socketPath: opts.socketPath,
-    denied: () => deniedCount,
-    close: async () => {
-      sockets.forEach((s) => s.destroy());
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await rm(opts.socketPath, { force: true });
-    },
-  };
+  const close = await listenUnix(server, opts.socketPath, () => sockets.forEach((s) => s.destroy()));
+  return { socketPath: opts.socketPath, denied: () => deniedCount, close };
 }
