@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import { runCommand, type RunFlags } from './commands/run.js';
+import { registerOpsCommands } from './ops-program.js';
 import { Renderer } from './render.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -54,6 +55,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
 
   const sandbox = program.command('sandbox').description('run and manage sandboxed agent sessions');
   runOptions(sandbox.command('run').description('run an agent on a task in a sandbox; its work lands on branch parallel-cc/<id>')).action(runAction);
+  registerOpsCommands(program, sandbox, ctx, setExit);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');
     await runAction(flags);

@@ -147,6 +147,20 @@ export class Renderer {
     this.o.stdout.write(`${out.join('\n')}\n`);
   }
 
+  /** Prints a command's result: one JSON document with --json, otherwise the human lines. */
+  data(value: unknown, human: () => string[]): void {
+    if (this.o.json) this.o.stdout.write(`${JSON.stringify(value)}\n`);
+    else {
+      const lines = human();
+      if (lines.length) this.o.stdout.write(`${lines.join('\n')}\n`);
+    }
+  }
+
+  /** A diagnostic line on stderr (progress, notices); never on stdout, so --json stays parseable. */
+  note(text: string): void {
+    this.o.stderr.write(`${text}\n`);
+  }
+
   /** Prints an error: human text on stderr, and in JSON mode also an error object on stdout. */
   error(err: AppError): void {
     if (this.o.json) this.o.stdout.write(`${JSON.stringify({ type: 'error', kind: err.kind, error: err.message, hint: err.hint ?? null })}\n`);

@@ -1,7 +1,9 @@
 import type { AgentLaunch } from '../agents/claude.js';
 import { parseClaudeLine } from '../agents/claude.js';
+import { assistantUsage } from '../agents/claude-usage.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
-import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary } from './events.js';
+import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary, type TokenUsage } from './events.js';
+import { CostMeter } from './pricing.js';
 
 /** How the agent process ended, as the orchestrator sees it. */
 export interface AgentOutcome {
@@ -9,6 +11,8 @@ export interface AgentOutcome {
   exitCode: number | null;
   result?: Extract<AgentEvent, { type: 'result' }>;
   error?: string;
+  /** Running estimate from the responses' usage (set when a budget was given). */
+  estimate?: { costUsd: number; usage: TokenUsage };
 }
 
 /** Options of {@link runAgent}. */
@@ -17,6 +21,8 @@ export interface AgentRunOptions {
   signal: AbortSignal;
   emit: (e: AgentEvent | Extract<RunEvent, { type: 'warning' }>) => void;
   onActivity: (what: string) => void;
+  /** Stop the agent once its estimated cost passes this many USD (outcome `over_budget`). */
+  budgetUsd?: number;
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -24,7 +30,7 @@ export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
 
 /** Streams the agent's events until it exits, is timed out, or is interrupted. */
 export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
-  const { timeoutMinutes, signal, emit, onActivity } = opts;
+  const { timeoutMinutes, signal, emit, onActivity, budgetUsd } = opts;
   const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true });
   let timedOut = false;
   let interrupted = false;
@@ -49,9 +55,23 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   if (signal.aborted) onAbort();
   let result: AgentOutcome['result'];
   let lastActivity = 0;
+  // Claude reports its exact cost only at the end; the budget is checked against a running estimate.
+  const meter = budgetUsd === undefined ? undefined : new CostMeter();
+  let overBudget = false;
+  const checkBudget = (line: string): void => {
+    const r = meter && assistantUsage(line);
+    if (!meter || !r || budgetUsd === undefined) return;
+    meter.add(r.messageId, r.model, r.usage);
+    if (!overBudget && meter.costUsd() > budgetUsd) {
+      overBudget = true;
+      emit({ type: 'warning', message: `estimated cost $${meter.costUsd().toFixed(4)} passed the budget of $${budgetUsd}; stopping the agent` });
+      void handle.kill();
+    }
+  };
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
   const handleLine = (line: string): void => {
+    checkBudget(line);
     for (const ev of parseClaudeLine(line)) {
       if (ev.type === 'result') result = ev;
       emit(ev);
@@ -74,6 +94,9 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
     signal.removeEventListener('abort', onAbort);
   }
   const exit = await handle.wait();
+  const estimate = meter ? { estimate: { costUsd: meter.costUsd(), usage: meter.usage() } } : {};
+  if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
+  if (overBudget) return { outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
   if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };

@@ -44,7 +44,7 @@ export type StreamEvent = (AgentEvent | RunEvent) & { ts?: string; sessionId?: s
 /** The final outcome of one run (also the `--json` summary object). */
 export interface RunSummary {
   sessionId: string;
-  status: 'completed' | 'failed' | 'timed_out' | 'killed';
+  status: 'completed' | 'failed' | 'timed_out' | 'killed' | 'over_budget';
   exitCode: number;
   repo: string;
   branch: string;

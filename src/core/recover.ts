@@ -47,7 +47,7 @@ const exists = (p: string): Promise<boolean> =>
 export async function finishSession(
   session: Session,
   deps: { sessions: SessionRepository; provider: SandboxProvider | undefined; now: () => Date },
-  opts: { status: SessionStatus; reason: string; handle?: SandboxHandle },
+  opts: { status: SessionStatus; reason: string; handle?: SandboxHandle; /** false: destroy without bringing results back. */ collect?: boolean },
 ): Promise<FinishReport> {
   const { sessions, provider } = deps;
   let commits = 0;
@@ -61,7 +61,7 @@ export async function finishSession(
   const worktree = session.worktreePath && (await exists(session.worktreePath)) ? session.worktreePath : undefined;
   if (handle && provider) {
     try {
-      if (worktree && session.sandboxStart && session.sessionDir) {
+      if (opts.collect !== false && worktree && session.sandboxStart && session.sessionDir) {
         const identity = await gitIdentity(session.repoPath);
         const mbox = await collectSandboxResults(provider, handle, { startCommit: session.sandboxStart, identity });
         const imported = await importResults({ worktreePath: worktree, sessionDir: session.sessionDir, mbox, identity });

@@ -36,6 +36,11 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** api-key or oauth (the host's Claude login, used by the broker only); default: whichever exists. */
   authMethod?: AuthMethod;
+  /** Stop the agent once its estimated cost passes this many USD (status over_budget). */
+  budgetUsd?: number;
+  /** --multi: the batch and the task within it, recorded on the registry row. */
+  groupId?: string;
+  taskId?: string;
 }
 
 /** What the orchestrator needs from the outside. */
@@ -56,7 +61,7 @@ export function newSessionId(taken: (id: string) => boolean): string {
   }
 }
 
-const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, failed: 1, timed_out: 4, killed: 130 };
+const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, failed: 1, timed_out: 4, killed: 130, over_budget: 1 };
 
 /**
  * Runs one agent session end to end: registry row → worktree/branch → sandbox → upload → agent
@@ -110,6 +115,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     timeoutSeconds: Math.round(req.timeoutMinutes * 60),
     outputLogPath: logPath,
     sessionDir,
+    ...(req.groupId !== undefined ? { groupId: req.groupId } : {}),
+    ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
   });
 
   let sandbox: SandboxHandle | undefined;
@@ -184,13 +191,19 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       signal,
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
+      ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
     });
-    cost = agent.result?.costUsd ?? null;
-    usage = agent.result?.usage ?? null;
+    // A run stopped early has no final result line: its cost is the running estimate.
+    cost = agent.result?.costUsd ?? agent.estimate?.costUsd ?? null;
+    usage = agent.result?.usage ?? agent.estimate?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
     outcome = agent.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
     if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'));
+    if (outcome === 'over_budget')
+      failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
+        hint: 'Raise --budget-per-task, or split the task into smaller ones.',
+      });
     if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${req.timeoutMinutes}-minute timeout; its work so far is kept`);
 
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });

@@ -107,6 +107,26 @@ export class SessionCgroup {
     }
   }
 
+  /** Opens an existing session cgroup (another process's) read-only, for stats; undefined if absent. */
+  static async open(name: string, root = '/sys/fs/cgroup'): Promise<SessionCgroup | undefined> {
+    const self = await selfCgroups();
+    const isV2 = await readFile(join(root, 'cgroup.controllers'), 'utf8').then(
+      () => true,
+      () => false,
+    );
+    const dirs = isV2 ? [join(root, self.get('unified') ?? '/', 'parallel-cc', name)] : ['memory', 'pids'].map((c) => join(root, c, self.get(c) ?? '/', 'parallel-cc', name));
+    for (const d of dirs) if (!(await readFile(join(d, 'cgroup.procs'), 'utf8').then(() => true, () => false))) return undefined;
+    const memLimit = await readNum(join(dirs[0] as string, isV2 ? 'memory.max' : 'memory.limit_in_bytes'));
+    const pidsLimit = await readNum(join(dirs[dirs.length - 1] as string, 'pids.max'));
+    return new SessionCgroup(isV2 ? 2 : 1, dirs.map((dir) => ({ dir, procs: join(dir, 'cgroup.procs') })), { memoryBytes: memLimit, pids: pidsLimit });
+  }
+
+  /** Pids currently in the cgroup. */
+  async pids(): Promise<number[]> {
+    const text = await readFile((this.controllers[this.controllers.length - 1] as Controller).procs, 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
   /** Wraps a command so it joins this cgroup before it starts. */
   wrap(argv: readonly string[]): string[] {
     return ['/bin/sh', '-c', JOIN_SCRIPT, 'parallel-cc-cgroup-join', ...this.controllers.map((c) => c.procs), '--', ...argv];

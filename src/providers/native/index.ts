@@ -1,11 +1,11 @@
-import { lstat, mkdir, readlink, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
 import { copyEntry } from '../../core/worktree.js';
 import { ChildExecHandle } from '../child-exec.js';
-import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
+import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
 import { bwrapArgv, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
 import { parseSize, SessionCgroup } from './cgroup.js';
@@ -86,7 +86,7 @@ export class NativeProvider implements SandboxProvider {
     }
   }
 
-  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+  async create(spec: SandboxSpec, cgroupName = `native-${spec.sessionId}`): Promise<SandboxHandle> {
     this.system ??= await systemMounts();
     const root = join(spec.sessionDir, 'sandbox');
     const workspace = join(root, 'workspace');
@@ -117,7 +117,7 @@ export class NativeProvider implements SandboxProvider {
     }
     const id = `native-${spec.sessionId}`;
     const limits = { memoryBytes: parseSize(this.config.memoryLimit), pids: this.config.pidsLimit };
-    const cgroup = await SessionCgroup.create(id, limits);
+    const cgroup = await SessionCgroup.create(cgroupName, limits);
     this.state.set(id, {
       root,
       workspace,
@@ -142,7 +142,8 @@ export class NativeProvider implements SandboxProvider {
       () => false,
     );
     if (!ok) return undefined;
-    return this.create({ sessionId: session.sessionId, sessionDir: session.sessionDir, bridges: {}, labels: {} });
+    // Its own cgroup: the session's may still hold a live agent, which destroying this handle must not touch.
+    return this.create({ sessionId: session.sessionId, sessionDir: session.sessionDir, bridges: {}, labels: {} }, `native-${session.sessionId}-r${process.pid}`);
   }
 
   /**
@@ -207,6 +208,28 @@ export class NativeProvider implements SandboxProvider {
     s.live.add(handle);
     void handle.wait().then(() => s.live.delete(handle));
     return handle;
+  }
+
+  /** Live numbers of a session's sandbox from its cgroup and /proc (works from any process). */
+  async stats(sandbox: SandboxHandle): Promise<SandboxStats> {
+    const cg = await SessionCgroup.open(sandbox.id);
+    if (!cg) return {};
+    const ev = await cg.events();
+    const pids = await cg.pids();
+    const ticks = async (): Promise<number> => {
+      let sum = 0;
+      for (const pid of pids) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        sum += Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime + stime
+      }
+      return sum;
+    };
+    const t0 = await ticks();
+    await new Promise((r) => setTimeout(r, 500));
+    const t1 = await ticks();
+    // Clock ticks are 1/100 s on Linux: n ticks in 0.5 s = n/50 of a core = n × 2 percent.
+    return { ...(ev.memoryBytes !== undefined ? { memoryBytes: ev.memoryBytes } : {}), memoryLimitBytes: cg.limits.memoryBytes, pids: ev.pidsCurrent ?? pids.length, cpuPercent: Math.max(0, (t1 - t0) * 2) };
   }
 
   /** Limit hits and usage so far (cgroup counters), for reporting OOM / pids exhaustion. */

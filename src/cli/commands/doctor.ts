@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { findClaudeBinary } from '../../agents/claude.js';
+import { loadConfig } from '../../config/load.js';
+import { homePaths, type Context } from '../../core/context.js';
+import { run } from '../../core/exec.js';
+import { SessionCgroup } from '../../providers/native/cgroup.js';
+import { openDb } from '../../store/db.js';
+
+/** Options of `parallel-cc doctor`. */
+export interface DoctorFlags {
+  sandbox?: boolean;
+  json?: boolean;
+}
+
+/** One check: ✓ or ✗, whether a failure blocks parallel-cc, and the fix. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function probe(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; out: string }> {
+  try {
+    const r = await run(argv, { env, timeoutMs: 15_000 });
+    return { ok: true, out: (r.stdout.toString() + r.stderr).trim() };
+  } catch (e) {
+    return { ok: false, out: (e as Error).message.split('\n')[0] ?? '' };
+  }
+}
+
+/**
+ * `parallel-cc doctor`: every prerequisite with ✓/✗ and the fix. Exits non-zero only when a
+ * required check fails (a missing docker daemon is fine when docker is not the provider you use).
+ */
+export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{ checks: Check[]; ok: boolean }> {
+  const env = ctx.env;
+  const checks: Check[] = [];
+  const add = (c: Check): void => void checks.push(c);
+  let provider = 'native';
+  try {
+    provider = loadConfig({ home: ctx.home, env }).config.defaultProvider;
+    add({ name: 'config', ok: true, required: true, detail: `valid (default provider: ${provider})` });
+  } catch (e) {
+    add({ name: 'config', ok: false, required: true, detail: (e as Error).message, fix: 'Fix the file or variable named above (`parallel-cc config show`).' });
+  }
+  const major = Number(process.versions.node.split('.')[0]);
+  add({ name: 'node', ok: major >= 20, required: true, detail: `v${process.versions.node}`, fix: 'Install Node.js 20 or newer.' });
+  const gitV = await probe(['git', '--version'], env);
+  add({ name: 'git', ok: gitV.ok, required: true, detail: gitV.out, fix: 'sudo apt-get install git' });
+  const bwrapV = await probe(['bwrap', '--version'], env);
+  add({ name: 'bubblewrap', ok: bwrapV.ok, required: provider === 'native', detail: bwrapV.ok ? bwrapV.out : 'not found', fix: 'sudo apt-get install bubblewrap' });
+  if (bwrapV.ok) {
+    const ns = await probe(['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/', '/', '--', 'true'], env);
+    add({
+      name: 'user namespaces',
+      ok: ns.ok,
+      required: provider === 'native',
+      detail: ns.ok ? 'bwrap can create a sandbox' : ns.out,
+      fix: 'Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or use --provider docker.',
+    });
+  }
+  const cg = await SessionCgroup.create(`doctor-${process.pid}`, { memoryBytes: 64 * 1024 * 1024, pids: 16 });
+  if (cg instanceof SessionCgroup) await cg.remove();
+  add({
+    name: 'native resource limits',
+    ok: cg instanceof SessionCgroup,
+    required: false,
+    detail: cg instanceof SessionCgroup ? 'cgroup memory/pids limits can be enforced' : cg.unavailable,
+    fix: 'Run as a user with a delegated cgroup (systemd-run --user --scope -p Delegate=yes …) to get memory/pids limits.',
+  });
+  const docker = await probe(['docker', 'version', '--format', '{{.Server.Version}}'], env);
+  add({ name: 'docker daemon', ok: docker.ok, required: provider === 'docker', detail: docker.ok ? `server ${docker.out}` : 'not reachable', fix: 'Install and start Docker (sudo apt-get install docker.io && sudo systemctl start docker), or use the native provider.' });
+  const req = createRequire(import.meta.url);
+  for (const [pkg, forProvider] of [['dockerode', 'docker'], ['e2b', 'e2b'], ['@daytonaio/sdk', 'daytona']] as const) {
+    let ok = true;
+    try {
+      req.resolve(pkg);
+    } catch {
+      ok = false;
+    }
+    add({ name: `sdk ${pkg}`, ok, required: provider === forProvider, detail: ok ? 'installed' : 'not installed', fix: `npm install ${pkg}` });
+  }
+  const hasKey = Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN || (env.HOME && existsSync(`${env.HOME}/.claude/.credentials.json`)));
+  add({
+    name: 'anthropic credentials',
+    ok: hasKey,
+    required: true,
+    detail: hasKey ? 'present (local sandboxes only ever get a placeholder; cloud sandboxes get the key as an env var of the agent process)' : 'none',
+    fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
+  });
+  add({ name: 'E2B_API_KEY', ok: Boolean(env.E2B_API_KEY), required: provider === 'e2b', detail: env.E2B_API_KEY ? 'present' : 'not set', fix: 'export E2B_API_KEY=… (https://e2b.dev/dashboard)' });
+  const dbPath = homePaths(ctx.home).db;
+  if (existsSync(dbPath)) {
+    try {
+      const db = openDb(dbPath);
+      const result = db.pragma('integrity_check', { simple: true }) as string;
+      db.close();
+      add({ name: 'registry', ok: result === 'ok', required: true, detail: `${dbPath}: ${result}`, fix: `Move ${dbPath} aside; parallel-cc creates a new one.` });
+    } catch (e) {
+      add({ name: 'registry', ok: false, required: true, detail: (e as Error).message, fix: `Move ${dbPath} aside; parallel-cc creates a new one.` });
+    }
+  } else add({ name: 'registry', ok: true, required: true, detail: `${dbPath} (created on first run)` });
+  try {
+    const bin = findClaudeBinary({ ...(env.PARALLEL_CC_CLAUDE_BIN ? { configured: env.PARALLEL_CC_CLAUDE_BIN } : {}), ...(env.PATH ? { pathEnv: env.PATH } : {}) });
+    const v = await probe([bin, '--version'], env);
+    add({ name: 'claude', ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+  } catch (e) {
+    add({ name: 'claude', ok: false, required: true, detail: (e as Error).message, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+  }
+  const shown = flags.sandbox ? checks : checks.filter((c) => !c.name.startsWith('sdk ') || c.required);
+  return { checks: shown, ok: shown.every((c) => c.ok || !c.required) };
+}

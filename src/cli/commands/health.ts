@@ -1,0 +1,75 @@
+import { readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Context } from '../../core/context.js';
+import { findSession, viewSession } from '../../core/ops/view.js';
+import type { SandboxStats } from '../../providers/provider.js';
+import { providerFor } from './provider-for.js';
+import { withRegistry } from './registry.js';
+
+/** Options of `parallel-cc sandbox health`. */
+export interface HealthFlags {
+  sessionId?: string;
+  json?: boolean;
+}
+
+/** A session's health: registry facts plus live numbers from the provider. */
+export interface HealthOutput extends SandboxStats {
+  sessionId: string;
+  status: string;
+  liveness: string;
+  provider: string;
+  sandboxId: string | null;
+  lastActivity: string | null;
+  lastActivityAt: string | null;
+  costUsd: number | null;
+  timeoutMs: number | null;
+}
+
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const name of await readdir(d).catch(() => [] as string[])) {
+      const p = join(d, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      total += st.size;
+      if (st.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/** `parallel-cc sandbox health`: uptime, CPU, memory and disk of a session's sandbox, and its cost so far. */
+export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<HealthOutput> {
+  return withRegistry(ctx, async (sessions) => {
+    const s = findSession(sessions, flags.sessionId);
+    const view = viewSession(s, ctx.now());
+    let stats: SandboxStats = {};
+    if (view.liveness === 'active' && s.sandboxId && s.sessionDir) {
+      const provider = providerFor(s, ctx);
+      const box = await provider?.reconnect?.(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir });
+      if (box && provider) {
+        try {
+          stats = (await provider.stats?.(box)) ?? {};
+        } finally {
+          await provider.destroy(box, { keep: true });
+        }
+      }
+      if (s.provider === 'native') stats.diskBytes = await du(join(s.sessionDir, 'sandbox'));
+    }
+    return {
+      sessionId: s.id,
+      status: view.liveness === 'orphaned' ? 'orphaned' : s.status,
+      liveness: view.liveness,
+      provider: s.provider,
+      sandboxId: s.sandboxId,
+      ...(view.elapsedMs !== null ? { uptimeMs: view.elapsedMs } : {}),
+      ...stats,
+      lastActivity: s.lastActivity,
+      lastActivityAt: s.lastActivityAt,
+      costUsd: s.costUsd,
+      timeoutMs: s.timeoutSeconds === null ? null : s.timeoutSeconds * 1000,
+    };
+  });
+}

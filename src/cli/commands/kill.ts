@@ -1,0 +1,92 @@
+import { access } from 'node:fs/promises';
+import type { Context } from '../../core/context.js';
+import { findSession } from '../../core/ops/view.js';
+import { finishSession, pidAlive } from '../../core/recover.js';
+import { removeSessionWorktree } from '../../core/worktree.js';
+import { AppError } from '../../errors.js';
+import { isTerminal, type Session, type SessionRepository } from '../../store/sessions.js';
+import { providerFor } from './provider-for.js';
+import { withRegistry } from './registry.js';
+
+/** Options of `parallel-cc sandbox kill`. */
+export interface KillFlags {
+  sessionId?: string;
+  keepWorktree?: boolean;
+  /** commander's --no-download sets this to false. */
+  download?: boolean;
+  json?: boolean;
+}
+
+/** What `kill` did. */
+export interface KillOutput {
+  sessionId: string;
+  status: string;
+  commits: number;
+  branch: string | null;
+  worktree: string | null;
+  how: 'owner-stopped' | 'finished-here';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitTerminal(sessions: SessionRepository, id: string, ms: number): Promise<Session | undefined> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const s = sessions.get(id);
+    if (s && isTerminal(s.status)) return s;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+/**
+ * `parallel-cc sandbox kill`: a session run by a live CLI is stopped through that CLI (SIGTERM → it
+ * stops the agent, brings the work back and records `killed`), so one process owns the session's
+ * state; a session whose CLI is gone is finished here. --no-download skips bringing results back.
+ */
+export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillOutput> {
+  return withRegistry(ctx, async (sessions) => {
+    let session = findSession(sessions, flags.sessionId);
+    if (isTerminal(session.status)) throw new AppError('usage', `session ${session.id} is not running (it ended: ${session.status})`);
+    let how: KillOutput['how'] = 'finished-here';
+    const owner = session.pid;
+    if (owner && owner !== process.pid && pidAlive(owner)) {
+      if (flags.download !== false) {
+        process.kill(owner, 'SIGTERM');
+        const ended = await waitTerminal(sessions, session.id, 30_000);
+        if (ended) {
+          session = ended;
+          how = 'owner-stopped';
+        }
+      }
+      if (how !== 'owner-stopped') {
+        // Told not to download, or the owner did not stop in time: stop it hard (its sandbox dies with it).
+        try {
+          process.kill(owner, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+        await sleep(200);
+      }
+    }
+    if (how === 'finished-here') {
+      const fresh = sessions.require(session.id);
+      const report = await finishSession(fresh, { sessions, provider: providerFor(fresh, ctx), now: ctx.now }, {
+        status: 'killed',
+        reason: 'killed by `parallel-cc sandbox kill`',
+        collect: flags.download !== false,
+      });
+      session = sessions.require(report.sessionId);
+    }
+    if (!flags.keepWorktree && session.worktreePath) {
+      const present = await access(session.worktreePath).then(
+        () => true,
+        () => false,
+      );
+      // The branch keeps the work; only the checkout folder goes.
+      if (present) await removeSessionWorktree(session.repoPath, session.worktreePath);
+      session = sessions.update(session.id, { worktreePath: null });
+    }
+    return { sessionId: session.id, status: session.status, commits: session.commits ?? 0, branch: session.branch, worktree: session.worktreePath, how };
+  });
+}

@@ -1,0 +1,172 @@
+import type { Command } from 'commander';
+import type { Context } from '../core/context.js';
+import { formatDuration } from '../core/ops/view.js';
+import { AppError, toAppError } from '../errors.js';
+import { cleanupCommand, type CleanupFlags } from './commands/cleanup.js';
+import { completionScript, configShowCommand } from './commands/config.js';
+import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
+import { downloadCommand, type DownloadFlags } from './commands/download.js';
+import { healthCommand, type HealthFlags } from './commands/health.js';
+import { killCommand, type KillFlags } from './commands/kill.js';
+import { logsCommand, type LogsFlags } from './commands/logs.js';
+import { statusCommand, type StatusFlags } from './commands/status.js';
+import { Renderer } from './render.js';
+import { statusLines } from './render-ops.js';
+
+/** What an ops command hands back: its data, the human rendering, and the exit code. */
+export interface OpsResult {
+  value: unknown;
+  human: () => string[];
+  exitCode?: number;
+}
+
+type SetExit = (code: number) => void;
+
+/** Wraps a command body: renders its result or its error, and sets the exit code. */
+export function act<F extends { json?: boolean }>(ctx: Context, setExit: SetExit, body: (flags: F, renderer: Renderer) => Promise<OpsResult | number>): (flags: F) => Promise<void> {
+  return async (flags) => {
+    const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+    try {
+      const r = await body(flags, renderer);
+      if (typeof r === 'number') return setExit(r);
+      renderer.data(r.value, r.human);
+      setExit(r.exitCode ?? 0);
+    } catch (e) {
+      const err = toAppError(e);
+      renderer.error(err);
+      setExit(err.exitCode);
+    }
+  };
+}
+
+const mb = (n: number | undefined): string => (n === undefined ? 'n/a' : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+
+/**
+ * Defines a `sandbox <verb>` command and its deprecated hyphenated twin `sandbox-<verb>`, which prints
+ * a one-line notice on stderr first.
+ */
+function twin<F>(sandbox: Command, program: Command, ctx: Context, verb: string, describe: string, define: (c: Command) => Command, action: (flags: F) => Promise<void>): void {
+  define(sandbox.command(verb).description(describe)).action(action);
+  define(program.command(`sandbox-${verb}`, { hidden: true }).description(`deprecated: use \`sandbox ${verb}\``)).action(async (flags: F) => {
+    ctx.stderr.write(`warning: \`parallel-cc sandbox-${verb}\` is deprecated; use \`parallel-cc sandbox ${verb}\`\n`);
+    await action(flags);
+  });
+}
+
+/** Registers status, sandbox logs/download/kill/health, doctor, cleanup, config and completion. */
+export function registerOpsCommands(program: Command, sandbox: Command, ctx: Context, setExit: SetExit): void {
+  program
+    .command('status')
+    .description('list sessions (active ones; --all includes ended) grouped by repository')
+    .option('--repo <path>', 'only this repository')
+    .option('--sandbox-only', 'only sandboxed sessions (not local claude-parallel ones)')
+    .option('--all', 'include ended sessions')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<StatusFlags>(ctx, setExit, async (flags) => {
+        const out = await statusCommand(flags, ctx);
+        return { value: out, human: () => statusLines(out, ctx.stdout, ctx.env) };
+      }),
+    );
+
+  const sid = (c: Command): Command => c.option('--session-id <id>', 'the session (see `parallel-cc status`)');
+  twin(sandbox, program, ctx, 'logs', "print a session's event log", (c) =>
+    sid(c)
+      .option('--tail <n>', 'only the last n events')
+      .option('--follow', 'keep printing new events until the session ends')
+      .option('--save <file>', 'also write the raw NDJSON log to a file')
+      .option('--egress', 'show the network log (allowed and denied connections) instead')
+      .option('--json', 'NDJSON on stdout'),
+    act<LogsFlags>(ctx, setExit, (flags, renderer) => logsCommand(flags, ctx, renderer)),
+  );
+  twin(sandbox, program, ctx, 'download', "copy a session's changed (or all) files into a folder", (c) =>
+    sid(c)
+      .option('--output <dir>', 'destination folder', 'sandbox-results')
+      .option('--selective', 'only the files the agent changed (default)')
+      .option('--all', 'every file of the result')
+      .option('--filter <glob>', "only paths matching the glob (gitignore-style, e.g. '*.ts')")
+      .option('--json', 'one JSON document on stdout'),
+    act<DownloadFlags>(ctx, setExit, async (flags) => {
+      const out = await downloadCommand(flags, ctx);
+      return { value: out, human: () => [`${out.files.length} file${out.files.length === 1 ? '' : 's'} from the ${out.source} of ${out.sessionId} → ${out.output}`, ...out.files.map((f) => `  ${f}`)] };
+    }),
+  );
+  twin(sandbox, program, ctx, 'kill', 'stop a running session (its work so far is brought back first)', (c) =>
+    sid(c)
+      .option('--keep-worktree', 'keep the session worktree after stopping')
+      .option('--no-download', 'do not bring the results back')
+      .option('--json', 'one JSON document on stdout'),
+    act<KillFlags>(ctx, setExit, async (flags) => {
+      const out = await killCommand(flags, ctx);
+      return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${out.commits} commit${out.commits === 1 ? '' : 's'})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
+    }),
+  );
+  twin(sandbox, program, ctx, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
+    act<HealthFlags>(ctx, setExit, async (flags) => {
+      const h = await healthCommand(flags, ctx);
+      return {
+        value: h,
+        human: () => [
+          `Session   ${h.sessionId} ${h.status} (${h.provider}${h.sandboxId ? ` ${h.sandboxId}` : ''})`,
+          `Uptime    ${h.uptimeMs === undefined ? 'n/a' : formatDuration(h.uptimeMs)}${h.timeoutMs ? ` of ${formatDuration(h.timeoutMs)}` : ''}`,
+          `CPU       ${h.cpuPercent === undefined ? 'n/a' : `${h.cpuPercent.toFixed(1)}%`}`,
+          `Memory    ${mb(h.memoryBytes)} / ${mb(h.memoryLimitBytes)}${h.pids !== undefined ? ` · ${h.pids} processes` : ''}`,
+          `Disk      ${mb(h.diskBytes)}`,
+          `Activity  ${h.lastActivity ?? 'n/a'}${h.lastActivityAt ? ` at ${h.lastActivityAt}` : ''}`,
+          `Cost      ${h.costUsd === null ? 'n/a (reported when the agent finishes)' : `$${h.costUsd.toFixed(4)}`}`,
+        ],
+      };
+    }),
+  );
+
+  program
+    .command('doctor')
+    .description('check prerequisites and print the fix for each problem')
+    .option('--sandbox', 'also list every provider SDK')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<DoctorFlags>(ctx, setExit, async (flags) => {
+        const out = await doctorCommand(flags, ctx);
+        return {
+          value: out,
+          exitCode: out.ok ? 0 : 1,
+          human: () => out.checks.map((c) => `${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}${c.ok ? '' : `\n    fix: ${c.fix ?? ''}`}`),
+        };
+      }),
+    );
+  program
+    .command('cleanup')
+    .description('finish orphaned sessions and remove leftover sandboxes, worktrees and empty branches')
+    .option('--dry-run', 'only report what would be done')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<CleanupFlags>(ctx, setExit, async (flags) => {
+        const out = await cleanupCommand(flags, ctx);
+        return { value: out, human: () => (out.actions.length ? out.actions.map((a) => `${a.action} ${a.kind} ${a.target}: ${a.reason}`) : ['Nothing to clean up.']) };
+      }),
+    );
+  program
+    .command('config')
+    .description('configuration')
+    .command('show')
+    .description('the effective configuration and where each value comes from')
+    .option('--repo <path>', 'include this repository\'s .parallel-cc.json', '.')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<{ repo?: string; json?: boolean }>(ctx, setExit, async (flags) => {
+        const out = await configShowCommand(flags, ctx);
+        return { value: out, human: () => out.entries.map((e) => `${e.key} = ${JSON.stringify(e.value)}  (${e.source})`) };
+      }),
+    );
+  program
+    .command('completion <shell>')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .action(
+      act<{ json?: boolean }>(ctx, setExit, () => {
+        const shell = program.args[1] ?? '';
+        if (!['bash', 'zsh', 'fish'].includes(shell)) throw new AppError('usage', `unknown shell "${shell}"`, { hint: 'Use bash, zsh or fish.' });
+        const script = completionScript(shell);
+        return Promise.resolve({ value: script, human: () => [script.trimEnd()] });
+      }),
+    );
+}

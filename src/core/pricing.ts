@@ -1,0 +1,81 @@
+import type { TokenUsage } from './events.js';
+
+/** USD per million tokens of one model family. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+const price = (input: number, output: number): ModelPrice => ({ input, output, cacheRead: input * 0.1, cacheWrite: input * 1.25 });
+
+/**
+ * Public list prices by model name pattern, first match wins. Used only to *estimate* a run's cost
+ * while it runs (claude reports the exact total only at the very end); an unknown model is priced
+ * like the most expensive current family, so a budget errs on the side of stopping early.
+ */
+const PRICE_TABLE: ReadonlyArray<{ pattern: RegExp; price: ModelPrice }> = [
+  { pattern: /opus-4(-0|-1)?(-\d{8})?$|opus-4-1|claude-3-opus/, price: price(15, 75) },
+  { pattern: /opus/, price: price(5, 25) },
+  { pattern: /sonnet/, price: price(3, 15) },
+  { pattern: /haiku-3|3-haiku/, price: price(0.25, 1.25) },
+  { pattern: /3-5-haiku|haiku-3-5/, price: price(0.8, 4) },
+  { pattern: /haiku/, price: price(1, 5) },
+];
+const FALLBACK_PRICE = price(5, 25);
+
+/** The price of a model (by name), or the conservative fallback. */
+export function priceOf(model: string | undefined): ModelPrice {
+  const name = (model ?? '').toLowerCase();
+  return PRICE_TABLE.find((p) => p.pattern.test(name))?.price ?? FALLBACK_PRICE;
+}
+
+/** Estimated USD cost of some token usage on a model. */
+export function estimateCost(model: string | undefined, u: TokenUsage): number {
+  const p = priceOf(model);
+  return (u.inputTokens * p.input + u.outputTokens * p.output + (u.cacheReadTokens ?? 0) * p.cacheRead + (u.cacheCreationTokens ?? 0) * p.cacheWrite) / 1_000_000;
+}
+
+/**
+ * Running cost estimate of one agent run, fed with the usage of each model response as it streams.
+ * A response can be reported several times (one event per content block, growing output counts), so
+ * usage is kept per message id and the largest numbers win.
+ */
+export class CostMeter {
+  private readonly messages = new Map<string, { model: string | undefined; usage: TokenUsage }>();
+
+  /** Records (or updates) the usage of one model response. */
+  add(messageId: string, model: string | undefined, usage: TokenUsage): void {
+    const prev = this.messages.get(messageId)?.usage;
+    const max = (a: number | undefined, b: number | undefined): number => Math.max(a ?? 0, b ?? 0);
+    this.messages.set(messageId, {
+      model,
+      usage: {
+        inputTokens: max(prev?.inputTokens, usage.inputTokens),
+        outputTokens: max(prev?.outputTokens, usage.outputTokens),
+        cacheReadTokens: max(prev?.cacheReadTokens, usage.cacheReadTokens),
+        cacheCreationTokens: max(prev?.cacheCreationTokens, usage.cacheCreationTokens),
+      },
+    });
+  }
+
+  /** Estimated USD so far. */
+  costUsd(): number {
+    let total = 0;
+    for (const m of this.messages.values()) total += estimateCost(m.model, m.usage);
+    return total;
+  }
+
+  /** Token totals so far. */
+  usage(): TokenUsage {
+    const t: Required<TokenUsage> = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    for (const { usage: u } of this.messages.values()) {
+      t.inputTokens += u.inputTokens;
+      t.outputTokens += u.outputTokens;
+      t.cacheReadTokens += u.cacheReadTokens ?? 0;
+      t.cacheCreationTokens += u.cacheCreationTokens ?? 0;
+    }
+    return t;
+  }
+}
