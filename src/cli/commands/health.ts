@@ -1,3 +1,4 @@
+// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../../core/context.js';
