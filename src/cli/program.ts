@@ -72,7 +72,11 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
 }
 
 /** Parses argv and runs the command; returns the process exit code. */
-export async function main(argv: string[], ctx: Context): Promise<number> {
+export async function main(argvIn: string[], ctx0: Context): Promise<number> {
+  // --verbose anywhere on the line is the same as PARALLEL_CC_LOG_LEVEL=debug.
+  const verbose = argvIn.includes('--verbose');
+  const argv = argvIn.filter((a) => a !== '--verbose');
+  const ctx = verbose ? { ...ctx0, env: { ...ctx0.env, PARALLEL_CC_LOG_LEVEL: 'debug' } } : ctx0;
   let code = 0;
   const program = buildProgram(ctx, (c) => (code = c));
   try {

@@ -46,18 +46,26 @@ export class Renderer {
   private readonly errPaint: Paint;
 
   private readonly o: RenderOptions;
+  /** PARALLEL_CC_LOG_LEVEL=debug (or --verbose): step-by-step lines on stderr. */
+  private readonly debug: boolean;
 
   constructor(opts: RenderOptions) {
     // Every byte this renderer prints passes the redactor: no credential reaches a terminal or a pipe.
     const redactor = Redactor.fromEnv(opts.env);
     const redacting = (sink: Sink): Sink => ({ write: (chunk: string) => sink.write(redactor.text(chunk)), ...(sink.isTTY !== undefined ? { isTTY: sink.isTTY } : {}) });
     this.o = { ...opts, stdout: redacting(opts.stdout), stderr: redacting(opts.stderr) };
+    this.debug = (opts.env.PARALLEL_CC_LOG_LEVEL ?? '').toLowerCase() === 'debug';
     this.paint = painter(useColor(opts.stdout, opts.env));
     this.errPaint = painter(useColor(opts.stderr, opts.env));
   }
 
   /** Prints one live event. */
   event(e: StreamEvent, opts: { stream: boolean } = { stream: true }): void {
+    if (e.type === 'debug' || (this.debug && e.type === 'phase')) {
+      // Diagnostics: stderr in both modes, so --json stdout stays one event per line of data.
+      if (this.debug) this.o.stderr.write(`${this.errPaint('2', `[DEBUG] ${e.ts ? `${e.ts.slice(11, 23)} ` : ''}${e.message}`)}\n`);
+      if (e.type === 'debug') return;
+    }
     if (this.o.json) {
       if (opts.stream || e.type === 'summary') this.o.stdout.write(`${JSON.stringify(e)}\n`);
       return;

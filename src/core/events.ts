@@ -35,6 +35,8 @@ export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'running' 
 export type RunEvent =
   | { type: 'phase'; phase: Phase; message: string }
   | { type: 'warning'; message: string }
+  /** Step-by-step detail, shown on stderr with PARALLEL_CC_LOG_LEVEL=debug or --verbose. */
+  | { type: 'debug'; message: string }
   | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string }
   | { type: 'summary'; summary: RunSummary };
 

@@ -143,6 +143,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
+    emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });
     // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
     let agentCredential: Credential = credential;
@@ -168,12 +169,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
     });
     sessions.update(id, { sandboxId: sandbox.id });
+    emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
     await provider.upload(sandbox, plan);
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
+    emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${branch}` });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);
@@ -208,6 +211,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
+    emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
     commits = imported.commits;

@@ -144,9 +144,13 @@ describe('sandbox download', () => {
         { text: 'done' },
       ],
     });
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--json'], { env });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--json', '--verbose'], { env });
     expect(r.code, r.stderr).toBe(0);
     const id = String(parseNdjson(r.stdout)[0]?.sessionId);
+    // --verbose: step-by-step [DEBUG] lines on stderr; stdout stays clean NDJSON.
+    expect(r.stderr).toMatch(/\[DEBUG\] .*sandbox created: native-/);
+    expect(r.stderr).toMatch(/\[DEBUG\] .*collected a patch series of \d+ bytes/);
+    expect(r.stdout).not.toContain('[DEBUG]');
     const out = tempDir('pcc-dl-');
     const sel = await runCli(['sandbox', 'download', '--session-id', id, '--output', join(out, 'sel'), '--json'], { env });
     expect(sel.code, sel.stderr).toBe(0);
