@@ -31,6 +31,14 @@ export interface FinishReport {
   error?: string;
 }
 
+/** The commit the agent started from on a session branch: the working-state snapshot, else the base. */
+export async function agentStartCommit(s: Session): Promise<string> {
+  const base = s.baseCommit as string;
+  const first = await git(s.repoPath, ['rev-list', '--reverse', '--format=%H %s', '--no-commit-header', `${base}..refs/heads/${s.branch ?? ''}`]).catch(() => '');
+  const [line] = first.split('\n');
+  return line?.endsWith(SNAPSHOT_MESSAGE) ? line.slice(0, 40) : base;
+}
+
 const exists = (p: string): Promise<boolean> =>
   access(p).then(
     () => true,
@@ -64,6 +72,10 @@ export async function finishSession(
       if (opts.collect !== false && worktree && session.sandboxStart && session.sessionDir) {
         const identity = await gitIdentity(session.repoPath);
         const mbox = await collectSandboxResults(provider, handle, { startCommit: session.sandboxStart, identity });
+        // The CLI may have died half-way through importing: start the branch over from where the
+        // agent started and apply the whole series again (the sandbox still has all of it).
+        await git(worktree, ['am', '--abort']).catch(() => undefined);
+        await git(worktree, ['reset', '--quiet', '--hard', await agentStartCommit(session)]);
         const imported = await importResults({ worktreePath: worktree, sessionDir: session.sessionDir, mbox, identity });
         commits = imported.commits;
         files = imported.files;

@@ -79,8 +79,9 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
       const provider = providerFor(sample, ctx);
       const listed = await provider?.listSandboxes?.().catch(() => []);
       for (const box of listed ?? []) {
+        // Only sandboxes of sessions in this registry: another PARALLEL_CC_HOME may own the rest.
         const owner = byId.get(box.labels['parallel-cc.session'] ?? '');
-        if (owner && !isTerminal(owner.status)) continue;
+        if (!owner || !isTerminal(owner.status)) continue;
         if (dry) actions.push({ kind: 'sandbox', target: box.id, action: 'would remove', reason: owner ? `session ${owner.status}` : 'no session' });
         else {
           const handle = owner?.sessionDir ? await provider?.reconnect?.(box.id, { sessionId: owner.id, sessionDir: owner.sessionDir }) : undefined;

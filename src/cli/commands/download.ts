@@ -2,10 +2,10 @@
 import { resolve } from 'node:path';
 import ignore from 'ignore';
 import type { Context } from '../../core/context.js';
-import { git, gitRaw, splitZ } from '../../core/git.js';
+import { gitRaw, splitZ } from '../../core/git.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { extractSafely } from '../../core/sync/extract.js';
-import { SNAPSHOT_MESSAGE } from '../../core/worktree.js';
+import { agentStartCommit } from '../../core/recover.js';
 import { AppError } from '../../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
@@ -30,18 +30,10 @@ export interface DownloadOutput {
   files: string[];
 }
 
-/** The commit the agent started from on the branch: the working-state snapshot when there is one. */
-async function agentStart(s: Session): Promise<string> {
-  const base = s.baseCommit as string;
-  const first = await git(s.repoPath, ['rev-list', '--reverse', '--format=%H %s', '--no-commit-header', `${base}..refs/heads/${s.branch ?? ''}`]).catch(() => '');
-  const [line] = first.split('\n');
-  return line?.endsWith(SNAPSHOT_MESSAGE) ? line.slice(0, 40) : base;
-}
-
 async function fromBranch(s: Session, selective: boolean): Promise<Buffer | undefined> {
   if (!s.branch || !s.baseCommit) throw new AppError('not_found', `session ${s.id} brought no results back (no branch)`);
   const ref = `refs/heads/${s.branch}`;
-  const paths = selective ? splitZ(await gitRaw(s.repoPath, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=d', await agentStart(s), ref])) : undefined;
+  const paths = selective ? splitZ(await gitRaw(s.repoPath, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=d', await agentStartCommit(s), ref])) : undefined;
   if (paths && paths.length === 0) return undefined;
   return gitRaw(s.repoPath, ['archive', '--format=tar', ref, ...(paths ? ['--', ...paths] : [])]);
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Limits for one native sandbox. */
@@ -62,6 +62,8 @@ const readNum = async (file: string, key?: string): Promise<number> => {
  */
 export class SessionCgroup {
   private constructor(
+    /** The cgroup's name under parallel-cc/. */
+    readonly name: string,
     private readonly version: 1 | 2,
     private readonly controllers: Controller[],
     readonly limits: NativeLimits,
@@ -82,7 +84,7 @@ export class SessionCgroup {
       // No swap beyond the limit where the kernel accounts it; absent without swap accounting.
       await writeFile(join(mem.dir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
       await writeFile(join(pids.dir, 'pids.max'), String(limits.pids));
-      return new SessionCgroup(1, made, limits);
+      return new SessionCgroup(name, 1, made, limits);
     };
     const v2 = async (): Promise<SessionCgroup> => {
       const base = join(root, self.get('unified') ?? '/');
@@ -94,7 +96,7 @@ export class SessionCgroup {
       await writeFile(join(dir, 'memory.max'), String(limits.memoryBytes));
       await writeFile(join(dir, 'memory.swap.max'), '0').catch(() => undefined);
       await writeFile(join(dir, 'pids.max'), String(limits.pids));
-      return new SessionCgroup(2, [{ dir, procs: join(dir, 'cgroup.procs') }], limits);
+      return new SessionCgroup(name, 2, [{ dir, procs: join(dir, 'cgroup.procs') }], limits);
     };
     const isV2 = await readFile(join(root, 'cgroup.controllers'), 'utf8').then(
       () => true,
@@ -118,7 +120,19 @@ export class SessionCgroup {
     for (const d of dirs) if (!(await readFile(join(d, 'cgroup.procs'), 'utf8').then(() => true, () => false))) return undefined;
     const memLimit = await readNum(join(dirs[0] as string, isV2 ? 'memory.max' : 'memory.limit_in_bytes'));
     const pidsLimit = await readNum(join(dirs[dirs.length - 1] as string, 'pids.max'));
-    return new SessionCgroup(isV2 ? 2 : 1, dirs.map((dir) => ({ dir, procs: join(dir, 'cgroup.procs') })), { memoryBytes: memLimit, pids: pidsLimit });
+    return new SessionCgroup(name, isV2 ? 2 : 1, dirs.map((dir) => ({ dir, procs: join(dir, 'cgroup.procs') })), { memoryBytes: memLimit, pids: pidsLimit });
+  }
+
+  /** Names of the session cgroups under parallel-cc/ (in the pids or unified hierarchy). */
+  static async list(root = '/sys/fs/cgroup'): Promise<string[]> {
+    const self = await selfCgroups();
+    const isV2 = await readFile(join(root, 'cgroup.controllers'), 'utf8').then(
+      () => true,
+      () => false,
+    );
+    const dir = isV2 ? join(root, self.get('unified') ?? '/', 'parallel-cc') : join(root, 'pids', self.get('pids') ?? '/', 'parallel-cc');
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
   }
 
   /** Pids currently in the cgroup. */

@@ -137,13 +137,26 @@ export class NativeProvider implements SandboxProvider {
    */
   async reconnect(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined> {
     if (sandboxId !== `native-${session.sessionId}`) return undefined;
-    const ok = await lstat(join(session.sessionDir, 'sandbox', 'workspace', '.git')).then(
+    // Anything left of it counts: its folder (maybe half-uploaded) or its cgroup.
+    const folder = await lstat(join(session.sessionDir, 'sandbox')).then(
       () => true,
       () => false,
     );
-    if (!ok) return undefined;
+    if (!folder && !(await SessionCgroup.open(sandboxId))) return undefined;
     // Its own cgroup: the session's may still hold a live agent, which destroying this handle must not touch.
     return this.create({ sessionId: session.sessionId, sessionDir: session.sessionDir, bridges: {}, labels: {} }, `native-${session.sessionId}-r${process.pid}`);
+  }
+
+  /** Native sandboxes that still have a cgroup (their CLI may have died), for `cleanup`. */
+  async listSandboxes(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>> {
+    const out: Array<{ id: string; labels: Record<string, string>; running: boolean }> = [];
+    for (const name of await SessionCgroup.list()) {
+      const m = /^native-([0-9a-f]+)$/.exec(name);
+      if (!m?.[1]) continue;
+      const cg = await SessionCgroup.open(name);
+      out.push({ id: name, labels: { 'parallel-cc.session': m[1] }, running: ((await cg?.pids()) ?? []).length > 0 });
+    }
+    return out;
   }
 
   /**
@@ -253,6 +266,9 @@ export class NativeProvider implements SandboxProvider {
     await Promise.all([...s.live].map((h) => h.kill()));
     await s.cgroup?.remove();
     this.state.delete(sandbox.id);
+    // A reconnected handle has its own cgroup; the session's original one (left by a CLI that died)
+    // goes too once the sandbox itself is removed.
+    if (!opts.keep && s.cgroup && s.cgroup.name !== sandbox.id) await (await SessionCgroup.open(sandbox.id))?.remove();
     if (!opts.keep) await rm(s.root, { recursive: true, force: true });
   }
 }
