@@ -9,6 +9,7 @@ import { downloadCommand, type DownloadFlags } from './commands/download.js';
 import { healthCommand, type HealthFlags } from './commands/health.js';
 import { killCommand, type KillFlags } from './commands/kill.js';
 import { logsCommand, type LogsFlags } from './commands/logs.js';
+import { reattachCommand } from './commands/reattach.js';
 import { statusCommand, type StatusFlags } from './commands/status.js';
 import { Renderer } from './render.js';
 import { statusLines } from './render-ops.js';
@@ -116,6 +117,13 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
           `Cost      ${h.costUsd === null ? 'n/a (reported when the agent finishes)' : `$${h.costUsd.toFixed(4)}`}`,
         ],
       };
+    }),
+  );
+
+  twin(sandbox, program, ctx, 'reattach', 'take over a session whose parallel-cc process died and bring its work back', (c) => sid(c).option('--json', 'one JSON document on stdout'),
+    act<{ sessionId?: string; json?: boolean }>(ctx, setExit, async (flags) => {
+      const r = await reattachCommand(flags, ctx);
+      return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${r.commits} commit${r.commits === 1 ? '' : 's'} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );
 

@@ -15,6 +15,8 @@ import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 interface Case {
   name: string;
   args: string[];
+  /** Another command than `sandbox run --repo <repo>` (session ids, task files…). */
+  cmd?: string[];
   /** Writes files the case needs (config, prompt files) into `dir`. */
   prepare?: (dir: string, repo: string, home: string) => void;
 }
@@ -97,6 +99,13 @@ function cases(): Case[] {
     out.push({ name: `env ${k}=${v}`, args: ['--prompt', 'x', '--dry-run', `@ENV:${k}=${v}`] });
   }
 
+  // Session ids that are paths, globs or injections, for every command that takes one.
+  for (const verb of ['logs', 'download', 'kill', 'health']) {
+    for (const id of ['../../etc/passwd', '..', '/etc', '*', '$(id)', 'DEADBEEF', 'abc', '0123456789abcdef0', '', 'a b']) {
+      out.push({ name: `${verb} --session-id ${JSON.stringify(id)}`, args: [], cmd: ['sandbox', verb, '--session-id', id] });
+    }
+  }
+
   // Random junk for every value-taking flag until the table holds 200 cases.
   const valueFlags = ['--timeout', '--provider', '--auth-method', '--repo', '--base'];
   while (out.length < 200) {
@@ -142,7 +151,7 @@ describe('malformed input', () => {
       const ctx: Context = { cwd: dir, env, home, now: () => new Date(), stdout, stderr, signal: new AbortController().signal };
       if (process.env.FUZZ_DEBUG) process.stderr.write(`case #${i} ${c.name.slice(0, 80)}\n`);
       const t0 = Date.now();
-      const code = await main(['sandbox', 'run', '--repo', repo, ...args], ctx).catch((e: unknown) => {
+      const code = await main(c.cmd ?? ['sandbox', 'run', '--repo', repo, ...args], ctx).catch((e: unknown) => {
         failures.push(`#${i} ${c.name}: threw ${String(e)}`);
         return -1;
       });

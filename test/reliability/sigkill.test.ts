@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('SIGKILL of the CLI at any point', () => {
-  for (const point of POINTS) {
+  for (const [index, point] of POINTS.entries()) {
     it(`leaves a truthful, recoverable state: ${point.name}`, async () => {
       server.setScenario(SCENARIOS[point.scenario]);
       const repo = makeRepo({ 'README.md': '# r\n' });
@@ -85,6 +85,13 @@ describe('SIGKILL of the CLI at any point', () => {
       const rows = await list('--all');
       for (const row of rows) expect(['orphaned', 'ended']).toContain(row.liveness);
 
+      // Every other point takes the session over with `sandbox reattach`; cleanup then finds only leftovers.
+      const orphan = rows.find((row) => row.liveness === 'orphaned');
+      if (orphan && index % 2 === 1) {
+        const re = await runCli(['sandbox', 'reattach', '--session-id', String(orphan.id), '--json'], { env });
+        expect(re.code, re.stderr).toBe(0);
+        expect(JSON.parse(re.stdout)).toMatchObject({ sessionId: orphan.id, status: 'failed' });
+      }
       const clean = await runCli(['cleanup', '--json'], { env });
       expect(clean.code, clean.stderr).toBe(0);
       expect(await list()).toEqual([]);
