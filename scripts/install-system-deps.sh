@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages parallel-cc's native sandbox needs (Debian/Ubuntu), only when missing:
-# bubblewrap (the sandbox), git, socat and ripgrep (used by Claude Code's tools inside the sandbox).
+# bubblewrap (the sandbox), git, socat and ripgrep (used by Claude Code's tools inside the sandbox);
+# with --with-docker also docker.io for the docker provider.
 set -euo pipefail
 
 need=()
@@ -10,6 +11,10 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ps >/dev/null 2>&1 || need+=(procps)
+# --with-docker: the docker provider's daemon too (CI runs its tests on a real dockerd).
+if [ "${1:-}" = "--with-docker" ]; then
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

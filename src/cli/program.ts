@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import { runCommand, type RunFlags } from './commands/run.js';
+import { multiAction, rejectMultiOnlyFlags, type MultiFlags } from './commands/multi.js';
 import { registerOpsCommands } from './ops-program.js';
 import { Renderer } from './render.js';
 
@@ -30,7 +31,16 @@ function runOptions(cmd: Command): Command {
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
-    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way');
+    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
+    .option('--docker-image <image>', 'image for --provider docker (default parallel-cc-agent:latest)')
+    .option('--docker-network <mode>', 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host')
+    .option('--multi', 'run several tasks at once, each in its own sandbox and branch (see --task, --task-file)')
+    .option('--task <prompt>', '--multi: one task (repeatable)', collect)
+    .option('--task-file <path>', '--multi: tasks, one per line (# comments; JSON lines {prompt, id, base, after})')
+    .option('--max-concurrent <n>', '--multi: at most this many sandboxes at once (default 3)')
+    .option('--fail-fast', '--multi: the first failed task stops all the others')
+    .option('--output-dir <path>', '--multi: where summary.md/summary.json and per-task results go (default ./parallel-results)')
+    .option('--budget-per-task <usd>', '--multi: stop a task whose cost passes this many USD (status over_budget)');
 }
 
 /**
@@ -45,10 +55,15 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
     .exitOverride();
 
-  const runAction = async (flags: RunFlags): Promise<void> => {
+  const runAction = async (flags: RunFlags & MultiFlags): Promise<void> => {
+    if (flags.multi) {
+      setExit(await multiAction(flags, ctx));
+      return;
+    }
     const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
     const stream = flags.stream !== false;
     try {
+      rejectMultiOnlyFlags(flags);
       const out = await runCommand(flags, ctx, (e) => renderer.event(e, { stream }));
       if (out.kind === 'plan') {
         renderer.plan(out.plan);

@@ -41,6 +41,8 @@ export interface RunRequest {
   /** --multi: the batch and the task within it, recorded on the registry row. */
   groupId?: string;
   taskId?: string;
+  /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
+  excludeDirs?: string[];
 }
 
 /** What the orchestrator needs from the outside. */
@@ -137,7 +139,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   try {
     setStatus('initializing');
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home)] });
+    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
     startCommit = wt.startCommit;
     checkAbort();
@@ -147,7 +149,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
     let agentCredential: Credential = credential;
-    if (provider.capabilities.egressControlled) {
+    if (provider.capabilities.hostBridges ?? provider.capabilities.egressControlled) {
       netDir = await mkdtemp(join(tmpdir(), 'pcc-'));
       agentCredential = { kind: 'api-key', value: `sk-ant-pcc-${randomBytes(18).toString('hex')}` };
       net = await startSessionNet({

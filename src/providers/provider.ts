@@ -6,6 +6,11 @@ export interface ProviderCapabilities {
   localFilesystem: boolean;
   /** Network egress is forced through parallel-cc's per-session proxy. */
   egressControlled: boolean;
+  /**
+   * The sandbox can reach host unix sockets (local providers), so the credential broker works even
+   * where egress is not controlled (docker with a bridge network). Defaults to egressControlled.
+   */
+  hostBridges?: boolean;
   /** The sandbox survives the CLI process (cloud sandboxes), so a later CLI can reattach. */
   survivesCli: boolean;
   /** CPU/memory/pids limits are enforced. */

@@ -1,5 +1,6 @@
 import type { Config, ProviderName } from '../config/schema.js';
 import { AppError } from '../errors.js';
+import { DockerProvider } from './docker/index.js';
 import { NativeProvider } from './native/index.js';
 import type { SandboxProvider } from './provider.js';
 
@@ -9,6 +10,7 @@ type Factory = (env: NodeJS.ProcessEnv, config: Config) => SandboxProvider;
 /** The providers this build ships. Adding one is a folder under src/providers plus one line here. */
 const FACTORIES: Partial<Record<ProviderName, Factory>> = {
   native: (env, config) => new NativeProvider(env, config.providers.native),
+  docker: (env, config) => new DockerProvider(env, config.providers.docker),
 };
 
 /** Names of the providers that can be used in this build. */

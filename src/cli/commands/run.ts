@@ -29,6 +29,8 @@ export interface RunFlags {
   allowDomain?: string[];
   cleanup?: boolean;
   authMethod?: string;
+  dockerImage?: string;
+  dockerNetwork?: string;
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -78,7 +80,8 @@ export function parseTimeout(raw: string | undefined, fallback: number): number 
   return n;
 }
 
-function parseProvider(raw: string | undefined, fallback: ProviderName): ProviderName {
+/** Parses --provider (default: the configured provider). */
+export function parseProvider(raw: string | undefined, fallback: ProviderName): ProviderName {
   if (raw === undefined) return fallback;
   if (!(PROVIDER_NAMES as readonly string[]).includes(raw)) throw new AppError('usage', `unknown provider "${raw}"`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
   return raw as ProviderName;
@@ -88,7 +91,12 @@ function parseProvider(raw: string | undefined, fallback: ProviderName): Provide
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
-  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env });
+  const { config } = loadConfig({
+    home: ctx.home,
+    repoRoot: root,
+    env: ctx.env,
+    flags: { providers: { docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) } } },
+  });
   const provider = parseProvider(flags.provider, config.defaultProvider);
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
-import { copyEntry } from '../../core/worktree.js';
 import { ChildExecHandle } from '../child-exec.js';
+import { copyIntoWorkspace } from '../local-upload.js';
 import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
 import { bwrapArgv, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
@@ -175,19 +175,7 @@ export class NativeProvider implements SandboxProvider {
   }
 
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
-    const { workspace } = this.get(sandbox);
-    let bytes = 0;
-    const queue = [...source.files];
-    // A few copies in flight: the files are small and many; this keeps the disk busy without
-    // opening thousands of descriptors at once.
-    const worker = async (): Promise<void> => {
-      for (let f = queue.shift(); f; f = queue.shift()) {
-        await copyEntry(join(source.root, f.path), join(workspace, f.path));
-        bytes += f.size;
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    return { files: source.files.length, bytes };
+    return copyIntoWorkspace(this.get(sandbox).workspace, source);
   }
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {

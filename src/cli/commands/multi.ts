@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import type { Context } from '../../core/context.js';
+import { homePaths } from '../../core/context.js';
+import { parseAuthMethod } from '../../core/credentials.js';
+import { repoRoot } from '../../core/git.js';
+import { runMulti, type MultiRequest } from '../../core/multi/run-multi.js';
+import { assertAcyclic, buildTasks, parseTaskFile, type RawTask } from '../../core/multi/tasks.js';
+import type { MultiEvent, MultiSummary } from '../../core/multi/types.js';
+import { AppError, toAppError } from '../../errors.js';
+import { createProvider } from '../../providers/registry.js';
+import { openDb } from '../../store/db.js';
+import { SessionRepository } from '../../store/sessions.js';
+import { MultiRenderer } from '../render-multi.js';
+import { parseProvider, parseTimeout, type RunFlags } from './run.js';
+
+/** Raw options of `sandbox run --multi` (on top of the single-run ones). */
+export interface MultiFlags extends RunFlags {
+  multi?: boolean;
+  task?: string[];
+  taskFile?: string;
+  maxConcurrent?: string;
+  failFast?: boolean;
+  outputDir?: string;
+  budgetPerTask?: string;
+}
+
+/** Largest --max-concurrent accepted (each task is a sandbox plus an agent process). */
+export const MAX_CONCURRENT_LIMIT = 64;
+
+/** Flags that only make sense with --multi. */
+const MULTI_ONLY: Array<[keyof MultiFlags, string]> = [
+  ['task', '--task'],
+  ['taskFile', '--task-file'],
+  ['maxConcurrent', '--max-concurrent'],
+  ['failFast', '--fail-fast'],
+  ['outputDir', '--output-dir'],
+  ['budgetPerTask', '--budget-per-task'],
+];
+
+/** Rejects --multi-only flags on a single run (they would otherwise be silently ignored). */
+export function rejectMultiOnlyFlags(flags: MultiFlags): void {
+  const used = MULTI_ONLY.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
+  if (used.length) throw new AppError('usage', `${used.join(', ')} ${used.length > 1 ? 'need' : 'needs'} --multi`, { hint: 'Add --multi to run several tasks at once.' });
+}
+
+/** Parses --max-concurrent: a positive integer (default 3). */
+export function parseMaxConcurrent(raw: string | undefined): number {
+  if (raw === undefined) return 3;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONCURRENT_LIMIT)
+    throw new AppError('usage', `--max-concurrent must be a whole number from 1 to ${MAX_CONCURRENT_LIMIT}, got "${raw}"`, { hint: 'Example: --max-concurrent 3' });
+  return n;
+}
+
+/** Parses --budget-per-task: a positive amount of USD. */
+export function parseBudget(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new AppError('usage', `--budget-per-task must be a positive amount of USD, got "${raw}"`, { hint: 'Example: --budget-per-task 0.50' });
+  return n;
+}
+
+/** Collects the tasks from --task (in order) then --task-file. */
+async function readTasks(flags: MultiFlags, cwd: string): Promise<RawTask[]> {
+  const raw: RawTask[] = (flags.task ?? []).map((prompt, i) => ({ prompt, source: `--task #${i + 1}` }));
+  if (flags.taskFile !== undefined) {
+    const file = resolve(cwd, flags.taskFile);
+    const text = await readFile(file, 'utf8').catch((e: unknown) => {
+      throw new AppError('usage', `cannot read --task-file ${file}: ${(e as Error).message}`);
+    });
+    raw.push(...parseTaskFile(text, flags.taskFile));
+  }
+  return raw;
+}
+
+/**
+ * Validates every --multi flag (exit 2 before anything starts) and builds the request. Checks that
+ * need no sandbox come first, so a typo never costs a sandbox.
+ */
+export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ req: MultiRequest; config: Config }> {
+  if (flags.prompt !== undefined || flags.promptFile !== undefined) throw new AppError('usage', '--prompt/--prompt-file cannot be combined with --multi', { hint: 'Give each task with --task "<prompt>" or --task-file <file>.' });
+  if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
+  if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
+  const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
+  const budget = parseBudget(flags.budgetPerTask);
+  const authMethod = parseAuthMethod(flags.authMethod);
+  const tasks = buildTasks(await readTasks(flags, ctx.cwd));
+  assertAcyclic(tasks);
+  const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
+  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env });
+  const req: MultiRequest = {
+    repo: root,
+    tasks,
+    maxConcurrent,
+    failFast: flags.failFast === true,
+    outputDir: resolve(ctx.cwd, flags.outputDir ?? 'parallel-results'),
+    provider: parseProvider(flags.provider, config.defaultProvider),
+    timeoutMinutes: parseTimeout(flags.timeout, config.timeoutMinutes),
+    ...(flags.base !== undefined ? { base: flags.base } : {}),
+    allowDomains: flags.allowDomain ?? [],
+    keepSandbox: flags.cleanup === false || !config.autoCleanup,
+    ...(authMethod ? { authMethod } : {}),
+    ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
+  };
+  return { req, config };
+}
+
+/** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code. */
+export async function multiAction(flags: MultiFlags, ctx: Context): Promise<number> {
+  const options = { json: flags.json === true, stream: flags.stream !== false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env };
+  let renderer = new MultiRenderer({ ...options, taskIds: [] });
+  try {
+    const { req, config } = await multiRequest(flags, ctx);
+    renderer = new MultiRenderer({ ...options, taskIds: req.tasks.map((t) => t.id) });
+    const live = renderer;
+    const summary = await runBatch(req, ctx, config, (e) => live.event(e)).finally(() => live.close());
+    renderer.summary(summary);
+    return summary.exitCode;
+  } catch (e) {
+    const err = toAppError(e);
+    renderer.error(err);
+    return err.exitCode;
+  }
+}
+
+/**
+ * Opens the registry once for the whole batch and runs it. With {@link multiRequest} this is the
+ * programmatic way to run N tasks (e.g. for benchmarks): build flags, get the request, run it.
+ */
+export async function runBatch(req: MultiRequest, ctx: Context, config: Config, emit: (e: MultiEvent) => void): Promise<MultiSummary> {
+  const provider = createProvider(req.provider, ctx.env, config);
+  // One registry connection for the whole process, shared by every task.
+  const db = openDb(homePaths(ctx.home).db);
+  try {
+    return await runMulti(req, { ctx, config, sessions: new SessionRepository(db, ctx.now), provider, emit });
+  } finally {
+    db.close();
+  }
+}

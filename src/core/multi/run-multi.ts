@@ -1,0 +1,290 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { mkdir, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findClaudeBinary } from '../../agents/claude.js';
+import type { Config, ProviderName } from '../../config/schema.js';
+import { toAppError } from '../../errors.js';
+import type { SandboxProvider } from '../../providers/provider.js';
+import type { SessionRepository } from '../../store/sessions.js';
+import type { Context } from '../context.js';
+import { resolveCredential, type AuthMethod } from '../credentials.js';
+import type { RunSummary, StreamEvent } from '../events.js';
+import { repoRoot, resolveCommit } from '../git.js';
+import { Redactor } from '../redact.js';
+import { newSessionId, runSession } from '../run.js';
+import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
+import { schedule, type SkipReason, type TaskStatus } from './scheduler.js';
+import { assertAcyclic, type TaskSpec } from './tasks.js';
+import type { FailureReason, MultiEvent, MultiSummary, TaskResult, TaskState } from './types.js';
+
+/** A validated --multi request (also the programmatic entry point, e.g. for benchmarks). */
+export interface MultiRequest {
+  repo: string;
+  tasks: TaskSpec[];
+  /** At most this many tasks (sandboxes) at once. */
+  maxConcurrent: number;
+  failFast: boolean;
+  /** Absolute folder for summary.md/summary.json and one folder per task. */
+  outputDir: string;
+  provider: ProviderName;
+  timeoutMinutes: number;
+  /** Base of tasks that have neither their own base nor a dependency (default: HEAD + working state). */
+  base?: string;
+  allowDomains: string[];
+  keepSandbox: boolean;
+  authMethod?: AuthMethod;
+  budgetPerTaskUsd?: number;
+}
+
+/** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
+export interface MultiDeps {
+  ctx: Context;
+  config: Config;
+  sessions: SessionRepository;
+  provider: SandboxProvider;
+  emit: (e: MultiEvent) => void;
+}
+
+const PHASE_STATE: Partial<Record<string, TaskState>> = { worktree: 'initializing', sandbox: 'initializing', upload: 'initializing', running: 'running' };
+
+function failureReason(s: RunSummary, interrupted: boolean): FailureReason | undefined {
+  switch (s.status) {
+    case 'completed':
+      return undefined;
+    case 'timed_out':
+      return 'timed_out';
+    case 'over_budget':
+      return 'over_budget';
+    case 'killed':
+      return interrupted ? 'interrupted' : 'killed_by_fail_fast';
+    case 'failed':
+      return s.exitCode === 5 ? 'results_failed' : s.exitCode === 2 || s.exitCode === 3 ? 'setup_failed' : 'agent_failed';
+  }
+}
+
+/** The branch a dependent task starts on: the last dependency (in `after` order) that brought commits. */
+function dependencyBranch(task: TaskSpec, done: ReadonlyMap<string, TaskResult>): string | undefined {
+  for (const id of [...task.after].reverse()) {
+    const r = done.get(id);
+    if (r?.branch && r.commits > 0) return r.branch;
+  }
+  return undefined;
+}
+
+/**
+ * Runs many tasks, each a full session (own worktree, branch, sandbox, registry row tagged with the
+ * group and task id), at most `maxConcurrent` at once, in dependency order, and writes the output
+ * folder. Prerequisites are checked once before anything starts. Returns the batch summary; the
+ * process exit code is `summary.exitCode`.
+ */
+export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<MultiSummary> {
+  const { ctx, config, sessions, provider, emit } = deps;
+  assertAcyclic(req.tasks);
+  const root = await repoRoot(req.repo);
+  if (req.base !== undefined) await resolveCommit(root, req.base);
+  // Fail once, before anything starts, on what every task would fail on.
+  await provider.checkAvailable();
+  findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
+  await resolveCredential(ctx.env, req.authMethod, ctx.now());
+  await mkdir(req.outputDir, { recursive: true });
+  const outputDirs = [req.outputDir, await realpath(req.outputDir).catch(() => req.outputDir)];
+
+  const redactor = Redactor.fromEnv(ctx.env);
+  const groupId = randomBytes(4).toString('hex');
+  const startedAt = ctx.now();
+  for (const t of req.tasks) emit({ type: 'task', taskId: t.id, state: 'queued', ...(t.after.length ? { detail: `after ${t.after.join(', ')}` } : {}) });
+
+  const finish = async (task: TaskSpec, done: TaskResult, extra: Record<string, unknown> = {}): Promise<TaskResult> => {
+    let result = done;
+    try {
+      await writeTaskMetadata(result.outputDir, result, { prompt: redactor.text(task.prompt), ...extra });
+    } catch (e) {
+      // Without its metadata the task's output is incomplete: it did not deliver.
+      const message = `writing ${join(result.outputDir, 'metadata.json')} failed: ${(e as Error).message}`;
+      if (result.status === 'completed') {
+        sessions.update(result.sessionId, { status: 'failed', exitCode: 1, error: message });
+        result = { ...result, status: 'failed', exitCode: 1, error: { reason: 'download_failed', message, hint: 'Check that the output folder is writable.' } };
+      }
+    }
+    emit({ type: 'task', taskId: task.id, state: result.status, sessionId: result.sessionId, ...(result.error ? { error: result.error.message, ...(result.error.hint ? { hint: result.error.hint } : {}) } : {}), result });
+    return result;
+  };
+
+  /** A registry row for a task that never ran (skipped) or failed before its session existed. */
+  const recordUnstarted = (task: TaskSpec, status: TaskStatus, error: string, base: string | undefined, exitCode: number | null, existing?: string): Omit<TaskResult, 'outputDir'> => {
+    const now = ctx.now().toISOString();
+    // A session that got as far as its row keeps it: one row per task, always.
+    if (existing !== undefined && sessions.exists(existing)) {
+      sessions.update(existing, { status, completedAt: now, exitCode, error: redactor.text(error) });
+      return { taskId: task.id, sessionId: existing, status, exitCode, base: base ?? 'HEAD', after: task.after, branch: null, worktree: null, commits: 0, filesChanged: [], durationMs: 0, costUsd: null, usage: null, startedAt: null, completedAt: now, logPath: null };
+    }
+    const id = newSessionId((x) => sessions.exists(x));
+    sessions.create({
+      id,
+      repoPath: root,
+      provider: req.provider,
+      status,
+      baseRef: base ?? 'HEAD',
+      promptHash: createHash('sha256').update(task.prompt).digest('hex'),
+      promptExcerpt: redactor.text(task.prompt.slice(0, 200)),
+      pid: process.pid,
+      completedAt: now,
+      exitCode,
+      error: redactor.text(error),
+      groupId,
+      taskId: task.id,
+    });
+    return { taskId: task.id, sessionId: id, status, exitCode, base: base ?? 'HEAD', after: task.after, branch: null, worktree: null, commits: 0, filesChanged: [], durationMs: 0, costUsd: null, usage: null, startedAt: null, completedAt: now, logPath: null };
+  };
+
+  const runTask = async (task: TaskSpec, done: ReadonlyMap<string, TaskResult>, signal: AbortSignal): Promise<TaskResult> => {
+    const dir = await prepareTaskDir(req.outputDir, task.id);
+    const base = task.base ?? dependencyBranch(task, done) ?? req.base;
+    let state: TaskState = 'queued';
+    let sessionId: string | undefined;
+    // execution.log is written here rather than by the session: a failure to write it must fail
+    // this task's delivery, not break the session mid-run.
+    const logFile = join(dir, 'execution.log');
+    let logError: string | undefined;
+    const log = (line: unknown): void => {
+      if (logError !== undefined) return;
+      try {
+        appendFileSync(logFile, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+      } catch (e) {
+        logError = (e as Error).message;
+      }
+    };
+    const onEvent = (e: StreamEvent): void => {
+      sessionId ??= e.sessionId;
+      log(e);
+      emit({ type: 'task_event', taskId: task.id, event: e });
+      const next = e.type === 'phase' ? PHASE_STATE[e.phase] : undefined;
+      if (next && next !== state) {
+        state = next;
+        emit({ type: 'task', taskId: task.id, state, ...(sessionId ? { sessionId } : {}), detail: e.type === 'phase' ? e.message : '' });
+      } else if (e.type === 'tool_use') emit({ type: 'task', taskId: task.id, state: 'running', detail: e.name, ...(sessionId ? { sessionId } : {}) });
+    };
+    let summary: RunSummary;
+    try {
+      summary = await runSession(
+        {
+          repo: root,
+          prompt: task.prompt,
+          provider: req.provider,
+          ...(base !== undefined ? { base } : {}),
+          timeoutMinutes: req.timeoutMinutes,
+          allowDomains: req.allowDomains,
+          keepSandbox: req.keepSandbox,
+          signal,
+          ...(req.authMethod ? { authMethod: req.authMethod } : {}),
+          ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
+          groupId,
+          taskId: task.id,
+          // An output dir inside the repo must not travel into the next task's sandbox.
+          excludeDirs: outputDirs,
+        },
+        { ctx, config, sessions, provider, emit: onEvent },
+      );
+    } catch (e) {
+      // Failed before the session had a registry row (e.g. its base does not resolve): record one.
+      const err = toAppError(e);
+      log({ ts: ctx.now().toISOString(), type: 'error', error: redactor.text(err.message), hint: err.hint ?? null });
+      const row = recordUnstarted(task, 'failed', err.message, base, err.exitCode, sessionId);
+      return finish(task, { ...row, outputDir: dir, exitCode: err.exitCode, error: { reason: 'setup_failed', message: redactor.text(err.message), ...(err.hint ? { hint: err.hint } : {}) } });
+    }
+    const row = sessions.get(summary.sessionId);
+    const reason = failureReason(summary, ctx.signal.aborted);
+    let result: TaskResult = {
+      taskId: task.id,
+      sessionId: summary.sessionId,
+      status: summary.status,
+      exitCode: summary.exitCode,
+      base: base ?? 'HEAD',
+      after: task.after,
+      branch: summary.worktree ? summary.branch : null,
+      worktree: summary.worktree,
+      commits: summary.commits,
+      filesChanged: summary.filesChanged,
+      durationMs: summary.durationMs,
+      costUsd: summary.costUsd,
+      usage: summary.usage,
+      startedAt: row?.startedAt ?? null,
+      completedAt: row?.completedAt ?? null,
+      logPath: summary.logPath,
+      outputDir: dir,
+      ...(reason ? { error: { reason, message: summary.error ?? summary.status, ...(summary.hint ? { hint: summary.hint } : {}) } } : {}),
+    };
+    let extra: Record<string, unknown> = {};
+    let outputError = logError !== undefined ? `writing ${logFile} failed: ${logError}` : undefined;
+    if (summary.worktree && summary.filesChanged.length > 0) {
+      try {
+        const { deleted } = await copyChangedFiles(summary.worktree, summary.filesChanged, dir);
+        extra = { deletedFiles: deleted };
+      } catch (e) {
+        outputError ??= `copying the changed files to ${join(dir, 'changed-files')} failed: ${(e as Error).message}`;
+      }
+    }
+    if (outputError !== undefined) {
+      if (result.status === 'completed') {
+        // The work is on the branch, but the task's output is incomplete: it did not deliver.
+        sessions.update(summary.sessionId, { status: 'failed', exitCode: 1, error: outputError });
+        const hint = `${summary.worktree ? `The commits are on ${summary.branch}; c` : 'C'}heck that the output folder is writable.`;
+        result = { ...result, status: 'failed', exitCode: 1, error: { reason: 'download_failed', message: outputError, hint } };
+      } else extra = { ...extra, outputError };
+    }
+    return finish(task, result, extra);
+  };
+
+  const skip = async (task: TaskSpec, why: SkipReason): Promise<TaskResult> => {
+    const [reason, message]: [FailureReason, string] =
+      why.kind === 'dependency'
+        ? ['dependency_failed', `not started: it runs after "${why.dependency}", which ended ${why.status}`]
+        : why.kind === 'fail_fast'
+          ? ['cancelled_by_fail_fast', `not started: --fail-fast stopped the batch after task "${why.after}" did not complete`]
+          : ['interrupted', 'not started: the batch was interrupted (Ctrl-C)'];
+    const dir = await prepareTaskDir(req.outputDir, task.id);
+    const row = recordUnstarted(task, 'skipped', message, task.base ?? req.base, null);
+    return finish(task, { ...row, outputDir: dir, error: { reason, message } });
+  };
+
+  const results = await schedule<TaskResult>({
+    tasks: req.tasks,
+    maxConcurrent: req.maxConcurrent,
+    failFast: req.failFast,
+    signal: ctx.signal,
+    run: runTask,
+    skip,
+    crashed: (task, e) => {
+      const err = toAppError(e);
+      return { ...recordUnstarted(task, 'failed', err.message, task.base ?? req.base, err.exitCode), outputDir: join(req.outputDir, task.id), error: { reason: 'setup_failed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
+    },
+  });
+
+  const tasks = req.tasks.map((t) => results.get(t.id)).filter((r): r is TaskResult => r !== undefined);
+  const completedAt = ctx.now();
+  const wallMs = completedAt.getTime() - startedAt.getTime();
+  const taskTimeMs = tasks.reduce((n, t) => n + t.durationMs, 0);
+  const costs = tasks.flatMap((t) => (t.costUsd === null ? [] : [t.costUsd]));
+  const counts: MultiSummary['counts'] = {};
+  for (const t of tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  const interrupted = ctx.signal.aborted;
+  const summary: MultiSummary = {
+    groupId,
+    repo: root,
+    outputDir: req.outputDir,
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    wallMs,
+    taskTimeMs,
+    timeSavedMs: taskTimeMs - wallMs,
+    totalCostUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+    counts,
+    exitCode: interrupted ? 130 : tasks.every((t) => t.status === 'completed') ? 0 : 1,
+    interrupted,
+    tasks,
+  };
+  await writeSummary(summary);
+  emit({ type: 'multi_summary', summary });
+  return summary;
+}

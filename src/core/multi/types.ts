@@ -1,0 +1,80 @@
+import type { StreamEvent, TokenUsage } from '../events.js';
+import type { TaskStatus } from './scheduler.js';
+
+/** Why a task did not complete (metadata.json `error.reason`). */
+export type FailureReason =
+  | 'agent_failed'
+  | 'timed_out'
+  | 'over_budget'
+  | 'killed_by_fail_fast'
+  | 'interrupted'
+  | 'dependency_failed'
+  | 'cancelled_by_fail_fast'
+  | 'setup_failed'
+  | 'results_failed'
+  | 'download_failed';
+
+/** A task's failure: machine reason, human message, and what to do. */
+export interface TaskError {
+  reason: FailureReason;
+  message: string;
+  hint?: string;
+}
+
+/** The outcome of one task (metadata.json, and one entry of summary.json). */
+export interface TaskResult {
+  taskId: string;
+  /** Registry id (every task has a row, skipped ones too). */
+  sessionId: string;
+  status: TaskStatus;
+  /** The task's exit code as a single run would have it; null when it never started. */
+  exitCode: number | null;
+  /** The ref it branched from (its own base, its dependency's branch, --base, or HEAD). */
+  base: string;
+  after: string[];
+  branch: string | null;
+  worktree: string | null;
+  commits: number;
+  filesChanged: string[];
+  durationMs: number;
+  costUsd: number | null;
+  usage: TokenUsage | null;
+  /** When the agent started and the task ended (registry started_at / completed_at). */
+  startedAt: string | null;
+  completedAt: string | null;
+  /** The session's full event log. */
+  logPath: string | null;
+  /** `<output-dir>/<task-id>`. */
+  outputDir: string;
+  error?: TaskError;
+}
+
+/** The outcome of a whole --multi run (summary.json, and the final `multi_summary` event). */
+export interface MultiSummary {
+  groupId: string;
+  repo: string;
+  outputDir: string;
+  startedAt: string;
+  completedAt: string;
+  /** Wall-clock time of the whole batch. */
+  wallMs: number;
+  /** Sum of the task durations: what running them one after another would have taken. */
+  taskTimeMs: number;
+  /** taskTimeMs - wallMs. */
+  timeSavedMs: number;
+  totalCostUsd: number | null;
+  counts: Partial<Record<TaskStatus, number>>;
+  /** 0 when every task completed, 130 after Ctrl-C, otherwise 1. */
+  exitCode: number;
+  interrupted: boolean;
+  tasks: TaskResult[];
+}
+
+/** Live states of a task as the progress display shows them. */
+export type TaskState = 'queued' | 'initializing' | 'running' | TaskStatus;
+
+/** Events of a --multi run, in order; every per-task event names its task. */
+export type MultiEvent =
+  | { type: 'task'; taskId: string; state: TaskState; sessionId?: string; detail?: string; error?: string; hint?: string; result?: TaskResult }
+  | { type: 'task_event'; taskId: string; event: StreamEvent }
+  | { type: 'multi_summary'; summary: MultiSummary };

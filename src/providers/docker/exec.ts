@@ -1,0 +1,98 @@
+import type Docker from 'dockerode';
+import { PassThrough, type Duplex } from 'node:stream';
+import type { ExecChunk, ExecExit, ExecHandle } from '../provider.js';
+
+/**
+ * An {@link ExecHandle} over `docker exec`: output is demultiplexed into stdout/stderr chunks,
+ * stdin is written and half-closed, the exit code comes from the exec's inspect. Docker has no
+ * "kill this exec" call, so `kill` is handed in by the provider (it signals every process that
+ * carries this exec's marker in its environment).
+ */
+export class DockerExecHandle implements ExecHandle {
+  private readonly queue: ExecChunk[] = [];
+  private wake: (() => void) | undefined;
+  private done = false;
+  private readonly exit: Promise<ExecExit>;
+  private killed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    start: Promise<{ exec: Docker.Exec; stream: Duplex }>,
+    stdin: string | Buffer | undefined,
+    private readonly killer: () => Promise<void>,
+  ) {
+    this.exit = start.then(
+      ({ exec, stream }) =>
+        new Promise<ExecExit>((resolve) => {
+          const out = new PassThrough();
+          const err = new PassThrough();
+          out.on('data', (d: Buffer) => this.push({ stream: 'stdout', data: d }));
+          err.on('data', (d: Buffer) => this.push({ stream: 'stderr', data: d }));
+          this.docker.modem.demuxStream(stream, out, err);
+          let finished = false;
+          const finish = async (): Promise<void> => {
+            if (finished) return;
+            finished = true;
+            // The output can end a moment before the daemon records the exit code.
+            let code: number | null = null;
+            for (let i = 0; i < 40; i++) {
+              const info = await exec.inspect().catch(() => undefined);
+              if (!info || !info.Running) {
+                code = info?.ExitCode ?? null;
+                break;
+              }
+              await new Promise((r) => setTimeout(r, 50));
+            }
+            this.finish();
+            resolve({ exitCode: code ?? (this.killed ? 137 : null), signal: this.killed ? 'SIGKILL' : null });
+          };
+          stream.on('end', () => void finish());
+          stream.on('close', () => void finish());
+          stream.on('error', () => undefined);
+          if (stdin !== undefined && stdin.length > 0) stream.write(stdin);
+          // Half-close: the daemon closes the process's stdin, the output side stays open.
+          stream.end();
+        }),
+      (e: unknown) => {
+        this.push({ stream: 'stderr', data: Buffer.from(`docker exec failed: ${(e as Error).message}\n`) });
+        this.finish();
+        return { exitCode: 125, signal: null };
+      },
+    );
+  }
+
+  private push(chunk: ExecChunk): void {
+    this.queue.push(chunk);
+    this.wake?.();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
+
+  wait(): Promise<ExecExit> {
+    return this.exit;
+  }
+
+  async kill(): Promise<void> {
+    if (this.done) return;
+    this.killed = true;
+    await this.killer().catch(() => undefined);
+    await this.exit;
+  }
+}

@@ -1,0 +1,259 @@
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { chown, lchown, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/schema.js';
+import { AppError } from '../../errors.js';
+import { copyIntoWorkspace } from '../local-upload.js';
+import { parseSize } from '../native/cgroup.js';
+import { NATIVE_PORTS } from '../native/index.js';
+import {
+  execCollect,
+  type ExecHandle,
+  type ExecRequest,
+  type LimitReport,
+  type SandboxHandle,
+  type SandboxProvider,
+  type SandboxSpec,
+  type SandboxStats,
+  type UploadSource,
+} from '../provider.js';
+import { DockerExecHandle } from './exec.js';
+
+const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
+const OPT = '/opt/parallel-cc';
+const WORKDIR = '/workspace';
+const HOMEDIR = '/home/agent';
+/** The sandbox user: never root (claude refuses to skip permissions as root). */
+const AGENT_UID = 1000;
+
+type DockerConfig = Config['providers']['docker'];
+
+// Kills every process of one exec: each carries PCC_EXEC_ID=<id> in its environment, children too.
+const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
+
+const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
+
+/**
+ * The docker provider: one hardened container per session (no capabilities, no-new-privileges, a
+ * non-root user, read-only root filesystem, pids/memory/CPU limits, network `none` by default), the
+ * workspace and home bind-mounted from the session folder on the host (as for native, so the work
+ * survives a dead CLI), and every command a `docker exec`. With network `none` the agent reaches the
+ * model API and allowlisted hosts only through the same host-side broker and proxy as native,
+ * over unix sockets mounted into the container.
+ */
+export class DockerProvider implements SandboxProvider {
+  readonly name = 'docker' as const;
+  readonly capabilities: SandboxProvider['capabilities'];
+  private readonly docker: Docker;
+  private readonly oom = new Map<string, { count: number; stop: () => void }>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly config: DockerConfig,
+  ) {
+    this.docker = new Docker(env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: env.DOCKER_HOST.slice(7) } : undefined);
+    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true };
+  }
+
+  async checkAvailable(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw new AppError('environment', 'the docker daemon is not reachable', {
+        cause: e,
+        hint: 'Start Docker (sudo systemctl start docker), check DOCKER_HOST and that you may use the socket, or use --provider native.',
+      });
+    }
+    try {
+      await this.docker.getImage(this.config.image).inspect();
+    } catch {
+      throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, {
+        hint: `Build it: docker build -t ${this.config.image} docker/  (or scripts/build-test-image.sh without a registry), or pick one with --docker-image.`,
+      });
+    }
+  }
+
+  private user(): string {
+    const uid = process.getuid?.() ?? AGENT_UID;
+    // As root on the host, files are handed to the sandbox user; otherwise the container runs as you.
+    return uid === 0 ? `${AGENT_UID}:${AGENT_UID}` : `${uid}:${process.getgid?.() ?? uid}`;
+  }
+
+  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    const root = join(spec.sessionDir, 'sandbox');
+    const workspace = join(root, 'workspace');
+    const home = join(root, 'home');
+    await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
+    const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${INIT_SCRIPT}:${OPT}/init.cjs:ro`];
+    if (spec.agentBinary) binds.push(`${spec.agentBinary}:${OPT}/bin/claude:ro`);
+    const endpoints: SandboxHandle['endpoints'] = {};
+    if (spec.bridges.apiSocket) {
+      binds.push(`${spec.bridges.apiSocket}:${OPT}/run/api.sock`);
+      endpoints.api = `http://127.0.0.1:${NATIVE_PORTS.api}`;
+    }
+    if (spec.bridges.egressSocket && this.config.network === 'none') {
+      binds.push(`${spec.bridges.egressSocket}:${OPT}/run/egress.sock`);
+      endpoints.proxy = `http://127.0.0.1:${NATIVE_PORTS.proxy}`;
+    }
+    const memory = parseSize(this.config.memoryLimit);
+    const name = containerName(spec.sessionId);
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: this.config.image,
+        Cmd: ['sleep', 'infinity'],
+        User: this.user(),
+        WorkingDir: WORKDIR,
+        Labels: spec.labels,
+        Env: [`HOME=${HOMEDIR}`, 'LANG=C.UTF-8', `PATH=${OPT}/bin:/usr/local/bin:/usr/bin:/bin`],
+        HostConfig: {
+          Binds: binds,
+          NetworkMode: this.config.network,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
+          Memory: memory,
+          MemorySwap: memory,
+          NanoCpus: Math.round(this.config.cpuLimit * 1e9),
+          PidsLimit: 512,
+          Init: true,
+        },
+      });
+      await container.start();
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/No such image/i.test(msg)) {
+        throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
+      }
+      throw new AppError('environment', `docker could not start the sandbox container: ${msg}`, { cause: e });
+    }
+    await this.watchOom(name);
+    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
+  }
+
+  /** Counts the daemon's `oom` events for the container (an OOM kill inside it). */
+  private async watchOom(name: string): Promise<void> {
+    const entry = { count: 0, stop: (): void => undefined };
+    this.oom.set(name, entry);
+    const events = await this.docker.getEvents({ filters: { container: [name], event: ['oom'] } }).catch(() => undefined);
+    if (!events) return;
+    events.on('data', () => (entry.count += 1));
+    events.on('error', () => undefined);
+    entry.stop = () => (events as unknown as { destroy?: () => void }).destroy?.();
+  }
+
+  async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
+    const info = await this.docker.getContainer(sandbox.id).inspect();
+    const bind = info.HostConfig.Binds?.find((b) => b.endsWith(`:${WORKDIR}`));
+    if (!bind) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
+    const workspace = bind.slice(0, -`:${WORKDIR}`.length);
+    const r = await copyIntoWorkspace(workspace, source);
+    if (process.getuid?.() === 0) await chownTree(workspace, AGENT_UID);
+    return r;
+  }
+
+  execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
+    const execId = randomBytes(8).toString('hex');
+    const bridges = [
+      ...(sandbox.endpoints.api ? [{ port: NATIVE_PORTS.api, socket: `${OPT}/run/api.sock` }] : []),
+      ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
+    ];
+    const argv = req.network && bridges.length > 0 ? ['node', `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
+    const env = { HOME: HOMEDIR, USER: 'agent', LOGNAME: 'agent', SHELL: '/bin/bash', LANG: 'C.UTF-8', TMPDIR: '/tmp', PATH: `${OPT}/bin:/usr/local/bin:/usr/bin:/bin`, ...req.env, PCC_EXEC_ID: execId };
+    const container = this.docker.getContainer(sandbox.id);
+    const start = (async () => {
+      const exec = await container.exec({
+        Cmd: argv,
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: req.cwd ?? WORKDIR,
+        User: this.user(),
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: true });
+      return { exec, stream };
+    })();
+    const killer = async (): Promise<void> => {
+      const k = await container.exec({ Cmd: ['node', '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
+      const s = await k.start({});
+      await new Promise<void>((r) => {
+        s.on('end', r);
+        s.on('close', r);
+        s.resume();
+      });
+    };
+    return new DockerExecHandle(this.docker, start, req.stdin, killer);
+  }
+
+  async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {
+    const r = await execCollect(this, sandbox, { argv: ['cat', '--', path] });
+    if (r.exitCode !== 0) throw new AppError('not_found', `cannot read ${path} in container ${sandbox.id}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
+    this.oom.get(sandbox.id)?.stop();
+    this.oom.delete(sandbox.id);
+    if (opts.keep) return;
+    const container = this.docker.getContainer(sandbox.id);
+    const info = await container.inspect().catch(() => undefined);
+    await container.remove({ force: true, v: true }).catch(() => undefined);
+    const bind = info?.HostConfig.Binds?.find((b) => b.endsWith(`:${WORKDIR}`));
+    if (bind) await rm(join(bind.slice(0, -`:${WORKDIR}`.length), '..'), { recursive: true, force: true });
+  }
+
+  async reconnect(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined> {
+    if (sandboxId !== containerName(session.sessionId)) return undefined;
+    const container = this.docker.getContainer(sandboxId);
+    const info = await container.inspect().catch(() => undefined);
+    if (!info) return undefined;
+    if (!info.State.Running) await container.start().catch(() => undefined);
+    return { id: sandboxId, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints: {} };
+  }
+
+  async listSandboxes(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: ['parallel-cc.session'] } });
+    return list.map((c) => ({ id: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels, running: c.State === 'running' }));
+  }
+
+  async stats(sandbox: SandboxHandle): Promise<SandboxStats> {
+    const container = this.docker.getContainer(sandbox.id);
+    const [s, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
+    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+    const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+    const cpus = s.cpu_stats.online_cpus ?? 1;
+    return {
+      uptimeMs: Date.now() - Date.parse(info.State.StartedAt),
+      cpuPercent: sysDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0,
+      memoryBytes: s.memory_stats.usage,
+      memoryLimitBytes: s.memory_stats.limit,
+      pids: (s as unknown as { pids_stats?: { current?: number } }).pids_stats?.current ?? 0,
+    };
+  }
+
+  async limitEvents(sandbox: SandboxHandle): Promise<LimitReport> {
+    const info = await this.docker.getContainer(sandbox.id).inspect().catch(() => undefined);
+    // The pids controller's refusals, where the host's cgroup files are readable (cgroupfs driver).
+    const pidsEvents = info ? await readFile(`/sys/fs/cgroup/pids/docker/${info.Id}/pids.events`, 'utf8').catch(() => '') : '';
+    const pidsHits = Number(/^max (\d+)$/m.exec(pidsEvents)?.[1] ?? 0);
+    const oomKills = (this.oom.get(sandbox.id)?.count ?? 0) + (info?.State.OOMKilled ? 1 : 0);
+    return { oomKills, pidsLimitHits: pidsHits, memoryLimit: this.config.memoryLimit, pidsLimit: 512 };
+  }
+}
+
+/** Hands an uploaded tree to the sandbox user (lchown: a symlink's target is never touched). */
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await lchown(dir, uid, uid);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, uid);
+    else await lchown(p, uid, uid);
+  }
+}

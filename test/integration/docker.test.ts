@@ -1,0 +1,140 @@
+/**
+ * The docker provider on a real dockerd (.ci/run installs docker.io, starts the daemon and builds the
+ * test image with `docker import`): the spine's scenario gives the same branch as native, the
+ * container is hardened, the limits hold and are reported, and no container is ever left behind.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
+import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { dockerReady, leftoverContainers } from '../helpers/docker.js';
+import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
+
+const KEY = `sk-ant-docker-${'d'.repeat(24)}`;
+const bash = (command: string, timeout?: number): Scenario['steps'][number] => ({ toolUses: [{ name: 'Bash', input: { command, ...(timeout ? { timeout } : {}) } }] });
+let server: ModelServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const E2E: Scenario = {
+  steps: [
+    { toolUses: [{ name: 'Write', input: { file_path: '/workspace/hello.txt', content: 'hello from the agent\n' } }] },
+    bash(`node -e "require('fs').writeFileSync('out.txt', String(6*7))"`),
+    bash("git mv keep.txt renamed.txt && chmod +x tool.sh && git add -A && git commit -q -m 'agent: add hello and out'"),
+    { toolUses: [{ name: 'Write', input: { file_path: '/workspace/notes.md', content: 'uncommitted ✓ notes\r\nline 2\n' } }, { name: 'Bash', input: { command: 'git rm -q obsolete.txt' } }] },
+    { text: 'done' },
+  ],
+};
+
+function env(home: string): NodeJS.ProcessEnv {
+  return { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server?.url, ANTHROPIC_API_KEY: KEY, NO_COLOR: '1' };
+}
+const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
+
+describe.skipIf(!dockerReady())('docker provider', () => {
+  it('runs the spine scenario to the same branch contents as native, leaving no container', async () => {
+    server = await startModelServer({ scenario: E2E });
+    const files = { 'keep.txt': 'keep me\n', 'obsolete.txt': 'old\n', 'tool.sh': 'echo tool\n', '.gitignore': 'node_modules/\n' };
+    const trees: string[] = [];
+    const ids: string[] = [];
+    for (const provider of ['docker', 'native']) {
+      const repo = makeRepo(files);
+      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'do the work', '--provider', provider, '--json'], { env: env(tempDir()) });
+      expect(r.code, `${provider}: ${r.stderr}`).toBe(0);
+      const s = summaryOf(r.stdout);
+      expect(s.status).toBe('completed');
+      ids.push(String(s.sessionId));
+      expect(git(repo, 'log', '--format=%s', `main..${String(s.branch)}`).split('\n')).toEqual(['parallel-cc: uncommitted work', 'agent: add hello and out']);
+      trees.push(git(repo, 'ls-tree', '-r', String(s.branch)));
+    }
+    expect(trees[0]).toBe(trees[1]);
+    expect(trees[0]).toMatch(/100755 blob \w+\ttool\.sh/);
+    expect(leftoverContainers(ids)).toEqual([]);
+  });
+
+  it('is hardened: no capabilities, read-only root, no host secrets, no unlisted network', async () => {
+    const hostHome = tempDir('pcc-dk-userhome-');
+    writeFiles(hostHome, { '.ssh/id_rsa': 'SSH_MARKER\n', '.aws/credentials': 'AWS_MARKER\n' });
+    server = await startModelServer({
+      scenario: {
+        steps: [
+          bash('grep -E "^(Cap(Eff|Prm|Bnd)|NoNewPrivs)" /proc/self/status; id -u'),
+          bash(`echo x > /evil; echo x > /usr/evil; cat ~/.ssh/id_rsa ${hostHome}/.ssh/id_rsa .env 2>&1; env | grep -c ${KEY} ; echo done`),
+          bash('curl -sS -m 10 https://example.com/ -o /dev/null; echo curl=$?; node -e "require(\'net\').connect(80,\'1.1.1.1\').on(\'connect\',()=>console.log(\'CONNECTED\')).on(\'error\',e=>console.log(\'neterr\',e.code))"'),
+          { text: 'ok' },
+        ],
+      },
+    });
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    writeFiles(repo, { '.env': 'ENV_MARKER=1\n' });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'probe', '--provider', 'docker', '--json'], { env: { ...env(tempDir()), HOME: hostHome } });
+    expect(r.code, r.stderr).toBe(0);
+    const [caps, fs, net] = (server.toolResults() ?? []).map((t) => t.content) as [string, string, string];
+    expect(caps).toMatch(/CapEff:\s+0000000000000000/);
+    expect(caps).toMatch(/CapBnd:\s+0000000000000000/);
+    expect(caps).toMatch(/NoNewPrivs:\s+1/);
+    expect(caps).toMatch(/^1000$/m);
+    expect(fs).toMatch(/\/evil: Read-only file system/);
+    expect(fs).not.toMatch(/SSH_MARKER|ENV_MARKER/);
+    expect(fs).toMatch(/^0$/m);
+    expect(net).toMatch(/curl=56/);
+    expect(net).toMatch(/neterr/);
+    expect(parseNdjson(r.stdout)).toContainEqual(expect.objectContaining({ type: 'egress', host: 'example.com', port: 443, allowed: false }));
+    expect(leftoverContainers([String(summaryOf(r.stdout).sessionId)])).toEqual([]);
+  });
+
+  it('stops a fork bomb with the pids limit and a 4 GB allocation with the memory limit, and says so', async () => {
+    server = await startModelServer({
+      scenario: {
+        steps: [
+          bash(`node -e "const a=[];for(let i=0;i<80;i++){a.push(Buffer.alloc(50*1024*1024,1))}console.log('ALLOC'+'ATED')"; echo rc=$?`, 120000),
+          bash('mkfifo /tmp/w; set -m; (f(){ f|f & }; f) & pg=$!; read -t 4 <> /tmp/w; kill -9 -- -$pg 2>/dev/null; echo bomb-contained', 120000),
+          { text: 'done' },
+        ],
+      },
+    });
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'limits', '--provider', 'docker', '--json'], { env: { ...env(tempDir()), PARALLEL_CC_DOCKER_MEMORY_LIMIT: '1g' } });
+    const [mem] = server.toolResults().map((t) => t.content);
+    expect(mem).toMatch(/rc=137/);
+    expect(mem).not.toContain('ALLOCATED');
+    const events = parseNdjson(r.stdout);
+    const warnings = events.filter((e) => e.type === 'warning').map((e) => String(e.message)).join('\n');
+    expect(warnings).toMatch(/out of memory \(limit 1g/);
+    expect(warnings).toMatch(/process limit reached \(limit 512/);
+    const s = summaryOf(r.stdout);
+    expect(['completed', 'failed']).toContain(s.status);
+    if (s.status === 'failed') expect(String(s.error)).toMatch(/process limit reached|out of memory/);
+    expect(leftoverContainers([String(s.sessionId)])).toEqual([]);
+  });
+
+  it('leaves nothing behind after failure, timeout and Ctrl-C; a missing image is a clear error', async () => {
+    const LONG = `node -e "setTimeout(() => {}, 600000)"`;
+    server = await startModelServer({ scenario: { steps: [bash('echo work > w.txt'), bash(LONG, 600000)] } });
+    const ids: string[] = [];
+    const home = tempDir();
+    const timeout = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 't', '--provider', 'docker', '--timeout', '0.1', '--json'], { env: env(home) });
+    expect(timeout.code).toBe(4);
+    ids.push(String(summaryOf(timeout.stdout).sessionId));
+    const { child, done } = startCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'c', '--provider', 'docker', '--json'], { env: env(home) });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => out.includes('setTimeout'), { timeout: 30_000, interval: 100 }).toBe(true);
+    child.kill('SIGINT');
+    const ctrlc = await done;
+    expect(ctrlc.code).toBe(130);
+    ids.push(String(summaryOf(ctrlc.stdout).sessionId));
+    server.setScenario({ steps: [bash('exit 3'), { text: 'x' }] });
+    const fail = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'f', '--provider', 'docker', '--json', '--timeout', '1'], { env: { ...env(home), PARALLEL_CC_CLAUDE_BIN: '/bin/false' } });
+    expect(fail.code).not.toBe(0);
+    const failId = summaryOf(fail.stdout).sessionId;
+    if (typeof failId === 'string') ids.push(failId);
+    expect(leftoverContainers(ids)).toEqual([]);
+    const noImage = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'x', '--provider', 'docker', '--docker-image', 'no-such-image:1'], { env: env(join(home, 'x')) });
+    expect(noImage.code).toBe(3);
+    expect(noImage.stderr).toMatch(/the docker image no-such-image:1 is not on this machine/);
+    expect(noImage.stderr).toMatch(/hint: .*docker build/);
+  });
+});
