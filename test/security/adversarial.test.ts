@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli } from '../helpers/cli.js';
+import { dockerReady } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
 const REAL_KEY = `sk-ant-api03-REALKEY${'9'.repeat(30)}`;
@@ -68,7 +69,10 @@ function hostFixture(): { hostHome: string; repo: string; home: string } {
   return { hostHome, repo, home: tempDir('pcc-adv-home-') };
 }
 
-describe('adversarial agent on the native provider', () => {
+// Native always; docker where a daemon and the test image exist (CI has both).
+const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
+
+describe.each(PROVIDERS)('adversarial agent on the %s provider', (provider) => {
   it('fails every escape, leaks no credential, holds its limits and ends with a clear status', async () => {
     const { hostHome, repo, home } = hostFixture();
     const probes = [
@@ -95,7 +99,7 @@ describe('adversarial agent on the native provider', () => {
     const gitDigest = (): string => `${treeDigest(join(repoGit, 'hooks'))}:${createHash('sha256').update(readFileSync(join(repoGit, 'config'))).digest('hex')}`;
     const before = { git: gitDigest(), hostHome: treeDigest(hostHome) };
     const env = { ...process.env, HOME: hostHome, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: REAL_KEY, NO_COLOR: '1' };
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'try to escape', '--json', '--timeout', '5'], { env });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'try to escape', '--json', '--timeout', '5', '--provider', provider], { env });
 
     const results = server.toolResults().map((t) => t.content);
     // The agent may die in the fork bomb (probe 6); then that probe's result never reaches the model.
@@ -148,6 +152,9 @@ describe('adversarial agent on the native provider', () => {
     expect(git(repo, 'show', `${String(summary.branch)}:alive.txt`)).toBe('alive');
   });
 
+});
+
+describe('adversarial results and credentials (native)', () => {
   it('refuses results that carry a symlink out of the repo or a ../ path, and lands nothing', async () => {
     const { repo, home } = hostFixture();
     const forge = [
