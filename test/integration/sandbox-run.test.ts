@@ -147,6 +147,13 @@ describe('sandbox run on the native provider with the real claude binary', () =>
     expect(existsSync(join(repo, '..', 'outside.txt'))).toBe(false);
     const egress = parseNdjson(r.stdout).filter((e) => e.type === 'egress');
     expect(egress).toContainEqual(expect.objectContaining({ host: 'example.com', port: 443, allowed: false }));
+    // `sandbox logs --egress` lists the attempts (time, host:port, verdict) from the session's egress log.
+    const id = String(parseNdjson(r.stdout)[0]?.sessionId);
+    const log = await runCli(['sandbox', 'logs', '--session-id', id, '--egress'], { env });
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+ +CONNECT example\.com:443 +DENIED \(not in allowlist\)$/m);
+    const logJson = await runCli(['sandbox', 'logs', '--session-id', id, '--egress', '--json'], { env });
+    expect(parseNdjson(logJson.stdout)).toContainEqual(expect.objectContaining({ host: 'example.com', port: 443, allowed: false, bytesUp: 0 }));
   });
 
   it('lets the agent reach allowlisted hosts (env and --allow-domain) through the proxy, and logs with --local-log/--no-stream', async () => {
