@@ -6,6 +6,7 @@ import { cleanupCommand, type CleanupFlags } from './commands/cleanup.js';
 import { completionScript, configShowCommand } from './commands/config.js';
 import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
 import { downloadCommand, type DownloadFlags } from './commands/download.js';
+import { execCommand, type ExecFlags } from './commands/exec.js';
 import { healthCommand, type HealthFlags } from './commands/health.js';
 import { killCommand, type KillFlags } from './commands/kill.js';
 import { logsCommand, type LogsFlags } from './commands/logs.js';
@@ -126,6 +127,23 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${r.commits} commit${r.commits === 1 ? '' : 's'} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );
+
+  sandbox
+    .command('exec')
+    .description('run one command in a fresh sandbox (no agent, no branch) and exit with its code')
+    .option('--provider <name>', 'native (default) | docker')
+    .option('--repo <path>', "copy this repository's files (minus secrets and ignored files) into the workspace")
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .action(async (argv: string[], flags: ExecFlags) => {
+      const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+      try {
+        setExit(await execCommand(argv, flags, ctx));
+      } catch (e) {
+        const err = toAppError(e);
+        renderer.error(err);
+        setExit(err.exitCode);
+      }
+    });
 
   program
     .command('doctor')

@@ -248,8 +248,8 @@ describe('sandbox run --multi (native provider, real claude)', () => {
   it('a task whose output cannot be written fails with that error; its commits stay on the branch', async () => {
     const { repo, home, out, env } = await setup(QUICK);
     mkdirSync(out, { recursive: true });
-    // procfs takes no new files, even from root: every write below task-1/ fails.
-    symlinkSync('/proc/self', join(out, 'task-1'));
+    // sysfs takes no new files, even from root: every write below task-1/ fails (EACCES/EROFS).
+    symlinkSync('/sys/kernel', join(out, 'task-1'));
     const r = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task', 'write something', '--output-dir', out, '--json'], { env });
     expect(r.code, r.stderr).toBe(1);
     const [row] = rows(home);

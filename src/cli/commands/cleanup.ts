@@ -47,7 +47,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
       const reason = v.livenessReason ?? 'orphaned';
       if (dry) actions.push({ kind: 'session', target: s.id, action: 'would finish', reason });
       else {
-        const report = await finishSession(s, { sessions, provider: providerFor(s, ctx), now: ctx.now }, {
+        const report = await finishSession(s, { sessions, provider: await providerFor(s, ctx), now: ctx.now }, {
           status: s.kind === 'local' ? 'completed' : 'failed',
           reason: s.kind === 'local' ? `released by cleanup: ${reason}` : `orphaned: ${reason}; finished by \`parallel-cc cleanup\``,
         });
@@ -76,7 +76,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
     const providers = new Set(all.filter((s) => s.kind === 'sandbox').map((s) => s.provider));
     for (const name of providers) {
       const sample = all.find((s) => s.provider === name) as Session;
-      const provider = providerFor(sample, ctx);
+      const provider = await providerFor(sample, ctx);
       const listed = await provider?.listSandboxes?.().catch(() => []);
       for (const box of listed ?? []) {
         // Only sandboxes of sessions in this registry: another PARALLEL_CC_HOME may own the rest.

@@ -67,7 +67,7 @@ export async function downloadCommand(flags: DownloadFlags, ctx: Context): Promi
   return withRegistry(ctx, async (sessions) => {
     const s = findSession(sessions, flags.sessionId);
     const live = viewSession(s, ctx.now()).liveness === 'active' && s.kind === 'sandbox' && s.sandboxStart !== null;
-    const provider = live ? providerFor(s, ctx) : undefined;
+    const provider = live ? await providerFor(s, ctx) : undefined;
     const box = provider?.reconnect && s.sandboxId && s.sessionDir ? await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }) : undefined;
     let archive: Buffer | undefined;
     try {

@@ -48,7 +48,7 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
     const view = viewSession(s, ctx.now());
     let stats: SandboxStats = {};
     if (view.liveness === 'active' && s.sandboxId && s.sessionDir) {
-      const provider = providerFor(s, ctx);
+      const provider = await providerFor(s, ctx);
       const box = await provider?.reconnect?.(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir });
       if (box && provider) {
         try {

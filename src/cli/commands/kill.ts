@@ -72,7 +72,7 @@ export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillO
     }
     if (how === 'finished-here') {
       const fresh = sessions.require(session.id);
-      const report = await finishSession(fresh, { sessions, provider: providerFor(fresh, ctx), now: ctx.now }, {
+      const report = await finishSession(fresh, { sessions, provider: await providerFor(fresh, ctx), now: ctx.now }, {
         status: 'killed',
         reason: 'killed by `parallel-cc sandbox kill`',
         collect: flags.download !== false,

@@ -131,7 +131,7 @@ export async function multiAction(flags: MultiFlags, ctx: Context): Promise<numb
  * programmatic way to run N tasks (e.g. for benchmarks): build flags, get the request, run it.
  */
 export async function runBatch(req: MultiRequest, ctx: Context, config: Config, emit: (e: MultiEvent) => void): Promise<MultiSummary> {
-  const provider = createProvider(req.provider, ctx.env, config);
+  const provider = await createProvider(req.provider, ctx.env, config);
   // One registry connection for the whole process, shared by every task.
   const db = openDb(homePaths(ctx.home).db);
   try {

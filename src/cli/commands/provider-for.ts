@@ -6,11 +6,11 @@ import { createProvider } from '../../providers/registry.js';
 import type { Session } from '../../store/sessions.js';
 
 /** The provider a recorded session ran on, configured as for its repo; undefined for local sessions. */
-export function providerFor(session: Session, ctx: Context): SandboxProvider | undefined {
+export async function providerFor(session: Session, ctx: Context): Promise<SandboxProvider | undefined> {
   if (session.kind !== 'sandbox' || !(PROVIDER_NAMES as readonly string[]).includes(session.provider)) return undefined;
   const { config } = loadConfig({ home: ctx.home, repoRoot: session.repoPath, env: ctx.env });
   try {
-    return createProvider(session.provider as ProviderName, ctx.env, config);
+    return await createProvider(session.provider as ProviderName, ctx.env, config);
   } catch {
     return undefined;
   }

@@ -18,7 +18,7 @@ export async function reattachCommand(flags: { sessionId?: string }, ctx: Contex
     if (s.pid && pidAlive(s.pid) && s.pid !== process.pid) {
       throw new AppError('usage', `session ${s.id} is still run by parallel-cc (pid ${s.pid})`, { hint: `Watch it with: parallel-cc sandbox logs --session-id ${s.id} --follow` });
     }
-    const provider = providerFor(s, ctx);
+    const provider = await providerFor(s, ctx);
     return finishSession(s, { sessions, provider, now: ctx.now }, { status: 'failed', reason: 'interrupted: the parallel-cc process that ran it died; work so far recovered by `sandbox reattach`' });
   });
 }

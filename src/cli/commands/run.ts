@@ -107,7 +107,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
     return { kind: 'plan', plan: { ...plan, repo: root, base, provider } };
   }
   if (prompt === undefined) throw new AppError('usage', 'a prompt is required', { hint: 'Pass --prompt "<task>" or --prompt-file <file>.' });
-  const sandboxProvider = createProvider(provider, ctx.env, config);
+  const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
     const summary = await runSession(

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../config/load.js';
+import type { Context } from '../../core/context.js';
+import { AppError } from '../../errors.js';
+import type { SandboxHandle } from '../../providers/provider.js';
+
+/** Options of `parallel-cc sandbox exec`. */
+export interface ExecFlags {
+  provider?: string;
+  repo?: string;
+}
+
+/**
+ * `parallel-cc sandbox exec -- <command…>`: runs one command in a fresh sandbox of the provider (no
+ * agent, no registry row, no branch) and exits with its exit code — for trying a sandbox out, for
+ * scripts, and as the round-trip benchmark. With --repo the repository's files (minus secrets and
+ * ignored files) are copied in; otherwise the workspace is empty. The sandbox is always removed.
+ */
+export async function execCommand(argv: string[], flags: ExecFlags, ctx: Context): Promise<number> {
+  if (argv.length === 0) throw new AppError('usage', 'nothing to run', { hint: 'parallel-cc sandbox exec [--provider native] -- <command> [args…]' });
+  // Loaded on demand: this command is meant to start fast.
+  const [{ PROVIDER_NAMES }, { createProvider }] = await Promise.all([import('../../config/schema.js'), import('../../providers/registry.js')]);
+  const name = flags.provider ?? 'native';
+  if (!(PROVIDER_NAMES as readonly string[]).includes(name)) throw new AppError('usage', `unknown provider "${name}"`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
+  const repo = flags.repo !== undefined ? resolve(ctx.cwd, flags.repo) : undefined;
+  const { config } = loadConfig({ home: ctx.home, ...(repo ? { repoRoot: repo } : {}), env: ctx.env });
+  const provider = await createProvider(name as (typeof PROVIDER_NAMES)[number], ctx.env, config);
+  const sessionDir = await mkdtemp(join(tmpdir(), 'pcc-exec-'));
+  let sandbox: SandboxHandle | undefined;
+  const onAbort = (): void => void handle?.kill();
+  let handle: ReturnType<typeof provider.execute> | undefined;
+  try {
+    sandbox = await provider.create({ sessionId: `x${randomBytes(4).toString('hex')}`, sessionDir, bridges: {}, labels: { 'parallel-cc.session': 'exec' } });
+    if (repo) {
+      const { planUpload } = await import('../../core/sync/plan.js');
+      await provider.upload(sandbox, await planUpload(repo, config.uploadIgnorePatterns));
+    }
+    handle = provider.execute(sandbox, { argv });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    for await (const chunk of handle) (chunk.stream === 'stdout' ? ctx.stdout : ctx.stderr).write(chunk.data as unknown as string);
+    const exit = await handle.wait();
+    return exit.exitCode ?? 128 + 9;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    if (sandbox) await provider.destroy(sandbox).catch(() => undefined);
+    await rm(sessionDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
