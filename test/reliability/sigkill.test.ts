@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
 type Json = Record<string, unknown>;
@@ -48,7 +49,11 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('SIGKILL of the CLI at any point', () => {
+// Native always; docker where a daemon and the test image exist (CI has both). A docker sandbox
+// outlives its CLI (the container keeps running), so recovery there reconnects to a live container.
+const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
+
+describe.each(PROVIDERS)('SIGKILL of the CLI at any point (%s)', (provider) => {
   for (const [index, point] of POINTS.entries()) {
     it(`leaves a truthful, recoverable state: ${point.name}`, async () => {
       server.setScenario(SCENARIOS[point.scenario]);
@@ -56,7 +61,7 @@ describe('SIGKILL of the CLI at any point', () => {
       const home = tempDir('pcc-kill-home-');
       const env = { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-kill-${'k'.repeat(20)}`, NO_COLOR: '1' };
       const before = { head: git(repo, 'rev-parse', 'HEAD'), status: git(repo, 'status', '--porcelain') };
-      const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--json'], { env });
+      const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--json', '--provider', provider], { env });
       let out = '';
       let killed = false;
       let committedBeforeKill = false;
@@ -103,6 +108,7 @@ describe('SIGKILL of the CLI at any point', () => {
         const id = String(row.id);
         expect(existsSync(join(home, 'sessions', id, 'sandbox'))).toBe(false);
         expect(existsSync(`/sys/fs/cgroup/pids/parallel-cc/native-${id}`)).toBe(false);
+        if (provider === 'docker') expect(leftoverContainers([id])).toEqual([]);
         if (committedBeforeKill) expect(git(repo, 'log', '--format=%s', `parallel-cc/${id}`)).toContain('agent commit');
         if (point.scenario === 'finishes' && committedBeforeKill) expect(git(repo, 'show', `parallel-cc/${id}:work.txt`)).toBe('work');
         // The only worktrees are the user's checkout and, when there is work, the session's.
