@@ -12,16 +12,25 @@ export interface AgentLaunch {
   stdin: string;
 }
 
-function isElf(path: string): boolean {
+function magic(path: string): Buffer {
   try {
     const fd = openSync(path, 'r');
     const buf = Buffer.alloc(4);
     readSync(fd, buf, 0, 4, 0);
     closeSync(fd);
-    return buf.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    return buf;
   } catch {
-    return false;
+    return Buffer.alloc(0);
   }
+}
+
+function isElf(path: string): boolean {
+  return magic(path).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+}
+
+/** A script with an interpreter line: fine when chosen explicitly (it runs with the sandbox's node/sh). */
+function isScript(path: string): boolean {
+  return magic(path).subarray(0, 2).toString('latin1') === '#!';
 }
 
 function executable(path: string): boolean {
@@ -65,7 +74,7 @@ export function findClaudeBinary(opts: { configured?: string; pathEnv?: string }
       continue;
     }
     const real = realpathSync(c.path);
-    if (isElf(real)) return real;
+    if (isElf(real) || (c.from === 'PARALLEL_CC_CLAUDE_BIN' && isScript(real))) return real;
     if (c.from === 'PARALLEL_CC_CLAUDE_BIN') throw new AppError('environment', `${c.path} is not a native claude binary`, { hint: 'Install Claude Code 2.x (npm i -g @anthropic-ai/claude-code) and point PARALLEL_CC_CLAUDE_BIN at its binary.' });
   }
   throw new AppError('environment', 'cannot find the Claude Code binary', {

@@ -1,17 +1,16 @@
+// Command modules are imported when their command runs: start-up pays only for what it uses.
 import type { Command } from 'commander';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/ops/view.js';
 import { AppError, toAppError } from '../errors.js';
-import { cleanupCommand, type CleanupFlags } from './commands/cleanup.js';
-import { completionScript, configShowCommand } from './commands/config.js';
-import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
-import { downloadCommand, type DownloadFlags } from './commands/download.js';
-import { execCommand, type ExecFlags } from './commands/exec.js';
-import { healthCommand, type HealthFlags } from './commands/health.js';
-import { killCommand, type KillFlags } from './commands/kill.js';
-import { logsCommand, type LogsFlags } from './commands/logs.js';
-import { reattachCommand } from './commands/reattach.js';
-import { statusCommand, type StatusFlags } from './commands/status.js';
+import type { CleanupFlags } from './commands/cleanup.js';
+import type { DoctorFlags } from './commands/doctor.js';
+import type { DownloadFlags } from './commands/download.js';
+import type { ExecFlags } from './commands/exec.js';
+import type { HealthFlags } from './commands/health.js';
+import type { KillFlags } from './commands/kill.js';
+import type { LogsFlags } from './commands/logs.js';
+import type { StatusFlags } from './commands/status.js';
 import { Renderer } from './render.js';
 import { statusLines } from './render-ops.js';
 
@@ -66,7 +65,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--json', 'one JSON document on stdout')
     .action(
       act<StatusFlags>(ctx, setExit, async (flags) => {
-        const out = await statusCommand(flags, ctx);
+        const out = await (await import('./commands/status.js')).statusCommand(flags, ctx);
         return { value: out, human: () => statusLines(out, ctx.stdout, ctx.env) };
       }),
     );
@@ -79,7 +78,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--save <file>', 'also write the raw NDJSON log to a file')
       .option('--egress', 'show the network log (allowed and denied connections) instead')
       .option('--json', 'NDJSON on stdout'),
-    act<LogsFlags>(ctx, setExit, (flags, renderer) => logsCommand(flags, ctx, renderer)),
+    act<LogsFlags>(ctx, setExit, async (flags, renderer) => (await import('./commands/logs.js')).logsCommand(flags, ctx, renderer)),
   );
   twin(sandbox, program, ctx, 'download', "copy a session's changed (or all) files into a folder", (c) =>
     sid(c)
@@ -89,7 +88,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--filter <glob>', "only paths matching the glob (gitignore-style, e.g. '*.ts')")
       .option('--json', 'one JSON document on stdout'),
     act<DownloadFlags>(ctx, setExit, async (flags) => {
-      const out = await downloadCommand(flags, ctx);
+      const out = await (await import('./commands/download.js')).downloadCommand(flags, ctx);
       return { value: out, human: () => [`${out.files.length} file${out.files.length === 1 ? '' : 's'} from the ${out.source} of ${out.sessionId} → ${out.output}`, ...out.files.map((f) => `  ${f}`)] };
     }),
   );
@@ -99,13 +98,13 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--no-download', 'do not bring the results back')
       .option('--json', 'one JSON document on stdout'),
     act<KillFlags>(ctx, setExit, async (flags) => {
-      const out = await killCommand(flags, ctx);
+      const out = await (await import('./commands/kill.js')).killCommand(flags, ctx);
       return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${out.commits} commit${out.commits === 1 ? '' : 's'})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
     }),
   );
   twin(sandbox, program, ctx, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
     act<HealthFlags>(ctx, setExit, async (flags) => {
-      const h = await healthCommand(flags, ctx);
+      const h = await (await import('./commands/health.js')).healthCommand(flags, ctx);
       return {
         value: h,
         human: () => [
@@ -123,7 +122,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
 
   twin(sandbox, program, ctx, 'reattach', 'take over a session whose parallel-cc process died and bring its work back', (c) => sid(c).option('--json', 'one JSON document on stdout'),
     act<{ sessionId?: string; json?: boolean }>(ctx, setExit, async (flags) => {
-      const r = await reattachCommand(flags, ctx);
+      const r = await (await import('./commands/reattach.js')).reattachCommand(flags, ctx);
       return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${r.commits} commit${r.commits === 1 ? '' : 's'} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );
@@ -137,7 +136,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .action(async (argv: string[], flags: ExecFlags) => {
       const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
       try {
-        setExit(await execCommand(argv, flags, ctx));
+        setExit(await (await import('./commands/exec.js')).execCommand(argv, flags, ctx));
       } catch (e) {
         const err = toAppError(e);
         renderer.error(err);
@@ -152,7 +151,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--json', 'one JSON document on stdout')
     .action(
       act<DoctorFlags>(ctx, setExit, async (flags) => {
-        const out = await doctorCommand(flags, ctx);
+        const out = await (await import('./commands/doctor.js')).doctorCommand(flags, ctx);
         return {
           value: out,
           exitCode: out.ok ? 0 : 1,
@@ -167,7 +166,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--json', 'one JSON document on stdout')
     .action(
       act<CleanupFlags>(ctx, setExit, async (flags) => {
-        const out = await cleanupCommand(flags, ctx);
+        const out = await (await import('./commands/cleanup.js')).cleanupCommand(flags, ctx);
         return { value: out, human: () => (out.actions.length ? out.actions.map((a) => `${a.action} ${a.kind} ${a.target}: ${a.reason}`) : ['Nothing to clean up.']) };
       }),
     );
@@ -180,7 +179,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--json', 'one JSON document on stdout')
     .action(
       act<{ repo?: string; json?: boolean }>(ctx, setExit, async (flags) => {
-        const out = await configShowCommand(flags, ctx);
+        const out = await (await import('./commands/config.js')).configShowCommand(flags, ctx);
         return { value: out, human: () => out.entries.map((e) => `${e.key} = ${JSON.stringify(e.value)}  (${e.source})`) };
       }),
     );
@@ -188,11 +187,11 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .command('completion <shell>')
     .description('print a shell completion script (bash, zsh or fish)')
     .action(
-      act<{ json?: boolean }>(ctx, setExit, () => {
+      act<{ json?: boolean }>(ctx, setExit, async () => {
         const shell = program.args[1] ?? '';
         if (!['bash', 'zsh', 'fish'].includes(shell)) throw new AppError('usage', `unknown shell "${shell}"`, { hint: 'Use bash, zsh or fish.' });
-        const script = completionScript(shell);
-        return Promise.resolve({ value: script, human: () => [script.trimEnd()] });
+        const script = (await import('./commands/config.js')).completionScript(shell);
+        return { value: script, human: () => [script.trimEnd()] };
       }),
     );
 }

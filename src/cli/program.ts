@@ -11,8 +11,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
-import { runCommand, type RunFlags } from './commands/run.js';
-import { multiAction, rejectMultiOnlyFlags, type MultiFlags } from './commands/multi.js';
+import type { RunFlags } from './commands/run.js';
+import type { MultiFlags } from './commands/multi.js';
 import { registerOpsCommands } from './ops-program.js';
 import { Renderer } from './render.js';
 
@@ -59,12 +59,14 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
 
   const runAction = async (flags: RunFlags & MultiFlags): Promise<void> => {
     if (flags.multi) {
-      setExit(await multiAction(flags, ctx));
+      setExit(await (await import('./commands/multi.js')).multiAction(flags, ctx));
       return;
     }
     const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
     const stream = flags.stream !== false;
     try {
+      // Loaded when used, like every command module: start-up pays only for what it runs.
+      const [{ rejectMultiOnlyFlags }, { runCommand }] = await Promise.all([import('./commands/multi.js'), import('./commands/run.js')]);
       rejectMultiOnlyFlags(flags);
       const out = await runCommand(flags, ctx, (e) => renderer.event(e, { stream }));
       if (out.kind === 'plan') {

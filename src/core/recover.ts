@@ -2,22 +2,11 @@ import { access } from 'node:fs/promises';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import type { Session, SessionRepository, SessionStatus } from '../store/sessions.js';
 import { toAppError } from '../errors.js';
+export { pidAlive } from './pid.js';
 import { git, gitIdentity } from './git.js';
 import { collectSandboxResults } from './sandbox-repo.js';
 import { importResults } from './sync/results.js';
 import { removeSessionWorktree, SNAPSHOT_MESSAGE } from './worktree.js';
-
-/** True when a process id is alive on this machine (signal 0 probes without touching it). */
-export function pidAlive(pid: number | null | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** What {@link finishSession} did. */
 export interface FinishReport {

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ExecChunk, ExecExit, ExecHandle } from './provider.js';
 
+/** How long output may still arrive after the process itself exited. */
+const DRAIN_AFTER_EXIT_MS = 2000;
+
 /**
  * An {@link ExecHandle} over a local child process (bwrap, docker). Output chunks are queued until
  * the consumer reads them; `wait()` resolves once the process has exited and its pipes are drained.
@@ -32,6 +35,18 @@ export class ChildExecHandle implements ExecHandle {
       this.child.on('close', (code, signal) => {
         this.finish();
         resolve({ exitCode: code, signal });
+      });
+      // 'close' waits for the output pipes, which a descendant that outlived the process can hold
+      // forever: a sandbox whose bwrap was killed while still starting (before --die-with-parent
+      // took effect) keeps running as an orphan. Stop waiting for it after a grace period; the
+      // provider's destroy() kills such leftovers (native: everything in the session's cgroup).
+      this.child.on('exit', () => {
+        const drain = setTimeout(() => {
+          this.child.stdout.destroy();
+          this.child.stderr.destroy();
+        }, DRAIN_AFTER_EXIT_MS);
+        drain.unref();
+        this.child.once('close', () => clearTimeout(drain));
       });
     });
   }

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
 import { isTerminal, type Session, type SessionRepository } from '../../store/sessions.js';
-import { pidAlive } from '../recover.js';
+import { pidAlive } from '../pid.js';
 
 /** How a session looks from the outside right now. */
 export type Liveness = 'active' | 'orphaned' | 'stale' | 'ended';

@@ -1,0 +1,88 @@
+/**
+ * The benchmark harness: each case measures ours and the raw baseline several times in one process
+ * run; the report gives min/median of both, the ratio of the medians (or the difference, where the
+ * goal is stated as an allowance), the goal, and whether it is met.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+/** One measured case. */
+export interface CaseResult {
+  name: string;
+  unit: 'ms' | 'MB';
+  ours: number[];
+  baseline: number[];
+  /** Human statement of the goal, e.g. "≤ 1.2×" or "≤ 120 ms over bare". */
+  goal: string;
+  met: boolean;
+  /** ours/baseline of the medians (or a value the case defines). */
+  ratio: number;
+  notes?: string;
+  skipped?: string;
+}
+
+/** A benchmark case. */
+export interface BenchCase {
+  name: string;
+  run(): Promise<CaseResult>;
+}
+
+/** Median of a sample. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Milliseconds an async function takes. */
+export async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** Runs argv to completion (no shell), optionally piping stdout into a second argv. */
+export function runArgv(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd as string, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(opts.input);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** True when a docker daemon answers. */
+export function dockerUp(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A result for a case that could not run here, with the reason. */
+export function skipped(name: string, goal: string, why: string): CaseResult {
+  return { name, unit: 'ms', ours: [], baseline: [], goal, met: false, ratio: NaN, skipped: why };
+}
+
+/** Builds a result comparing medians as a ratio against a maximum. */
+export function ratioResult(name: string, ours: number[], baseline: number[], maxRatio: number, notes?: string): CaseResult {
+  const ratio = median(ours) / median(baseline);
+  return { name, unit: 'ms', ours, baseline, goal: `≤ ${maxRatio}×`, met: ratio <= maxRatio, ratio, ...(notes ? { notes } : {}) };
+}
+
+const fmt = (xs: number[], unit: string): string => (xs.length ? `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} ${unit}` : '-');
+
+/** The markdown table of a run. */
+export function markdown(results: CaseResult[], when: string): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.ours, r.unit)} | ${fmt(r.baseline, r.unit)} | ${Number.isNaN(r.ratio) ? '-' : `${r.ratio.toFixed(2)}×`} | ${r.goal} | ${r.skipped ? `skipped: ${r.skipped}` : r.met ? 'met' : '**missed**'} | ${r.notes ?? ''} |`,
+  );
+  return [`Benchmarks of ${when} (min / median).`, '', '| case | ours | baseline | ratio | goal | result | notes |', '|---|---|---|---|---|---|---|', ...rows, ''].join('\n');
+}

@@ -1,0 +1,29 @@
+/**
+ * `npm run bench`: every case of bench/cases.ts, ours vs the raw baseline, printed as a table and
+ * written to bench/results.json and bench/results.md. `BENCH_ONLY=<substring>` runs matching cases.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CASES } from './cases.js';
+import { markdown, type CaseResult } from './harness.js';
+
+const only = process.env.BENCH_ONLY;
+const results: CaseResult[] = [];
+const started = Date.now();
+for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
+  process.stderr.write(`bench: ${c.name}…\n`);
+  try {
+    results.push(await c.run());
+  } catch (e) {
+    results.push({ name: c.name, unit: 'ms', ours: [], baseline: [], goal: '-', met: false, ratio: NaN, skipped: `failed: ${(e as Error).message.split('\n')[0] ?? ''}` });
+  }
+  const r = results[results.length - 1] as CaseResult;
+  process.stderr.write(`  ${r.skipped ? `skipped: ${r.skipped}` : `${Number.isNaN(r.ratio) ? '' : `${r.ratio.toFixed(2)}× `}${r.met ? 'met' : 'MISSED'} (${r.goal})${r.notes ? ` — ${r.notes}` : ''}`}\n`);
+}
+const table = markdown(results, `${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, node ${process.version}, total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.stdout.write(`\n${table}`);
+const dir = fileURLToPath(new URL('.', import.meta.url));
+if (!only) {
+  writeFileSync(`${dir}results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${dir}results.md`, table);
+}
