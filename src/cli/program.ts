@@ -16,6 +16,7 @@ import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';
 import type { MultiFlags } from './commands/multi.js';
+import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { Renderer } from './render.js';
 
@@ -86,6 +87,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   const sandbox = program.command('sandbox').description('run and manage sandboxed agent sessions');
   runOptions(sandbox.command('run').description('run an agent on a task in a sandbox; its work lands on branch parallel-cc/<id>')).action(runAction);
   registerOpsCommands(program, sandbox, ctx, setExit);
+  registerLocalCommands(program, ctx, setExit);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');
     await runAction(flags);

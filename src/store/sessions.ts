@@ -136,6 +136,14 @@ export class SessionRepository {
     return (this.db.prepare(sql).all(params) as Array<Record<string, unknown>>).map(fromRow);
   }
 
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction: the write lock is taken up front, so two processes
+   * deciding on the same rows (who gets the main checkout) are strictly serialized.
+   */
+  exclusive<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   /** True if a session id is already taken. */
   exists(id: string): boolean {
     return this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(id) !== undefined;

@@ -5,6 +5,7 @@ import { openDb } from '../../src/store/db.js';
 import { SessionRepository, type Session } from '../../src/store/sessions.js';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
 // Claude Code refuses a bare `sleep 600`; a node timer is a long-running command it accepts.
@@ -276,5 +277,18 @@ describe('sandbox run --multi (native provider, real claude)', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/interrupted/);
     const dirs = [...reg.values()].flatMap((x) => (x.sessionDir ? [x.sessionDir] : []));
     expect(liveProcessesFor(dirs)).toEqual([]);
+  });
+
+  it.skipIf(!dockerReady())('works the same on the docker provider', async () => {
+    const { repo, home, out, env } = await setup(QUICK);
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--provider', 'docker', '--task', 'one', '--task', 'two', '--max-concurrent', '2', '--output-dir', out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const list = rows(home);
+    expect(list.map((x) => [x.taskId, x.status, x.provider]).sort()).toEqual([
+      ['task-1', 'completed', 'docker'],
+      ['task-2', 'completed', 'docker'],
+    ]);
+    for (const row of list) expect(git(repo, 'log', '--format=%s', `main..${String(row.branch)}`)).toMatch(/^agent: work-/);
+    expect(leftoverContainers(list.map((x) => x.id))).toEqual([]);
   });
 });

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * `claude-parallel`: run it instead of `claude` in a repository. The first session gets the repo
+ * itself; a second concurrent one gets a fresh worktree on its own branch (we say where), then
+ * `claude` runs there with your arguments untouched. On exit the session is released: a worktree
+ * with no changes is removed, one with changes is kept and reported. The only other entry point
+ * besides src/bin.ts: it owns its process (signals, exit code).
+ */
+import { spawn } from 'node:child_process';
+import { findClaudeBinary } from './agents/claude.js';
+import { withRegistry } from './cli/commands/registry.js';
+import { resolveHome, type Context } from './core/context.js';
+import { repoRoot } from './core/git.js';
+import { findLocalByPid, heartbeatLocal, registerLocal, releaseLocal, type LocalClaim } from './core/local/sessions.js';
+import { toAppError } from './errors.js';
+
+const HEARTBEAT_MS = 60_000;
+const args = process.argv.slice(2);
+const ctx: Context = {
+  cwd: process.cwd(),
+  env: process.env,
+  home: resolveHome(process.env),
+  now: () => new Date(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: new AbortController().signal,
+};
+const say = (s: string): void => void process.stderr.write(`claude-parallel: ${s}\n`);
+
+let claude: string;
+try {
+  claude = findClaudeBinary({ ...(process.env.PARALLEL_CC_CLAUDE_BIN ? { configured: process.env.PARALLEL_CC_CLAUDE_BIN } : {}), ...(process.env.PATH ? { pathEnv: process.env.PATH } : {}) });
+} catch (e) {
+  const err = toAppError(e);
+  say(`${err.message}${err.hint ? `\n  ${err.hint}` : ''}`);
+  process.exit(err.exitCode);
+}
+
+const inRepo = await repoRoot(process.cwd()).catch(() => undefined);
+let claim: LocalClaim | undefined;
+if (inRepo) {
+  try {
+    claim = await withRegistry(ctx, (sessions) => registerLocal(sessions, ctx, inRepo, process.pid), { create: true });
+    if (claim.mode === 'worktree') say(`another claude session is active in ${claim.repo}; this one works in ${claim.path} on branch ${claim.branch ?? ''}`);
+  } catch (e) {
+    say(`could not register the session (${toAppError(e).message}); running claude in place`);
+  }
+}
+
+const child = spawn(claude, args, { cwd: claim?.path ?? process.cwd(), stdio: 'inherit', env: { ...process.env, ...(claim ? { PARALLEL_CC_SESSION_ID: claim.sessionId } : {}) } });
+// Ctrl-C reaches claude through the terminal's process group; other signals are passed on.
+for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
+process.on('SIGINT', () => undefined);
+const beat = claim ? setInterval(() => void withRegistry(ctx, (s) => heartbeatLocal(s, process.pid, ctx.now())).catch(() => undefined), HEARTBEAT_MS) : undefined;
+const code = await new Promise<number>((resolve) => {
+  child.on('error', (e) => {
+    say(`cannot start ${claude}: ${e.message}`);
+    resolve(127);
+  });
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 + 15 : 1)));
+});
+if (beat) clearInterval(beat);
+if (claim) {
+  try {
+    const report = await withRegistry(ctx, async (sessions) => {
+      const s = findLocalByPid(sessions, process.pid);
+      return s ? releaseLocal(sessions, s, ctx.now()) : undefined;
+    });
+    if (report?.worktree) say(report.kept ? `kept ${report.worktree} (${report.reason}); review with: git -C ${claim.repo} log ${claim.branch ?? ''}` : `removed ${report.worktree} (no changes)`);
+  } catch (e) {
+    say(`could not release the session: ${toAppError(e).message}`);
+  }
+}
+process.exit(code);
