@@ -5,7 +5,10 @@
 # Usage: scripts/build-test-image.sh [image-name]   (default parallel-cc-agent:latest)
 set -euo pipefail
 image="${1:-parallel-cc-agent:latest}"
-if docker image inspect "$image" >/dev/null 2>&1 && [ "${REBUILD:-0}" != 1 ]; then
+# Bump when the image's contents change: an image built by an older version of this script is rebuilt.
+version=2
+have="$(docker image inspect --format '{{index .Config.Labels "parallel-cc.test-image"}}' "$image" 2>/dev/null || true)"
+if [ "$have" = "$version" ] && [ "${REBUILD:-0}" != 1 ]; then
   echo "docker image $image: present"
   exit 0
 fi
@@ -23,7 +26,8 @@ copy() { # copy a file to its real folder (merged /usr: /lib → /usr/lib), foll
 }
 libs() { ldd "$1" 2>/dev/null | awk '/=>/ {print $3} /ld-linux/ {print $1}' || true; }
 for b in "${bins[@]}"; do
-  p="$(command -v "$b" 2>/dev/null || true)"
+  # type -P: the file on PATH even for shell builtins (true, echo, kill…), which `command -v` names bare.
+  p="$(type -P "$b" 2>/dev/null || true)"
   [ -n "$p" ] && [ -f "$p" ] || continue
   copy "$p"
   for lib in $(libs "$p"); do copy "$lib"; done
@@ -52,5 +56,6 @@ tar -C "$root" -c . | docker import \
   --change 'ENV LANG=C.UTF-8' \
   --change 'USER 1000:1000' \
   --change 'WORKDIR /workspace' \
+  --change "LABEL parallel-cc.test-image=$version" \
   - "$image" >/dev/null
 echo "docker image $image: built ($(docker image inspect --format '{{.Size}}' "$image") bytes)"

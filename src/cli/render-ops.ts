@@ -22,7 +22,7 @@ export function statusLines(out: StatusOutput, sink: Sink, env: NodeJS.ProcessEn
   const lines: string[] = [];
   for (const { repo, sessions } of out.repos) {
     lines.push(paint('1', repo));
-    lines.push(`  ${pad('ID', 9)} ${pad('KIND', 14)} ${pad('STATUS', 24)} ${pad('STARTED', 10)} ${pad('ELAPSED/TIMEOUT', 16)} ${pad('COST', 8)} ${pad('LAST ACTIVITY', 14)} PROMPT`);
+    lines.push(`  ${pad('ID', 9)} ${pad('KIND', 16)} ${pad('STATUS', 24)} ${pad('STARTED', 10)} ${pad('ELAPSED/TIMEOUT', 16)} ${pad('COST', 8)} ${pad('LAST ACTIVITY', 14)} PROMPT`);
     for (const v of sessions) {
       const kind = v.kind === 'local' ? `local pid ${String(v.pid)}` : `${v.provider}`;
       const timeout = v.timeoutSeconds ? formatDuration(v.timeoutSeconds * 1000) : '-';
@@ -30,7 +30,7 @@ export function statusLines(out: StatusOutput, sink: Sink, env: NodeJS.ProcessEn
       const status = shownStatus(v);
       const statusCol = v.liveness === 'orphaned' || v.liveness === 'stale' ? paint('33', pad(status, 24)) : v.status === 'failed' ? paint('31', pad(status, 24)) : pad(status, 24);
       lines.push(
-        `  ${pad(v.id, 9)} ${pad(kind, 14)} ${statusCol} ${pad(`${formatDuration(v.ageMs)} ago`, 10)} ${pad(elapsed, 16)} ${pad(v.costUsd === null ? '-' : `$${v.costUsd.toFixed(4)}`, 8)} ${pad(cut(v.lastActivity ?? '-', 14), 14)} ${cut(v.promptExcerpt ?? '', 40)}`,
+        `  ${pad(v.id, 9)} ${pad(kind, 16)} ${statusCol} ${pad(`${formatDuration(v.ageMs)} ago`, 10)} ${pad(elapsed, 16)} ${pad(v.costUsd === null ? '-' : `$${v.costUsd.toFixed(4)}`, 8)} ${pad(cut(v.lastActivity ?? '-', 14), 14)} ${cut(v.promptExcerpt ?? '', 40)}`,
       );
       const extra = [v.sandboxId ? `sandbox ${v.sandboxId}` : '', v.worktreePath ? `worktree ${v.worktreePath}` : '', v.livenessReason ?? '', v.error ? `error: ${cut(v.error, 100)}` : '']
         .filter(Boolean)

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
-import { dockerReady, leftoverContainers } from '../helpers/docker.js';
+import { buildImageWithoutNode, containerLabels, dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
 const KEY = `sk-ant-docker-${'d'.repeat(24)}`;
@@ -54,35 +54,50 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     expect(leftoverContainers(ids)).toEqual([]);
   });
 
-  it('is hardened: no capabilities, read-only root, no host secrets, no unlisted network', async () => {
+  it('is hardened (no capabilities, read-only root, no host secrets, no unlisted network) in an image without node; --no-cleanup keeps the container until cleanup', async () => {
+    // The provider's bridges run on the host's node, mounted with its loader and libraries: an image
+    // without node still reaches the model API (the run completes) and nothing else.
+    buildImageWithoutNode('parallel-cc-test-nonode:latest');
     const hostHome = tempDir('pcc-dk-userhome-');
     writeFiles(hostHome, { '.ssh/id_rsa': 'SSH_MARKER\n', '.aws/credentials': 'AWS_MARKER\n' });
     server = await startModelServer({
       scenario: {
         steps: [
-          bash('grep -E "^(Cap(Eff|Prm|Bnd)|NoNewPrivs)" /proc/self/status; id -u'),
+          bash('grep -E "^(Cap(Eff|Prm|Bnd)|NoNewPrivs)" /proc/self/status; id -u; command -v node || echo no-node'),
           bash(`echo x > /evil; echo x > /usr/evil; cat ~/.ssh/id_rsa ${hostHome}/.ssh/id_rsa .env 2>&1; env | grep -c ${KEY} ; echo done`),
-          bash('curl -sS -m 10 https://example.com/ -o /dev/null; echo curl=$?; node -e "require(\'net\').connect(80,\'1.1.1.1\').on(\'connect\',()=>console.log(\'CONNECTED\')).on(\'error\',e=>console.log(\'neterr\',e.code))"'),
+          bash('curl -sS -m 10 https://example.com/ -o /dev/null; echo curl=$?; timeout 5 bash -c "exec 3<>/dev/tcp/1.1.1.1/80 && echo CONNECTED" 2>&1 | grep -o -m1 "unreachable\\|CONNECTED"'),
           { text: 'ok' },
         ],
       },
     });
     const repo = makeRepo({ 'a.txt': 'a\n' });
     writeFiles(repo, { '.env': 'ENV_MARKER=1\n' });
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'probe', '--provider', 'docker', '--json'], { env: { ...env(tempDir()), HOME: hostHome } });
+    const home = tempDir();
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'probe', '--provider', 'docker', '--docker-image', 'parallel-cc-test-nonode:latest', '--no-cleanup', '--json'], {
+      env: { ...env(home), HOME: hostHome },
+    });
     expect(r.code, r.stderr).toBe(0);
     const [caps, fs, net] = (server.toolResults() ?? []).map((t) => t.content) as [string, string, string];
     expect(caps).toMatch(/CapEff:\s+0000000000000000/);
     expect(caps).toMatch(/CapBnd:\s+0000000000000000/);
     expect(caps).toMatch(/NoNewPrivs:\s+1/);
     expect(caps).toMatch(/^1000$/m);
+    expect(caps).toMatch(/^no-node$/m);
     expect(fs).toMatch(/\/evil: Read-only file system/);
     expect(fs).not.toMatch(/SSH_MARKER|ENV_MARKER/);
     expect(fs).toMatch(/^0$/m);
     expect(net).toMatch(/curl=56/);
-    expect(net).toMatch(/neterr/);
+    expect(net).toMatch(/unreachable/);
+    expect(net).not.toMatch(/CONNECTED/);
     expect(parseNdjson(r.stdout)).toContainEqual(expect.objectContaining({ type: 'egress', host: 'example.com', port: 443, allowed: false }));
-    expect(leftoverContainers([String(summaryOf(r.stdout).sessionId)])).toEqual([]);
+    const id = String(summaryOf(r.stdout).sessionId);
+    const [kept] = leftoverContainers([id]);
+    expect(kept).toBe(`parallel-cc-${id}`);
+    expect(containerLabels(String(kept))).toMatchObject({ 'parallel-cc.session': id, 'parallel-cc.repo': repo });
+    const cleanup = await runCli(['cleanup', '--json'], { env: env(home) });
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toContain(`parallel-cc-${id}`);
+    expect(leftoverContainers([id])).toEqual([]);
   });
 
   it('stops a fork bomb with the pids limit and a 4 GB allocation with the memory limit, and says so', async () => {
@@ -122,6 +137,13 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await expect.poll(() => out.includes('setTimeout'), { timeout: 30_000, interval: 100 }).toBe(true);
+    const running = String(parseNdjson(out).find((e) => typeof e.sessionId === 'string')?.sessionId);
+    const health = await runCli(['sandbox', 'health', '--session-id', running, '--json'], { env: env(home) });
+    expect(health.code, health.stderr).toBe(0);
+    const h = JSON.parse(health.stdout) as { memoryBytes: number; memoryLimitBytes: number; pids: number; uptimeMs: number };
+    expect(h.memoryLimitBytes).toBe(2 * 1024 ** 3);
+    expect(h.memoryBytes).toBeGreaterThan(0);
+    expect(h.pids).toBeGreaterThan(1);
     child.kill('SIGINT');
     const ctrlc = await done;
     expect(ctrlc.code).toBe(130);

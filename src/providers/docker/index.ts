@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { chown, lchown, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { chown, lchown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
@@ -20,11 +21,16 @@ import {
   type UploadSource,
 } from '../provider.js';
 import { DockerExecHandle } from './exec.js';
+import { hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
 const OPT = '/opt/parallel-cc';
 const WORKDIR = '/workspace';
 const HOMEDIR = '/home/agent';
+/** Where the host's node (binary, loader, libraries) is mounted for parallel-cc's own helpers. */
+const HOST_LIB = `${OPT}/lib`;
+const PIDS_LIMIT = 512;
 /** The sandbox user: never root (claude refuses to skip permissions as root). */
 const AGENT_UID = 1000;
 
@@ -48,6 +54,9 @@ export class DockerProvider implements SandboxProvider {
   readonly capabilities: SandboxProvider['capabilities'];
   private readonly docker: Docker;
   private readonly oom = new Map<string, { count: number; stop: () => void }>();
+  /** How each sandbox runs parallel-cc's helpers: the mounted host node, or the image's `node`. */
+  private readonly nodeArgv = new Map<string, string[]>();
+  private runtime: Promise<HostRuntime | undefined> | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -88,11 +97,17 @@ export class DockerProvider implements SandboxProvider {
     await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
     const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${INIT_SCRIPT}:${OPT}/init.cjs:ro`];
+    // The bridges and the killer run on the host's node, so the image needs no node of its own.
+    this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
+    const runtime = await this.runtime;
+    if (runtime) binds.push(...runtime.binds);
     if (spec.agentBinary) binds.push(`${spec.agentBinary}:${OPT}/bin/claude:ro`);
     const endpoints: SandboxHandle['endpoints'] = {};
     if (spec.bridges.apiSocket) {
       binds.push(`${spec.bridges.apiSocket}:${OPT}/run/api.sock`);
-      endpoints.api = `http://127.0.0.1:${NATIVE_PORTS.api}`;
+      // On the host's network the container shares the host's loopback: a fixed port would collide
+      // between parallel sessions, so take a free one.
+      endpoints.api = `http://127.0.0.1:${this.config.network === 'host' ? await freeLoopbackPort() : NATIVE_PORTS.api}`;
     }
     if (spec.bridges.egressSocket && this.config.network === 'none') {
       binds.push(`${spec.bridges.egressSocket}:${OPT}/run/egress.sock`);
@@ -120,7 +135,7 @@ export class DockerProvider implements SandboxProvider {
           Memory: memory,
           MemorySwap: memory,
           NanoCpus: Math.round(this.config.cpuLimit * 1e9),
-          PidsLimit: 512,
+          PidsLimit: PIDS_LIMIT,
           Init: true,
         },
       });
@@ -133,6 +148,7 @@ export class DockerProvider implements SandboxProvider {
       throw new AppError('environment', `docker could not start the sandbox container: ${msg}`, { cause: e });
     }
     await this.watchOom(name);
+    this.nodeArgv.set(name, runtime?.node ?? ['node']);
     return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
   }
 
@@ -160,10 +176,11 @@ export class DockerProvider implements SandboxProvider {
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const execId = randomBytes(8).toString('hex');
     const bridges = [
-      ...(sandbox.endpoints.api ? [{ port: NATIVE_PORTS.api, socket: `${OPT}/run/api.sock` }] : []),
+      ...(sandbox.endpoints.api ? [{ port: Number(new URL(sandbox.endpoints.api).port), socket: `${OPT}/run/api.sock` }] : []),
       ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
     ];
-    const argv = req.network && bridges.length > 0 ? ['node', `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
+    const node = this.nodeArgv.get(sandbox.id) ?? ['node'];
+    const argv = req.network && bridges.length > 0 ? [...node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
     const env = { HOME: HOMEDIR, USER: 'agent', LOGNAME: 'agent', SHELL: '/bin/bash', LANG: 'C.UTF-8', TMPDIR: '/tmp', PATH: `${OPT}/bin:/usr/local/bin:/usr/bin:/bin`, ...req.env, PCC_EXEC_ID: execId };
     const container = this.docker.getContainer(sandbox.id);
     const start = (async () => {
@@ -181,7 +198,7 @@ export class DockerProvider implements SandboxProvider {
       return { exec, stream };
     })();
     const killer = async (): Promise<void> => {
-      const k = await container.exec({ Cmd: ['node', '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
+      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
       const s = await k.start({});
       await new Promise<void>((r) => {
         s.on('end', r);
@@ -201,6 +218,7 @@ export class DockerProvider implements SandboxProvider {
   async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
     this.oom.get(sandbox.id)?.stop();
     this.oom.delete(sandbox.id);
+    this.nodeArgv.delete(sandbox.id);
     if (opts.keep) return;
     const container = this.docker.getContainer(sandbox.id);
     const info = await container.inspect().catch(() => undefined);
@@ -215,6 +233,8 @@ export class DockerProvider implements SandboxProvider {
     const info = await container.inspect().catch(() => undefined);
     if (!info) return undefined;
     if (!info.State.Running) await container.start().catch(() => undefined);
+    const hostNode = info.HostConfig.Binds?.some((b) => b.endsWith(`:${HOST_LIB}/node:ro`));
+    this.nodeArgv.set(sandboxId, hostNode ? [`${HOST_LIB}/ld.so`, '--library-path', HOST_LIB, `${HOST_LIB}/node`] : ['node']);
     return { id: sandboxId, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints: {} };
   }
 
@@ -240,12 +260,29 @@ export class DockerProvider implements SandboxProvider {
 
   async limitEvents(sandbox: SandboxHandle): Promise<LimitReport> {
     const info = await this.docker.getContainer(sandbox.id).inspect().catch(() => undefined);
-    // The pids controller's refusals, where the host's cgroup files are readable (cgroupfs driver).
-    const pidsEvents = info ? await readFile(`/sys/fs/cgroup/pids/docker/${info.Id}/pids.events`, 'utf8').catch(() => '') : '';
-    const pidsHits = Number(/^max (\d+)$/m.exec(pidsEvents)?.[1] ?? 0);
-    const oomKills = (this.oom.get(sandbox.id)?.count ?? 0) + (info?.State.OOMKilled ? 1 : 0);
-    return { oomKills, pidsLimitHits: pidsHits, memoryLimit: this.config.memoryLimit, pidsLimit: 512 };
+    const counters = info
+      ? await readCounters(info.Id, async () => {
+          const node = this.nodeArgv.get(sandbox.id) ?? ['node'];
+          return (await execCollect(this, sandbox, { argv: [...node, '-e', IN_CONTAINER_SCRIPT] })).stdout.toString('utf8');
+        })
+      : { pidsMax: 0 };
+    // The kernel's oom_kill counter is exact; the daemon's oom events (which can fire twice for one
+    // kill) and the container's OOMKilled flag stand in where the counter cannot be read.
+    const oomKills = counters.oomKills ?? Math.max(this.oom.get(sandbox.id)?.count ?? 0, info?.State.OOMKilled ? 1 : 0);
+    return { oomKills, pidsLimitHits: counters.pidsMax, memoryLimit: this.config.memoryLimit, pidsLimit: PIDS_LIMIT };
   }
+}
+
+/** A port on the host's loopback that is free right now (for network `host`). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** Hands an uploaded tree to the sandbox user (lchown: a symlink's target is never touched). */

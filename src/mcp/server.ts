@@ -1,0 +1,131 @@
+/**
+ * `parallel-cc mcp-serve`: an MCP server over stdio (official SDK) that gives an agent parallel-cc's
+ * session tools: list sessions, my session, start a sandbox run, status/logs/download/kill of a
+ * sandbox session, and a merge-conflict preview of a session branch. Inputs are zod schemas; every
+ * failure is an MCP tool error with the message and hint, never a crashed server.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { z } from 'zod';
+import { PROVIDER_NAMES } from '../config/schema.js';
+import type { Context } from '../core/context.js';
+import { run } from '../core/exec.js';
+import { git, repoRoot } from '../core/git.js';
+import { findLocalByPid } from '../core/local/sessions.js';
+import { findSession, viewSession } from '../core/ops/view.js';
+import { toAppError } from '../errors.js';
+import { downloadCommand } from '../cli/commands/download.js';
+import { killCommand } from '../cli/commands/kill.js';
+import { withRegistry } from '../cli/commands/registry.js';
+import { statusCommand } from '../cli/commands/status.js';
+
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
+
+/** Wraps a tool body: its value as JSON text, or an MCP tool error carrying the message and hint. */
+async function tool(body: () => Promise<unknown>): Promise<ToolResult> {
+  try {
+    return { content: [{ type: 'text', text: JSON.stringify(await body(), null, 2) }] };
+  } catch (e) {
+    const err = toAppError(e);
+    return { isError: true, content: [{ type: 'text', text: `${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` }] };
+  }
+}
+
+const sessionId = z.string().regex(/^[0-9a-f]{4,8}$/, 'a session id (8 hex digits)');
+
+/** Starts `sandbox run` as a detached process and returns its session id once it has one. */
+async function startRun(ctx: Context, input: { prompt: string; repo?: string; provider?: string; timeoutMinutes?: number }): Promise<{ sessionId: string; log: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pcc-mcp-run-'));
+  const promptFile = join(dir, 'prompt.md');
+  await writeFile(promptFile, input.prompt, { mode: 0o600 });
+  const log = join(dir, 'run.ndjson');
+  const out = openSync(log, 'w');
+  const argv = [BIN, 'sandbox', 'run', '--repo', resolve(ctx.cwd, input.repo ?? '.'), '--prompt-file', promptFile, '--json', ...(input.provider ? ['--provider', input.provider] : []), ...(input.timeoutMinutes ? ['--timeout', String(input.timeoutMinutes)] : [])];
+  const child = spawn(process.execPath, argv, { cwd: ctx.cwd, env: ctx.env, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  child.unref();
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  let code: number | null | undefined;
+  void exited.then((c) => (code = c));
+  for (let i = 0; i < 600; i++) {
+    const text = readFileSync(log, 'utf8');
+    const m = /"sessionId":"([0-9a-f]{8})"/.exec(text);
+    if (m?.[1]) return { sessionId: m[1], log };
+    if (code !== undefined) throw new Error(`sandbox run exited with ${String(code)} before starting a session: ${text.split('\n').filter(Boolean).slice(-3).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('sandbox run did not start a session within 60 s');
+}
+
+/** Builds the server (exported for tests that drive it in-process). */
+export function buildMcpServer(ctx: Context): McpServer {
+  const server = new McpServer({ name: 'parallel-cc', version: '0.1.0' });
+  const quiet: Context = { ...ctx, stdout: { write: () => true }, stderr: { write: () => true } };
+
+  server.registerTool('list_sessions', { description: 'Sessions of a repository (active ones, or all).', inputSchema: { repo: z.string().optional(), all: z.boolean().optional() } }, (a) =>
+    tool(() => statusCommand({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
+  );
+  server.registerTool('my_session', { description: 'The local parallel-cc session this agent runs in (claude-parallel), if any.', inputSchema: {} }, () =>
+    tool(() => withRegistry(quiet, (s) => findLocalByPid(s, process.ppid) ?? null)),
+  );
+  server.registerTool(
+    'start_sandbox_run',
+    {
+      description: 'Start an agent on a task in a sandbox; returns its session id at once. Its work lands on branch parallel-cc/<id>.',
+      inputSchema: { prompt: z.string().min(1), repo: z.string().optional(), provider: z.enum(PROVIDER_NAMES).optional(), timeoutMinutes: z.number().positive().max(60).optional() },
+    },
+    (a) => tool(() => startRun(ctx, a)),
+  );
+  server.registerTool('sandbox_status', { description: 'Status of one session (running, completed, orphaned…).', inputSchema: { sessionId } }, (a) =>
+    tool(() => withRegistry(quiet, (s) => viewSession(findSession(s, a.sessionId), ctx.now()))),
+  );
+  server.registerTool('sandbox_logs', { description: 'The last events of a session.', inputSchema: { sessionId, tail: z.number().int().positive().max(1000).optional() } }, (a) =>
+    tool(() =>
+      withRegistry(quiet, (s) => {
+        const session = findSession(s, a.sessionId);
+        const text = session.outputLogPath ? readFileSync(session.outputLogPath, 'utf8') : '';
+        return text.split('\n').filter(Boolean).slice(-(a.tail ?? 50)).map((l) => JSON.parse(l) as unknown);
+      }),
+    ),
+  );
+  server.registerTool('sandbox_download', { description: "Copy a session's changed (or all) files into a folder.", inputSchema: { sessionId, output: z.string().optional(), all: z.boolean().optional() } }, (a) =>
+    tool(() => downloadCommand({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
+  );
+  server.registerTool('sandbox_kill', { description: 'Stop a running session (its work so far is brought back).', inputSchema: { sessionId } }, (a) => tool(() => killCommand({ sessionId: a.sessionId, keepWorktree: true }, quiet)));
+  server.registerTool(
+    'check_conflicts',
+    { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },
+    (a) =>
+      tool(() =>
+        withRegistry(quiet, async (s) => {
+          const session = findSession(s, a.sessionId);
+          if (!session.branch) throw new Error(`session ${session.id} has no branch`);
+          const repo = await repoRoot(session.repoPath);
+          const base = a.base ?? (await git(repo, ['symbolic-ref', '--short', 'HEAD']).catch(() => 'HEAD'));
+          // Exit 1 = conflicts: the first line is the merged tree, then the conflicted paths.
+          const r = await run(['git', '-C', repo, 'merge-tree', '--write-tree', '--name-only', '--no-messages', base, session.branch], { okCodes: [0, 1] });
+          const files = r.stdout.toString('utf8').split('\n').slice(1).filter((l) => l.trim() !== '');
+          return { branch: session.branch, base, clean: r.exitCode === 0, conflicts: files };
+        }),
+      ),
+  );
+  return server;
+}
+
+/** Serves MCP on stdin/stdout until the client closes the connection. */
+export async function serveMcp(ctx: Context): Promise<void> {
+  const server = buildMcpServer(ctx);
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  await new Promise<void>((r) => {
+    transport.onclose = () => r();
+    process.stdin.on('end', () => r());
+  });
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseLdd } from '../../src/providers/docker/host-runtime.js';
+import { parseCounters } from '../../src/providers/docker/limits.js';
+
+describe('docker provider parsers', () => {
+  it('reads the libraries and the loader of the host node from ldd', () => {
+    const out = [
+      '\tlinux-vdso.so.1 (0x00007fff)',
+      '\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x00007f13)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f13)',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007f13)',
+    ].join('\n');
+    expect(parseLdd(out)).toEqual([
+      ['libstdc++.so.6', '/lib/x86_64-linux-gnu/libstdc++.so.6'],
+      ['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'],
+      ['ld.so', '/lib64/ld-linux-x86-64.so.2'],
+    ]);
+    // A missing library or an unknown format (musl's ldd, say) means: use the image's own node.
+    expect(parseLdd('\tlibfoo.so.1 => not found\n\t/lib64/ld-linux-x86-64.so.2 (0x1)')).toBeUndefined();
+    expect(parseLdd('\tlibc.so.6 => /lib/libc.so.6 (0x1)')).toBeUndefined();
+    expect(parseLdd('something else entirely')).toBeUndefined();
+  });
+
+  it('counts refused forks and OOM kills from cgroup v1 and v2 files', () => {
+    expect(parseCounters('max 0\n', 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n')).toEqual({ pidsMax: 0, oomKills: 0 });
+    expect(parseCounters('max 17\n', '')).toEqual({ pidsMax: 17 });
+    // v2 memory.events has a `max` line too: it must not count as refused forks.
+    expect(parseCounters('max 0\n', 'low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\n')).toEqual({ pidsMax: 0, oomKills: 2 });
+    expect(parseCounters('', '')).toEqual({ pidsMax: 0 });
+  });
+});
