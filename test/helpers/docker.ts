@@ -22,15 +22,15 @@ export function dockerReady(): boolean {
 }
 
 /**
- * Builds `name` from the test image minus its node binary (`docker export` | tar --delete | `docker
- * import`): an image in which only the host's node, mounted by the provider, can run parallel-cc's
- * helpers.
+ * Builds `name` from the test image minus some files (`docker export` | tar --delete | `docker
+ * import`), e.g. without node (only the host's node, mounted by the provider, can run parallel-cc's
+ * helpers) or without sleep (the container cannot start).
  */
-export function buildImageWithoutNode(name: string): void {
+export function buildImageWithout(name: string, paths: string[]): void {
   const id = execFileSync('docker', ['create', DOCKER_TEST_IMAGE, 'true'], { encoding: 'utf8' }).trim();
   try {
     const tar = execFileSync('docker', ['export', id], { maxBuffer: 1 << 30 });
-    const stripped = execFileSync('tar', ['--delete', '-f', '-', 'usr/bin/node'], { input: tar, maxBuffer: 1 << 30 });
+    const stripped = execFileSync('tar', ['--delete', '-f', '-', ...paths], { input: tar, maxBuffer: 1 << 30 });
     execFileSync('docker', ['import', '--change', 'USER 1000:1000', '--change', 'WORKDIR /workspace', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '-', name], {
       input: stripped,
       stdio: ['pipe', 'ignore', 'inherit'],

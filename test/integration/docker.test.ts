@@ -4,10 +4,11 @@
  * container is hardened, the limits hold and are reported, and no container is ever left behind.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
-import { buildImageWithoutNode, containerLabels, dockerReady, leftoverContainers } from '../helpers/docker.js';
+import { buildImageWithout, containerLabels, dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
 const KEY = `sk-ant-docker-${'d'.repeat(24)}`;
@@ -16,6 +17,15 @@ let server: ModelServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+});
+const NO_NODE_IMAGE = 'parallel-cc-test-nonode:latest';
+const NO_SLEEP_IMAGE = 'parallel-cc-test-nosleep:latest';
+const READY = dockerReady();
+afterAll(() => {
+  // Images built by the tests; removing them leaves no dangling layers behind run after run.
+  for (const image of [NO_NODE_IMAGE, NO_SLEEP_IMAGE]) {
+    if (READY && execFileSync('docker', ['images', '-q', image], { encoding: 'utf8' }).trim()) execFileSync('docker', ['image', 'rm', '-f', image], { stdio: 'ignore' });
+  }
 });
 
 const E2E: Scenario = {
@@ -33,7 +43,7 @@ function env(home: string): NodeJS.ProcessEnv {
 }
 const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
-describe.skipIf(!dockerReady())('docker provider', () => {
+describe.skipIf(!READY)('docker provider', () => {
   it('runs the spine scenario to the same branch contents as native, leaving no container', async () => {
     server = await startModelServer({ scenario: E2E });
     const files = { 'keep.txt': 'keep me\n', 'obsolete.txt': 'old\n', 'tool.sh': 'echo tool\n', '.gitignore': 'node_modules/\n' };
@@ -57,7 +67,7 @@ describe.skipIf(!dockerReady())('docker provider', () => {
   it('is hardened (no capabilities, read-only root, no host secrets, no unlisted network) in an image without node; --no-cleanup keeps the container until cleanup', async () => {
     // The provider's bridges run on the host's node, mounted with its loader and libraries: an image
     // without node still reaches the model API (the run completes) and nothing else.
-    buildImageWithoutNode('parallel-cc-test-nonode:latest');
+    buildImageWithout(NO_NODE_IMAGE, ['usr/bin/node']);
     const hostHome = tempDir('pcc-dk-userhome-');
     writeFiles(hostHome, { '.ssh/id_rsa': 'SSH_MARKER\n', '.aws/credentials': 'AWS_MARKER\n' });
     server = await startModelServer({
@@ -73,7 +83,7 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     writeFiles(repo, { '.env': 'ENV_MARKER=1\n' });
     const home = tempDir();
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'probe', '--provider', 'docker', '--docker-image', 'parallel-cc-test-nonode:latest', '--no-cleanup', '--json'], {
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'probe', '--provider', 'docker', '--docker-image', NO_NODE_IMAGE, '--no-cleanup', '--json'], {
       env: { ...env(home), HOME: hostHome },
     });
     expect(r.code, r.stderr).toBe(0);
@@ -125,7 +135,7 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     expect(leftoverContainers([String(s.sessionId)])).toEqual([]);
   });
 
-  it('leaves nothing behind after failure, timeout and Ctrl-C; a missing image is a clear error', async () => {
+  it('applies the limits and hardening it was given, reports health, and leaves nothing behind after failure, timeout and Ctrl-C; a missing image is a clear error', async () => {
     const LONG = `node -e "setTimeout(() => {}, 600000)"`;
     server = await startModelServer({ scenario: { steps: [bash('echo work > w.txt'), bash(LONG, 600000)] } });
     const ids: string[] = [];
@@ -133,7 +143,9 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     const timeout = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 't', '--provider', 'docker', '--timeout', '0.1', '--json'], { env: env(home) });
     expect(timeout.code).toBe(4);
     ids.push(String(summaryOf(timeout.stdout).sessionId));
-    const { child, done } = startCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'c', '--provider', 'docker', '--json'], { env: env(home) });
+    const { child, done } = startCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'c', '--provider', 'docker', '--json'], {
+      env: { ...env(home), PARALLEL_CC_DOCKER_CPU_LIMIT: '0.5', PARALLEL_CC_DOCKER_MEMORY_LIMIT: '768m' },
+    });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await expect.poll(() => out.includes('setTimeout'), { timeout: 30_000, interval: 100 }).toBe(true);
@@ -141,9 +153,24 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     const health = await runCli(['sandbox', 'health', '--session-id', running, '--json'], { env: env(home) });
     expect(health.code, health.stderr).toBe(0);
     const h = JSON.parse(health.stdout) as { memoryBytes: number; memoryLimitBytes: number; pids: number; uptimeMs: number };
-    expect(h.memoryLimitBytes).toBe(2 * 1024 ** 3);
+    expect(h.memoryLimitBytes).toBe(768 * 1024 ** 2);
     expect(h.memoryBytes).toBeGreaterThan(0);
     expect(h.pids).toBeGreaterThan(1);
+    // Every hardening setting, as the daemon reports it.
+    const hostConfig = JSON.parse(execFileSync('docker', ['inspect', '--format', '{{json .HostConfig}}', `parallel-cc-${running}`], { encoding: 'utf8' })) as Record<string, unknown>;
+    expect(hostConfig).toMatchObject({
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      PidsLimit: 512,
+      NanoCpus: 5e8,
+      Memory: 768 * 1024 ** 2,
+      MemorySwap: 768 * 1024 ** 2,
+      NetworkMode: 'none',
+      Privileged: false,
+    });
+    expect(Object.keys(hostConfig.Tmpfs as object)).toEqual(['/tmp']);
+    expect(execFileSync('docker', ['inspect', '--format', '{{.Config.User}}', `parallel-cc-${running}`], { encoding: 'utf8' }).trim()).toBe('1000:1000');
     child.kill('SIGINT');
     const ctrlc = await done;
     expect(ctrlc.code).toBe(130);
@@ -158,5 +185,14 @@ describe.skipIf(!dockerReady())('docker provider', () => {
     expect(noImage.code).toBe(3);
     expect(noImage.stderr).toMatch(/the docker image no-such-image:1 is not on this machine/);
     expect(noImage.stderr).toMatch(/hint: .*docker build/);
+    // An image that cannot run the container's `sleep`: a clear reason, in the registry too, and no container left.
+    buildImageWithout(NO_SLEEP_IMAGE, ['usr/bin/sleep']);
+    const noSleep = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'x', '--provider', 'docker', '--docker-image', NO_SLEEP_IMAGE, '--json'], { env: env(home) });
+    expect(noSleep.code).toBe(3);
+    const stopped = summaryOf(noSleep.stdout);
+    expect(String(stopped.error)).toMatch(/container stopped \(exit code 127; .*exec sleep failed/);
+    const registry = await runCli(['status', '--all', '--json'], { env: env(home) });
+    expect(registry.stdout).toContain('exec sleep failed');
+    expect(leftoverContainers([String(stopped.sessionId)])).toEqual([]);
   });
 });

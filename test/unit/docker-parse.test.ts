@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLdd } from '../../src/providers/docker/host-runtime.js';
 import { parseCounters } from '../../src/providers/docker/limits.js';
+import { demuxLogs } from '../../src/providers/docker/diagnose.js';
 
 describe('docker provider parsers', () => {
   it('reads the libraries and the loader of the host node from ldd', () => {
@@ -27,5 +28,16 @@ describe('docker provider parsers', () => {
     // v2 memory.events has a `max` line too: it must not count as refused forks.
     expect(parseCounters('max 0\n', 'low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\n')).toEqual({ pidsMax: 0, oomKills: 2 });
     expect(parseCounters('', '')).toEqual({ pidsMax: 0 });
+  });
+
+  it('strips the frame headers of a container log', () => {
+    const frame = (stream: number, text: string): Buffer => {
+      const head = Buffer.alloc(8);
+      head[0] = stream;
+      head.writeUInt32BE(Buffer.byteLength(text), 4);
+      return Buffer.concat([head, Buffer.from(text)]);
+    };
+    expect(demuxLogs(Buffer.concat([frame(1, 'out\n'), frame(2, '[FATAL tini (7)] exec sleep failed\n')]))).toBe('out\n[FATAL tini (7)] exec sleep failed\n');
+    expect(demuxLogs(Buffer.alloc(0))).toBe('');
   });
 });

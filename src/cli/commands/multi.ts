@@ -14,7 +14,7 @@ import { createProvider } from '../../providers/registry.js';
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
-import { parseProvider, parseTimeout, type RunFlags } from './run.js';
+import { parseProvider, parseTimeout, providerFlagConfig, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
 export interface MultiFlags extends RunFlags {
@@ -90,7 +90,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
-  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env });
+  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: providerFlagConfig(flags) });
   const req: MultiRequest = {
     repo: root,
     tasks,

@@ -87,6 +87,11 @@ export function parseProvider(raw: string | undefined, fallback: ProviderName): 
   return raw as ProviderName;
 }
 
+/** The configuration layer of the provider flags (`--docker-image`, `--docker-network`); `--multi` uses it too. */
+export function providerFlagConfig(flags: RunFlags): Record<string, unknown> {
+  return { providers: { docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) } } };
+}
+
 /** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
@@ -95,7 +100,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
     home: ctx.home,
     repoRoot: root,
     env: ctx.env,
-    flags: { providers: { docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) } } },
+    flags: providerFlagConfig(flags),
   });
   const provider = parseProvider(flags.provider, config.defaultProvider);
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);

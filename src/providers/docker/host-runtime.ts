@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { lchown, readdir, realpath } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 
 /**
  * The host's own node, made runnable inside any container image: the binary, its dynamic loader and
@@ -58,4 +59,26 @@ export async function hostNodeRuntime(execPath: string, dir: string): Promise<Ho
     binds.push(`${real}:${dir}/${basename(name)}:ro`);
   }
   return { binds, node: [`${dir}/ld.so`, '--library-path', dir, `${dir}/node`] };
+}
+
+/** A port on the host's loopback that is free right now (for network `host`). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Hands an uploaded tree to the sandbox user (lchown: a symlink's target is never touched). */
+export async function chownTree(dir: string, uid: number): Promise<void> {
+  await lchown(dir, uid, uid);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, uid);
+    else await lchown(p, uid, uid);
+  }
 }

@@ -1,7 +1,6 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
-import { chown, lchown, mkdir, readdir, rm } from 'node:fs/promises';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
@@ -20,8 +19,9 @@ import {
   type SandboxStats,
   type UploadSource,
 } from '../provider.js';
+import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
-import { hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { chownTree, freeLoopbackPort, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
@@ -115,7 +115,7 @@ export class DockerProvider implements SandboxProvider {
     }
     const memory = parseSize(this.config.memoryLimit);
     const name = containerName(spec.sessionId);
-    let container: Docker.Container;
+    let container: Docker.Container | undefined;
     try {
       container = await this.docker.createContainer({
         name,
@@ -140,12 +140,20 @@ export class DockerProvider implements SandboxProvider {
         },
       });
       await container.start();
+      // An image without `sleep` starts and stops at once: say so now, not at the first command.
+      const stopped = await whyStopped(container);
+      if (stopped) throw new Error(stopped);
     } catch (e) {
+      // Created but not started (e.g. the image has no `sleep`): never leave it behind.
+      await container?.remove({ force: true, v: true }).catch(() => undefined);
       const msg = (e as Error).message;
       if (/No such image/i.test(msg)) {
         throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
       }
-      throw new AppError('environment', `docker could not start the sandbox container: ${msg}`, { cause: e });
+      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${msg.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim()}`, {
+        cause: e,
+        hint: 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.',
+      });
     }
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
@@ -196,7 +204,9 @@ export class DockerProvider implements SandboxProvider {
       });
       const stream = await exec.start({ hijack: true, stdin: true });
       return { exec, stream };
-    })();
+    })().catch(async (e: unknown) => {
+      throw new Error((await whyStopped(container)) ?? (e as Error).message);
+    });
     const killer = async (): Promise<void> => {
       const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
       const s = await k.start({});
@@ -270,27 +280,5 @@ export class DockerProvider implements SandboxProvider {
     // kill) and the container's OOMKilled flag stand in where the counter cannot be read.
     const oomKills = counters.oomKills ?? Math.max(this.oom.get(sandbox.id)?.count ?? 0, info?.State.OOMKilled ? 1 : 0);
     return { oomKills, pidsLimitHits: counters.pidsMax, memoryLimit: this.config.memoryLimit, pidsLimit: PIDS_LIMIT };
-  }
-}
-
-/** A port on the host's loopback that is free right now (for network `host`). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Hands an uploaded tree to the sandbox user (lchown: a symlink's target is never touched). */
-async function chownTree(dir: string, uid: number): Promise<void> {
-  await lchown(dir, uid, uid);
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await chownTree(p, uid);
-    else await lchown(p, uid, uid);
   }
 }
