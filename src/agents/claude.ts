@@ -192,3 +192,19 @@ export function parseClaudeLine(line: string): AgentEvent[] {
       return [];
   }
 }
+
+/** The command that updates Claude Code inside a sandbox that brings its own (spec 000: `claude update`). */
+export function claudeUpdateArgv(agentPath: string): string[] {
+  return [agentPath, 'update'];
+}
+
+/**
+ * Reads the outcome of `claude update`. It can exit non-zero when there is nothing to do ("already
+ * at the latest version"), which counts as success (spec 000, "Claude update failed").
+ */
+export function claudeUpdateOutcome(exitCode: number | null, output: string): { ok: boolean; detail: string } {
+  const last = output.trim().split('\n').filter(Boolean).slice(-2).join(' / ').slice(0, 300);
+  if (exitCode === 0) return { ok: true, detail: last || 'updated' };
+  if (/already (?:on|at|running) (?:the )?latest|up[- ]to[- ]date/i.test(output)) return { ok: true, detail: 'already at the latest version' };
+  return { ok: false, detail: `exit code ${String(exitCode)}${last ? `: ${last}` : ''}` };
+}

@@ -1,16 +1,3 @@
-// NOTE TO HELPERS (from the lead, 23:25 UTC): issue 7 is already implemented and committed:
-// status, sandbox logs/download/kill/health (+ sandbox-* twins), doctor, cleanup, config show and
-// completion live in src/cli/ops-program.ts and src/cli/commands/{status,logs,download,kill,health,
-// doctor,cleanup,config}.ts, with core helpers in src/core/ops/view.ts (viewSession, findSession,
-// checkSessionId) and src/core/recover.ts (pidAlive, finishSession: reconnect + collect + import +
-// destroy for sessions whose CLI died — use it for e2b reattach/kill too). Do NOT rewrite these files;
-// extend them with small edits only (e.g. the e2b/cloud branch in logs/download/kill, local sessions
-// in status). Tests: test/integration/ops.test.ts. Issue 8's broker/redaction/oauth/limits are done too.
-// Issue 4 (docker) is ALSO done by the lead (23:45): src/providers/docker/, --docker-image/--docker-network,
-// scripts/build-test-image.sh + start-dockerd.sh, .ci/run, test/integration/docker.test.ts. Do not redo it.
-// Issue 10 (bench/, `sandbox exec`) is done by the lead (23:50). Issue 9 (claude-parallel, register/
-// release/heartbeat, install, mcp-serve, merge-status) is being written by the lead from 23:52 in
-// src/core/local/, src/bin-claude-parallel.ts, src/mcp/, src/cli/local-program.ts: do not write there.
 import { Command, CommanderError, Option } from 'commander';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
@@ -40,6 +27,8 @@ function runOptions(cmd: Command): Command {
     .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
     .option('--docker-image <image>', 'image for --provider docker (default parallel-cc-agent:latest)')
     .option('--docker-network <mode>', 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host')
+    .option('--e2b-template <name>', 'E2B template with Claude Code installed (default anthropic-claude-code; env PARALLEL_CC_E2B_TEMPLATE)')
+    .option('--skip-claude-update', 'do not run `claude update` in a cloud sandbox before the agent starts')
     .option('--multi', 'run several tasks at once, each in its own sandbox and branch (see --task, --task-file)')
     .option('--task <prompt>', '--multi: one task (repeatable)', collect)
     .option('--task-file <path>', '--multi: tasks, one per line (# comments; JSON lines {prompt, id, base, after})')

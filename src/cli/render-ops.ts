@@ -30,7 +30,7 @@ export function statusLines(out: StatusOutput, sink: Sink, env: NodeJS.ProcessEn
       const status = shownStatus(v);
       const statusCol = v.liveness === 'orphaned' || v.liveness === 'stale' ? paint('33', pad(status, 24)) : v.status === 'failed' ? paint('31', pad(status, 24)) : pad(status, 24);
       lines.push(
-        `  ${pad(v.id, 9)} ${pad(kind, 16)} ${statusCol} ${pad(`${formatDuration(v.ageMs)} ago`, 10)} ${pad(elapsed, 16)} ${pad(v.costUsd === null ? '-' : `$${v.costUsd.toFixed(4)}`, 8)} ${pad(cut(v.lastActivity ?? '-', 14), 14)} ${cut(v.promptExcerpt ?? '', 40)}`,
+        `  ${pad(v.id, 9)} ${pad(kind, 16)} ${statusCol} ${pad(`${formatDuration(v.ageMs)} ago`, 10)} ${pad(elapsed, 16)} ${pad((v.costUsd ?? null) === null && (v.sandboxCostUsd ?? null) === null ? '-' : `$${((v.costUsd ?? 0) + (v.sandboxCostUsd ?? 0)).toFixed(4)}`, 8)} ${pad(cut(v.lastActivity ?? '-', 14), 14)} ${cut(v.promptExcerpt ?? '', 40)}`,
       );
       const extra = [v.sandboxId ? `sandbox ${v.sandboxId}` : '', v.worktreePath ? `worktree ${v.worktreePath}` : '', v.livenessReason ?? '', v.error ? `error: ${cut(v.error, 100)}` : '']
         .filter(Boolean)

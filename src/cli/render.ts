@@ -37,6 +37,12 @@ function fmtCost(c: number | null | undefined): string {
   return c === null || c === undefined ? 'n/a' : `$${c.toFixed(4)}`;
 }
 
+/** 75 → "1m 15s" */
+function fmtSeconds(s: number): string {
+  const whole = Math.round(s);
+  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
+}
+
 /**
  * The one renderer. In JSON mode every event is one line of NDJSON on stdout; otherwise events are
  * printed for people (colour only on a TTY without NO_COLOR) and progress goes to stderr.
@@ -83,6 +89,9 @@ export class Renderer {
       case 'summary':
         this.summary(e.summary);
         return;
+      case 'cost':
+        this.o.stderr.write(`${this.errPaint('2', `› sandbox time ${fmtSeconds(e.sandboxSeconds)} · est. ${fmtCost(e.sandboxUsd)} ($${e.usdPerHour.toFixed(2)}/h, per second, 1-minute minimum)`)}\n`);
+        return;
       case 'egress':
         if (!e.allowed) live(p('33', `  ⚠ blocked network access to ${e.host}:${e.port}${e.reason ? ` (${e.reason})` : ''}`));
         return;
@@ -128,7 +137,7 @@ export class Renderer {
         ? `${p('1', 'Branch')}    ${s.branch} (${s.commits} commit${s.commits === 1 ? '' : 's'}, ${s.filesChanged.length} file${s.filesChanged.length === 1 ? '' : 's'})`
         : `${p('1', 'Branch')}    none (no changes came back)`,
       ...(s.worktree ? [`${p('1', 'Worktree')}  ${s.worktree}`, `${p('1', 'Review')}    git -C ${s.repo} log --stat ${s.baseCommit.slice(0, 12)}..${s.branch}`] : []),
-      `${p('1', 'Cost')}      ${fmtCost(s.costUsd)}${s.usage ? ` (${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens)` : ''} · ${(s.durationMs / 1000).toFixed(1)}s`,
+      `${p('1', 'Cost')}      ${fmtCost(s.costUsd)}${s.usage ? ` (${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens)` : ''}${s.sandboxCostUsd !== undefined ? ` + sandbox ${fmtCost(s.sandboxCostUsd)}` : ''} · ${(s.durationMs / 1000).toFixed(1)}s`,
       ...(s.egressDenied > 0 ? [`${p('1', 'Network')}   ${s.egressDenied} blocked connection attempt${s.egressDenied === 1 ? '' : 's'}`] : []),
       `${p('1', 'Log')}       ${s.logPath}`,
     ];

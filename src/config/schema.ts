@@ -48,7 +48,13 @@ export const ConfigSchema = z
           .strict()
           .default({}),
         e2b: z
-          .object({ template: z.string().min(1).default('anthropic-claude-code'), defaultTimeout: z.number().positive().default(3600) })
+          .object({
+            template: z.string().min(1).default('anthropic-claude-code'),
+            /** Longest life of a sandbox, in seconds (it ends by itself after it, even if the CLI died). */
+            defaultTimeout: z.number().positive().default(3600),
+            /** How long one E2B API request may take before it is an error, in seconds. */
+            requestTimeoutSeconds: z.number().positive().default(30),
+          })
           .strict()
           .default({}),
         daytona: z.object({ target: z.enum(['us', 'eu']).default('us') }).passthrough().default({}),

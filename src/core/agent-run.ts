@@ -19,7 +19,8 @@ export interface AgentOutcome {
 export interface AgentRunOptions {
   timeoutMinutes: number;
   signal: AbortSignal;
-  emit: (e: AgentEvent | Extract<RunEvent, { type: 'warning' }>) => void;
+  /** Agent events carry `agentLine`: the stdout line they came from. */
+  emit: (e: (AgentEvent & { agentLine?: number }) | Extract<RunEvent, { type: 'warning' }>) => void;
   onActivity: (what: string) => void;
   /** Stop the agent once its estimated cost passes this many USD (outcome `over_budget`). */
   budgetUsd?: number;
@@ -31,7 +32,8 @@ export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
 /** Streams the agent's events until it exits, is timed out, or is interrupted. */
 export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
   const { timeoutMinutes, signal, emit, onActivity, budgetUsd } = opts;
-  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true });
+  // Kept inside the sandbox as `agent` too: where the sandbox outlives the CLI, another CLI follows it.
+  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent' });
   let timedOut = false;
   let interrupted = false;
   const budgetMs = timeoutMinutes * 60_000;
@@ -70,11 +72,13 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   };
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
+  let lineNo = 0;
   const handleLine = (line: string): void => {
+    lineNo += 1;
     checkBudget(line);
     for (const ev of parseClaudeLine(line)) {
       if (ev.type === 'result') result = ev;
-      emit(ev);
+      emit({ ...ev, agentLine: lineNo });
       const now = Date.now();
       if (ev.type === 'tool_use' && now - lastActivity > 1000) {
         lastActivity = now;

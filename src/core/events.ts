@@ -29,7 +29,7 @@ export interface TokenUsage {
 }
 
 /** Lifecycle phases of a session, announced as `phase` events. */
-export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'running' | 'collecting' | 'importing' | 'cleanup' | 'done';
+export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'update' | 'running' | 'collecting' | 'importing' | 'cleanup' | 'done';
 
 /** Events the orchestrator itself emits. */
 export type RunEvent =
@@ -38,10 +38,17 @@ export type RunEvent =
   /** Step-by-step detail, shown on stderr with PARALLEL_CC_LOG_LEVEL=debug or --verbose. */
   | { type: 'debug'; message: string }
   | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string }
+  /** Estimated cost of the sandbox's time so far (providers that bill by time, e.g. E2B). */
+  | { type: 'cost'; sandboxUsd: number; sandboxSeconds: number; usdPerHour: number }
   | { type: 'summary'; summary: RunSummary };
 
 /** Anything that appears on the event stream. */
-export type StreamEvent = (AgentEvent | RunEvent) & { ts?: string; sessionId?: string };
+export type StreamEvent = (AgentEvent | RunEvent) & {
+  ts?: string;
+  sessionId?: string;
+  /** For agent events: the agent's stdout line they came from (1-based), so a later follow resumes after it. */
+  agentLine?: number;
+};
 
 /** The final outcome of one run (also the `--json` summary object). */
 export interface RunSummary {
@@ -55,6 +62,8 @@ export interface RunSummary {
   commits: number;
   filesChanged: string[];
   costUsd: number | null;
+  /** Estimated cost of the sandbox's time (providers that bill by time); absent elsewhere. */
+  sandboxCostUsd?: number;
   usage: TokenUsage | null;
   durationMs: number;
   logPath: string;

@@ -16,6 +16,7 @@ import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
 import { Redactor } from './redact.js';
+import { reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
@@ -43,6 +44,8 @@ export interface RunRequest {
   taskId?: string;
   /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
   excludeDirs?: string[];
+  /** Do not update an agent the sandbox brings with it (--skip-claude-update). */
+  skipAgentUpdate?: boolean;
 }
 
 /** What the orchestrator needs from the outside. */
@@ -76,7 +79,6 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
-  await provider.checkAvailable();
   const agentBinary = findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
   const credential = await resolveCredential(ctx.env, req.authMethod, ctx.now());
   const identity = await gitIdentity(root);
@@ -132,12 +134,17 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let usage: TokenUsage | null = null;
   let commits = 0;
   let files: string[] = [];
+  let meter: SandboxMeter | undefined;
+  let sandboxCost: number | undefined;
   const checkAbort = (): void => {
     if (signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
   };
 
   try {
     setStatus('initializing');
+    // After registering: a provider that is not usable (no daemon, a rejected API key, an outage)
+    // leaves a failed session with the reason, like any other failure.
+    await provider.checkAvailable();
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
     const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
@@ -169,13 +176,17 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       bridges: net ? { apiSocket: net.apiSocket, egressSocket: net.egressSocket } : {},
       agentBinary,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
+      lifetimeMinutes: req.timeoutMinutes,
     });
-    sessions.update(id, { sandboxId: sandbox.id });
+    const createdAt = ctx.now();
+    sessions.update(id, { sandboxId: sandbox.id, sandboxCreatedAt: createdAt.toISOString() });
+    const pricing = provider.capabilities.pricing;
+    if (pricing) meter = new SandboxMeter(pricing, createdAt.getTime(), () => ctx.now().getTime(), emit, (usd) => sessions.update(id, { sandboxCostUsd: usd }));
     emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
-    await provider.upload(sandbox, plan);
+    await uploadWithProgress(provider, sandbox, plan, emit);
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${branch}` });
@@ -189,6 +200,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
     });
+    if (provider.capabilities.agentInstalled && !req.skipAgentUpdate) {
+      await updateAgent(provider, sandbox, Object.fromEntries(Object.entries(launch.env).filter(([k]) => k !== 'DISABLE_AUTOUPDATER')), emit);
+      checkAbort();
+    }
     setStatus('running', { startedAt: ctx.now().toISOString() });
     emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${req.timeoutMinutes} min)` });
     const agent = await runAgent(provider, sandbox, launch, {
@@ -224,6 +239,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
+    sandboxCost = meter?.stop();
     if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
     await net?.close().catch(() => undefined);
     if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
@@ -246,6 +262,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     commits,
     filesChanged: files,
     costUsd: cost,
+    ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}),
     usage,
     durationMs: ctx.now().getTime() - started,
     logPath,
@@ -265,19 +282,4 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   });
   emit({ type: 'summary', summary });
   return summary;
-}
-
-/**
- * Tells the user when the sandbox hit its memory or pids limit ("out of memory (limit 2g)"), and
- * returns that reason for the failure message when the agent itself went down with it.
- */
-async function reportLimits(provider: SandboxProvider, sandbox: SandboxHandle, emit: (e: StreamEvent) => void): Promise<string | undefined> {
-  const ev = await provider.limitEvents?.(sandbox).catch(() => undefined);
-  if (!ev) return undefined;
-  if (ev.note) emit({ type: 'warning', message: ev.note });
-  const reasons: string[] = [];
-  if (ev.oomKills > 0) reasons.push(`killed: out of memory (limit ${ev.memoryLimit}; ${ev.oomKills} process${ev.oomKills === 1 ? '' : 'es'} killed)`);
-  if (ev.pidsLimitHits > 0) reasons.push(`process limit reached (limit ${ev.pidsLimit}; ${ev.pidsLimitHits} fork${ev.pidsLimitHits === 1 ? '' : 's'} refused)`);
-  for (const r of reasons) emit({ type: 'warning', message: `sandbox ${r}` });
-  return reasons.length ? reasons.join('; ') : undefined;
 }

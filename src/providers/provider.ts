@@ -15,6 +15,24 @@ export interface ProviderCapabilities {
   survivesCli: boolean;
   /** CPU/memory/pids limits are enforced. */
   resourceLimits: boolean;
+  /**
+   * The sandbox brings its own agent (a cloud template with Claude Code installed) instead of the
+   * host's binary being mounted in; such an agent is updated before the run unless told not to.
+   */
+  agentInstalled?: boolean;
+  /** What the sandbox costs while it exists (cloud providers bill by time). */
+  pricing?: SandboxPricing;
+}
+
+/** Time-based billing of a sandbox (E2B: $0.10/hour, per second, one-minute minimum). */
+export interface SandboxPricing {
+  usdPerHour: number;
+  minimumSeconds: number;
+}
+
+/** Estimated cost of a sandbox that has existed for `seconds`. */
+export function sandboxCost(pricing: SandboxPricing, seconds: number): number {
+  return (Math.max(Math.ceil(seconds), pricing.minimumSeconds) * pricing.usdPerHour) / 3600;
 }
 
 /** Host-side endpoints a sandbox must expose to the agent (unix sockets on this machine). */
@@ -34,6 +52,11 @@ export interface SandboxSpec {
   /** The agent binary on the host (bound read-only into local sandboxes). */
   agentBinary?: string;
   labels: Record<string, string>;
+  /**
+   * How long the sandbox may live at most, in minutes. Cloud sandboxes are billed by time and end
+   * by themselves after it, so a sandbox whose CLI died does not run up costs forever.
+   */
+  lifetimeMinutes?: number;
 }
 
 /** A created sandbox. */
@@ -60,6 +83,16 @@ export interface ExecRequest {
   stdin?: string | Buffer;
   /** Start the network bridges for this command (the agent needs them; git plumbing does not). */
   network?: boolean;
+  /**
+   * The caller only needs the output at the end, byte-exact (git archives, patch series): providers
+   * whose transport is text may deliver stdout in one piece after the command ends.
+   */
+  collect?: boolean;
+  /**
+   * Keep a copy of this command's stdout inside the sandbox under this name, so that another CLI
+   * process can follow it with {@link SandboxProvider.followLog} (providers whose sandboxes survive the CLI).
+   */
+  logName?: string;
 }
 
 /** A chunk of output from a running command. */
@@ -83,6 +116,12 @@ export interface ExecHandle extends AsyncIterable<ExecChunk> {
   kill(): Promise<void>;
 }
 
+/** Options of {@link SandboxProvider.upload}. */
+export interface UploadOptions {
+  /** Called as the upload advances (bytes of file content sent so far, of `total`). */
+  onProgress?: (sent: number, total: number) => void;
+}
+
 /** Files from the host to place into the sandbox workdir. */
 export interface UploadSource {
   root: string;
@@ -99,7 +138,7 @@ export interface SandboxProvider {
   /** Fails with an 'environment' AppError and a fix when the backend is not usable here. */
   checkAvailable(): Promise<void>;
   create(spec: SandboxSpec): Promise<SandboxHandle>;
-  upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }>;
+  upload(sandbox: SandboxHandle, source: UploadSource, opts?: UploadOptions): Promise<{ files: number; bytes: number }>;
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle;
   /** Reads one file from inside the sandbox. */
   download(sandbox: SandboxHandle, path: string): Promise<Buffer>;
@@ -118,6 +157,11 @@ export interface SandboxProvider {
    * "killed: out of memory (limit 2g)" instead of a bare exit code. `note` explains missing limits.
    */
   limitEvents?(sandbox: SandboxHandle): Promise<LimitReport>;
+  /**
+   * Follows a command's stdout kept with {@link ExecRequest.logName} from line `fromLine` (1-based)
+   * until that command ends or `signal` aborts; resolves to the command's exit code when known.
+   */
+  followLog?(sandbox: SandboxHandle, name: string, opts: { fromLine: number; onLine: (line: string) => void; signal: AbortSignal }): Promise<{ exitCode: number | null }>;
   /** Sandboxes of this provider carrying parallel-cc labels, for orphan cleanup. */
   listSandboxes?(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>>;
 }
@@ -148,7 +192,7 @@ export async function execCollect(
   sandbox: SandboxHandle,
   req: ExecRequest,
 ): Promise<ExecExit & { stdout: Buffer; stderr: string }> {
-  const handle = provider.execute(sandbox, req);
+  const handle = provider.execute(sandbox, { collect: true, ...req });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   for await (const chunk of handle) (chunk.stream === 'stdout' ? out : err).push(chunk.data);

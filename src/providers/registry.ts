@@ -18,6 +18,10 @@ const FACTORIES: Partial<Record<ProviderName, () => Promise<Factory>>> = {
     const { DockerProvider } = await import('./docker/index.js');
     return (env, config) => new DockerProvider(env, config.providers.docker);
   },
+  e2b: async () => {
+    const { E2BProvider } = await import('./e2b/index.js');
+    return (env, config) => new E2BProvider(env, config.providers.e2b);
+  },
 };
 
 /** Names of the providers that can be used in this build. */

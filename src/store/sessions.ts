@@ -47,6 +47,10 @@ export interface Session {
   heartbeatAt: string | null;
   cleanedAt: string | null;
   sandboxStart: string | null;
+  /** When the sandbox was created (providers that bill by time). */
+  sandboxCreatedAt: string | null;
+  /** Estimated cost of the sandbox's time, USD (providers that bill by time). */
+  sandboxCostUsd: number | null;
 }
 
 /** Fields that may be set when a session is created. */

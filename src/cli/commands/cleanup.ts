@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homePaths, type Context } from '../../core/context.js';

@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { findClaudeBinary } from '../../agents/claude.js';

@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { resolve } from 'node:path';
 import ignore from 'ignore';
 import type { Context } from '../../core/context.js';
@@ -66,8 +65,11 @@ export async function downloadCommand(flags: DownloadFlags, ctx: Context): Promi
   const keep = flags.filter ? ((ig) => (p: string): boolean => ig.ignores(p))(ignore().add(flags.filter)) : undefined;
   return withRegistry(ctx, async (sessions) => {
     const s = findSession(sessions, flags.sessionId);
-    const live = viewSession(s, ctx.now()).liveness === 'active' && s.kind === 'sandbox' && s.sandboxStart !== null;
-    const provider = live ? await providerFor(s, ctx) : undefined;
+    const liveness = viewSession(s, ctx.now()).liveness;
+    const candidate = (liveness === 'active' || liveness === 'orphaned') && s.kind === 'sandbox' && s.sandboxStart !== null;
+    const found = candidate ? await providerFor(s, ctx) : undefined;
+    // An orphaned session's sandbox is still there only where sandboxes outlive their CLI (cloud).
+    const provider = liveness === 'active' || found?.capabilities.survivesCli ? found : undefined;
     const box = provider?.reconnect && s.sandboxId && s.sessionDir ? await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }) : undefined;
     let archive: Buffer | undefined;
     try {

@@ -1,9 +1,8 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../../core/context.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
-import type { SandboxStats } from '../../providers/provider.js';
+import { sandboxCost, type SandboxStats } from '../../providers/provider.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from './registry.js';
 
@@ -23,6 +22,8 @@ export interface HealthOutput extends SandboxStats {
   lastActivity: string | null;
   lastActivityAt: string | null;
   costUsd: number | null;
+  /** Estimated cost of the sandbox's time so far (providers that bill by time). */
+  sandboxCostUsd?: number;
   timeoutMs: number | null;
 }
 
@@ -47,8 +48,11 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
     const s = findSession(sessions, flags.sessionId);
     const view = viewSession(s, ctx.now());
     let stats: SandboxStats = {};
-    if (view.liveness === 'active' && s.sandboxId && s.sessionDir) {
-      const provider = await providerFor(s, ctx);
+    const provider = s.kind === 'sandbox' ? await providerFor(s, ctx) : undefined;
+    const pricing = provider?.capabilities.pricing;
+    // A running cloud sandbox costs by the second: estimate from its creation time, live.
+    const sandboxCostUsd = pricing && s.sandboxCreatedAt ? (view.liveness === 'ended' ? (s.sandboxCostUsd ?? undefined) : sandboxCost(pricing, (ctx.now().getTime() - Date.parse(s.sandboxCreatedAt)) / 1000)) : undefined;
+    if ((view.liveness === 'active' || (view.liveness === 'orphaned' && provider?.capabilities.survivesCli)) && s.sandboxId && s.sessionDir) {
       const box = await provider?.reconnect?.(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir });
       if (box && provider) {
         try {
@@ -70,6 +74,7 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
       lastActivity: s.lastActivity,
       lastActivityAt: s.lastActivityAt,
       costUsd: s.costUsd,
+      ...(sandboxCostUsd !== undefined ? { sandboxCostUsd } : {}),
       timeoutMs: s.timeoutSeconds === null ? null : s.timeoutSeconds * 1000,
     };
   });

@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { access } from 'node:fs/promises';
 import type { Context } from '../../core/context.js';
 import { findSession } from '../../core/ops/view.js';

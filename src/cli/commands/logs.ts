@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -6,8 +5,10 @@ import type { Context } from '../../core/context.js';
 import type { StreamEvent } from '../../core/events.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { AppError } from '../../errors.js';
-import { isTerminal } from '../../store/sessions.js';
+import { isTerminal, type Session } from '../../store/sessions.js';
 import type { Renderer } from '../render.js';
+import { followInSandbox } from '../../core/ops/follow.js';
+import { providerFor } from './provider-for.js';
 import { withRegistry } from './registry.js';
 
 /** Options of `parallel-cc sandbox logs`. */
@@ -72,6 +73,7 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
     const file = join(session.sessionDir, flags.egress ? 'egress.ndjson' : 'events.ndjson');
     const save = flags.save ? resolve(ctx.cwd, flags.save) : undefined;
     if (save) writeFileSync(save, '', { mode: 0o600 });
+    let lastAgentLine = 0;
     const print = (line: string): void => {
       if (save) appendFileSync(save, `${line}\n`);
       let event: Record<string, unknown>;
@@ -80,10 +82,29 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
       } catch {
         return; // a torn line from a crashed writer: skip it rather than fail the whole log
       }
+      if (typeof event.agentLine === 'number') lastAgentLine = Math.max(lastAgentLine, event.agentLine);
       if (flags.egress) {
         if (flags.json) ctx.stdout.write(`${line}\n`);
         else ctx.stdout.write(`${egressLine(event)}\n`);
       } else renderer.event(event as StreamEvent);
+    };
+    // The CLI that ran the session is gone but its sandbox may live on (cloud providers): follow the
+    // agent there, from the line after the last one the dead CLI logged.
+    const followOrphan = async (current: Session, afterLine: number): Promise<number> => {
+      const provider = await providerFor(current, ctx);
+      if (provider?.capabilities.survivesCli) renderer.note(`session ${current.id}: its parallel-cc process is gone; reattaching to ${current.provider} sandbox ${current.sandboxId ?? '?'}`);
+      const r = await followInSandbox(current, provider, {
+        afterLine,
+        signal: ctx.signal,
+        now: ctx.now,
+        onEvent: (e) => print(JSON.stringify(e)),
+      });
+      const finish = `bring its work back with \`parallel-cc sandbox reattach --session-id ${current.id}\` (or \`sandbox download\` / \`sandbox kill\`)`;
+      if (r.kind === 'unsupported') renderer.note(`session ${current.id} is orphaned: its parallel-cc process is gone (run \`parallel-cc cleanup\`)`);
+      else if (r.kind === 'gone') renderer.note(`session ${current.id} is orphaned and its sandbox ${r.sandboxId} is gone (run \`parallel-cc cleanup\`)`);
+      else if (r.interrupted) return 130;
+      else renderer.note(`session ${current.id}: the agent ended in sandbox ${r.sandboxId} (exit ${String(r.exitCode ?? 'unknown')}); ${finish}`);
+      return 0;
     };
     let { lines, offset } = await readNew(file, 0);
     if (tail !== undefined) lines = tail === 0 ? [] : lines.slice(-tail);
@@ -97,7 +118,7 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
       next.lines.forEach(print);
       offset = next.offset;
       if (done && next.lines.length === 0) {
-        if (current && !isTerminal(current.status)) renderer.note(`session ${session.id} is orphaned: its parallel-cc process is gone (run \`parallel-cc cleanup\`)`);
+        if (current && !isTerminal(current.status)) return followOrphan(current, lastAgentLine);
         return 0;
       }
       await new Promise((r) => setTimeout(r, POLL_MS));

@@ -103,6 +103,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     allowDomains: flags.allowDomain ?? [],
     keepSandbox: flags.cleanup === false || !config.autoCleanup,
     ...(authMethod ? { authMethod } : {}),
+    ...(flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
   };
   return { req, config };

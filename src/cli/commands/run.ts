@@ -31,6 +31,8 @@ export interface RunFlags {
   authMethod?: string;
   dockerImage?: string;
   dockerNetwork?: string;
+  e2bTemplate?: string;
+  skipClaudeUpdate?: boolean;
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -87,9 +89,14 @@ export function parseProvider(raw: string | undefined, fallback: ProviderName): 
   return raw as ProviderName;
 }
 
-/** The configuration layer of the provider flags (`--docker-image`, `--docker-network`); `--multi` uses it too. */
+/** The configuration layer of the provider flags (`--docker-image`, `--docker-network`, `--e2b-template`); `--multi` uses it too. */
 export function providerFlagConfig(flags: RunFlags): Record<string, unknown> {
-  return { providers: { docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) } } };
+  return {
+    providers: {
+      docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) },
+      e2b: flags.e2bTemplate !== undefined ? { template: flags.e2bTemplate } : {},
+    },
+  };
 }
 
 /** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */
@@ -126,6 +133,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
         ...(authMethod ? { authMethod } : {}),
+        ...(flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, emit },
     );

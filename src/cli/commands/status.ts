@@ -1,4 +1,3 @@
-// Implemented by the lead for issue 7 (see the note at the top of src/cli/program.ts): extend, do not rewrite.
 import { resolve } from 'node:path';
 import type { Context } from '../../core/context.js';
 import { repoRoot } from '../../core/git.js';

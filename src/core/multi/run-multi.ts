@@ -34,6 +34,7 @@ export interface MultiRequest {
   allowDomains: string[];
   keepSandbox: boolean;
   authMethod?: AuthMethod;
+  skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
 }
 
@@ -178,6 +179,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           keepSandbox: req.keepSandbox,
           signal,
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
+          ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,

@@ -1,0 +1,39 @@
+import { parseClaudeLine } from '../../agents/claude.js';
+import type { SandboxProvider } from '../../providers/provider.js';
+import type { Session } from '../../store/sessions.js';
+import type { StreamEvent } from '../events.js';
+
+/** What {@link followInSandbox} found. */
+export type FollowResult =
+  | { kind: 'unsupported' }
+  | { kind: 'gone'; sandboxId: string }
+  | { kind: 'followed'; sandboxId: string; lines: number; exitCode: number | null; interrupted: boolean };
+
+/**
+ * Reattaches to the agent of a session whose CLI died while its sandbox lives on (providers whose
+ * sandboxes survive the CLI): the agent's output kept inside the sandbox is parsed into the usual
+ * events from the line after `afterLine` (the last one the dead CLI logged) until the agent ends.
+ */
+export async function followInSandbox(
+  session: Session,
+  provider: SandboxProvider | undefined,
+  opts: { afterLine: number; signal: AbortSignal; now: () => Date; onEvent: (e: StreamEvent) => void },
+): Promise<FollowResult> {
+  if (!provider?.capabilities.survivesCli || !provider.followLog || !provider.reconnect || !session.sandboxId || !session.sessionDir) return { kind: 'unsupported' };
+  const handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, sessionDir: session.sessionDir }).catch(() => undefined);
+  if (!handle) return { kind: 'gone', sandboxId: session.sandboxId };
+  let lineNo = opts.afterLine;
+  try {
+    const { exitCode } = await provider.followLog(handle, 'agent', {
+      fromLine: opts.afterLine + 1,
+      signal: opts.signal,
+      onLine: (line) => {
+        lineNo += 1;
+        for (const ev of parseClaudeLine(line)) opts.onEvent({ ts: opts.now().toISOString(), sessionId: session.id, ...ev, agentLine: lineNo });
+      },
+    });
+    return { kind: 'followed', sandboxId: handle.id, lines: lineNo - opts.afterLine, exitCode, interrupted: opts.signal.aborted };
+  } finally {
+    await provider.destroy(handle, { keep: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,94 @@
+import { claudeUpdateArgv, claudeUpdateOutcome } from '../agents/claude.js';
+import { sandboxCost, type SandboxHandle, type SandboxPricing, type SandboxProvider, type UploadSource } from '../providers/provider.js';
+import type { StreamEvent } from './events.js';
+
+type Emit = (e: StreamEvent) => void;
+
+/** How long `claude update` may take before the run goes on with the installed version. */
+const UPDATE_TIMEOUT_MS = 180_000;
+/** Uploads above this size report their progress. */
+const PROGRESS_THRESHOLD = 4 * 1024 * 1024;
+
+/**
+ * Updates the agent that a cloud sandbox brings with it (`claude update`, spec 000). A failed
+ * update is a warning, never fatal: the installed version runs.
+ */
+export async function updateAgent(provider: SandboxProvider, sandbox: SandboxHandle, env: Record<string, string>, emit: Emit): Promise<void> {
+  const argv = claudeUpdateArgv(sandbox.agentPath);
+  emit({ type: 'phase', phase: 'update', message: `running ${argv.join(' ')} (skip with --skip-claude-update)` });
+  const handle = provider.execute(sandbox, { argv, env });
+  const timer = setTimeout(() => void handle.kill(), UPDATE_TIMEOUT_MS);
+  let output = '';
+  try {
+    for await (const chunk of handle) output += chunk.data.toString('utf8');
+  } finally {
+    clearTimeout(timer);
+  }
+  const exit = await handle.wait();
+  const r = claudeUpdateOutcome(exit.signal ? null : exit.exitCode, output);
+  if (r.ok) emit({ type: 'phase', phase: 'update', message: `claude update: ${r.detail}` });
+  else emit({ type: 'warning', message: `Claude update failed (${exit.signal ? `stopped after ${UPDATE_TIMEOUT_MS / 1000}s` : r.detail}); running the installed version` });
+}
+
+/** Uploads the working state, reporting progress (about every 10%) when it is more than a few MB. */
+export async function uploadWithProgress(provider: SandboxProvider, sandbox: SandboxHandle, plan: UploadSource & { totalBytes: number }, emit: Emit): Promise<void> {
+  const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
+  let next = 0.1;
+  await provider.upload(sandbox, plan, {
+    onProgress: (sent, total) => {
+      if (total < PROGRESS_THRESHOLD || sent / total < next) return;
+      next = Math.floor((sent / total) * 10) / 10 + 0.1;
+      emit({ type: 'phase', phase: 'upload', message: `uploaded ${mb(sent)} of ${mb(total)} MB (${Math.round((sent / total) * 100)}%)` });
+    },
+  });
+}
+
+/**
+ * Estimates what a sandbox that bills by time costs while it exists: a `cost` event every minute
+ * (and at the end), each one also handed to `record` for the registry.
+ */
+export class SandboxMeter {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pricing: SandboxPricing,
+    private readonly createdAt: number,
+    private readonly now: () => number,
+    private readonly emit: Emit,
+    private readonly record: (usd: number) => void,
+    everyMs = 60_000,
+  ) {
+    this.timer = setInterval(() => this.tick(), everyMs);
+    this.timer.unref();
+  }
+
+  /** Emits and records the cost so far; returns it. */
+  tick(): number {
+    const seconds = (this.now() - this.createdAt) / 1000;
+    const usd = sandboxCost(this.pricing, seconds);
+    this.emit({ type: 'cost', sandboxUsd: usd, sandboxSeconds: seconds, usdPerHour: this.pricing.usdPerHour });
+    this.record(usd);
+    return usd;
+  }
+
+  /** Stops the ticker and returns the final estimate. */
+  stop(): number {
+    clearInterval(this.timer);
+    return this.tick();
+  }
+}
+
+/**
+ * Tells the user when the sandbox hit its memory or pids limit ("out of memory (limit 2g)"), and
+ * returns that reason for the failure message when the agent itself went down with it.
+ */
+export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHandle, emit: Emit): Promise<string | undefined> {
+  const ev = await provider.limitEvents?.(sandbox).catch(() => undefined);
+  if (!ev) return undefined;
+  if (ev.note) emit({ type: 'warning', message: ev.note });
+  const reasons: string[] = [];
+  if (ev.oomKills > 0) reasons.push(`killed: out of memory (limit ${ev.memoryLimit}; ${ev.oomKills} process${ev.oomKills === 1 ? '' : 'es'} killed)`);
+  if (ev.pidsLimitHits > 0) reasons.push(`process limit reached (limit ${ev.pidsLimit}; ${ev.pidsLimitHits} fork${ev.pidsLimitHits === 1 ? '' : 's'} refused)`);
+  for (const r of reasons) emit({ type: 'warning', message: `sandbox ${r}` });
+  return reasons.length ? reasons.join('; ') : undefined;
+}

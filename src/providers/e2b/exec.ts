@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import type { CommandHandle, Sandbox } from 'e2b';
+import { ChunkQueue } from '../chunk-queue.js';
+import type { ExecChunk, ExecExit, ExecHandle, ExecRequest } from '../provider.js';
+import { commandScript, shellJoin, type ScriptFiles } from './script.js';
+
+/** The provider's private folder inside the sandbox (stdin files, kept logs, collected output). */
+export const STATE_DIR = '/home/user/.parallel-cc';
+
+/** Paths of a kept log (see ExecRequest.logName). */
+export function logFiles(name: string): NonNullable<ScriptFiles['log']> {
+  return { out: `${STATE_DIR}/${name}.out`, pid: `${STATE_DIR}/${name}.pid`, exit: `${STATE_DIR}/${name}.exit` };
+}
+
+/** A command result from the SDK, whether it exited 0 (value) or not (CommandExitError). */
+function exitOf(e: unknown): number | null {
+  const code = (e as { exitCode?: unknown }).exitCode;
+  return typeof code === 'number' ? code : null;
+}
+
+/**
+ * An {@link ExecHandle} over an E2B command: output arrives through the SDK's stdout/stderr
+ * callbacks (already decoded as a stream, so UTF-8 is never split), or — in collect mode — is read
+ * back byte-exact from a file once the command ends. `kill` signals the command and, for a kept
+ * command, its whole process group.
+ */
+export class E2BExecHandle implements ExecHandle {
+  private readonly out = new ChunkQueue();
+  private readonly exit: Promise<ExecExit>;
+  private command: CommandHandle | undefined;
+  private killed = false;
+  private readonly files: ScriptFiles;
+
+  constructor(
+    private readonly sbx: Sandbox,
+    req: ExecRequest & { cwd: string },
+    private readonly onError: (e: unknown) => Error,
+  ) {
+    const id = randomBytes(6).toString('hex');
+    this.files = {
+      ...(req.stdin !== undefined && req.stdin.length > 0 ? { stdin: `${STATE_DIR}/${id}.in` } : {}),
+      ...(req.collect && !req.logName ? { stdout: `${STATE_DIR}/${id}.out` } : {}),
+      ...(req.logName ? { log: logFiles(req.logName) } : {}),
+    };
+    this.exit = this.run(req).finally(() => this.out.finish());
+  }
+
+  private push(stream: ExecChunk['stream'], data: string | Buffer): void {
+    if (data.length > 0) this.out.push({ stream, data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data });
+  }
+
+  private async run(req: ExecRequest & { cwd: string }): Promise<ExecExit> {
+    const { stdin, stdout } = this.files;
+    try {
+      if (stdin && req.stdin !== undefined) await this.sbx.files.write(stdin, typeof req.stdin === 'string' ? req.stdin : new Blob([new Uint8Array(req.stdin)]));
+      if (this.killed) return { exitCode: 137, signal: 'SIGKILL' };
+      this.command = await this.sbx.commands.run(commandScript(req.argv, this.files), {
+        background: true,
+        cwd: req.cwd,
+        envs: req.env ?? {},
+        // The SDK's default would end any command after 60 s; the orchestrator enforces --timeout.
+        timeoutMs: 0,
+        onStdout: (d) => this.push('stdout', d),
+        onStderr: (d) => this.push('stderr', d),
+      });
+      if (this.killed) await this.command.kill().catch(() => false);
+      let exitCode: number | null;
+      try {
+        exitCode = (await this.command.wait()).exitCode;
+      } catch (e) {
+        exitCode = exitOf(e);
+        if (exitCode === null && !this.killed) throw e;
+      }
+      if (stdout && !this.killed) this.push('stdout', Buffer.from(await this.sbx.files.read(stdout, { format: 'bytes' })));
+      if (this.killed) return { exitCode: exitCode ?? 137, signal: 'SIGKILL' };
+      return { exitCode, signal: null };
+    } catch (e) {
+      this.push('stderr', `${this.onError(e).message}\n`);
+      return { exitCode: this.killed ? 137 : 125, signal: this.killed ? 'SIGKILL' : null };
+    } finally {
+      const leftovers = [stdin, stdout].filter((p): p is string => p !== undefined);
+      if (leftovers.length > 0) await this.sbx.commands.run(shellJoin(['rm', '-f', '--', ...leftovers]), { timeoutMs: 30_000 }).catch(() => undefined);
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    return this.out[Symbol.asyncIterator]();
+  }
+
+  wait(): Promise<ExecExit> {
+    return this.exit;
+  }
+
+  async kill(): Promise<void> {
+    if (this.out.done) return;
+    this.killed = true;
+    const log = this.files.log;
+    // The command's process group first (a kept command runs in its own session), then the command.
+    if (log) {
+      await this.sbx.commands
+        .run(`pg=$(cat ${log.pid} 2>/dev/null) && [ -n "$pg" ] && kill -KILL -- "-$pg" 2>/dev/null; true`, { timeoutMs: 30_000 })
+        .catch(() => undefined);
+    }
+    await this.command?.kill().catch(() => false);
+    await this.exit;
+  }
+}

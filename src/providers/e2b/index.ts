@@ -1,0 +1,210 @@
+import { Readable } from 'node:stream';
+import { Sandbox, type SandboxOpts } from 'e2b';
+import type { Config } from '../../config/schema.js';
+import { packTarGz } from '../../core/sync/pack.js';
+import { AppError } from '../../errors.js';
+import {
+  execCollect,
+  type ExecHandle,
+  type ExecRequest,
+  type SandboxHandle,
+  type SandboxProvider,
+  type SandboxSpec,
+  type SandboxStats,
+  type UploadOptions,
+  type UploadSource,
+} from '../provider.js';
+import { e2bError } from './errors.js';
+import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
+
+type E2BConfig = Config['providers']['e2b'];
+
+const HOMEDIR = '/home/user';
+const WORKDIR = `${HOMEDIR}/workspace`;
+/** E2B's price: $0.10 per sandbox-hour, billed per second with a one-minute minimum (spec 000). */
+export const E2B_PRICING = { usdPerHour: 0.1, minimumSeconds: 60 } as const;
+/** Extra sandbox lifetime beyond the agent's timeout: upload before, collecting results after. */
+const LIFETIME_MARGIN_MINUTES = 10;
+
+/**
+ * The E2B provider (spec 000/001): one cloud sandbox per session from a template with Claude Code
+ * installed, the working state uploaded as one streamed tar.gz, commands run through envd, results
+ * collected inside the sandbox like every provider. The sandbox outlives the CLI (until its own
+ * timeout), so a later CLI reconnects by its id: `logs --follow`, `download`, `kill`, `reattach`.
+ * The only module that imports the e2b SDK.
+ */
+export class E2BProvider implements SandboxProvider {
+  readonly name = 'e2b' as const;
+  readonly capabilities: SandboxProvider['capabilities'] = {
+    localFilesystem: false,
+    egressControlled: false,
+    hostBridges: false,
+    survivesCli: true,
+    resourceLimits: false,
+    agentInstalled: true,
+    pricing: E2B_PRICING,
+  };
+  private readonly boxes = new Map<string, Sandbox>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly config: E2BConfig,
+  ) {}
+
+  /** Connection options for every SDK call: the key, the endpoints, a bounded wait per request. */
+  private opts(): SandboxOpts {
+    return {
+      apiKey: this.env.E2B_API_KEY ?? '',
+      ...(this.env.E2B_API_URL ? { apiUrl: this.env.E2B_API_URL } : {}),
+      ...(this.env.E2B_SANDBOX_URL ? { sandboxUrl: this.env.E2B_SANDBOX_URL } : {}),
+      ...(this.env.E2B_DOMAIN ? { domain: this.env.E2B_DOMAIN } : {}),
+      requestTimeoutMs: this.config.requestTimeoutSeconds * 1000,
+    };
+  }
+
+  async checkAvailable(): Promise<void> {
+    const key = this.env.E2B_API_KEY;
+    if (!key) {
+      throw new AppError('environment', 'E2B_API_KEY is not set', {
+        hint: 'Create a key at https://e2b.dev/dashboard?tab=keys and export E2B_API_KEY=e2b_…, or use --provider native.',
+      });
+    }
+    // One cheap authenticated call up front: a bad key or an outage fails here, before any work.
+    try {
+      await Sandbox.list({ ...this.opts(), limit: 1 }).nextItems();
+    } catch (e) {
+      throw e2bError('checking the API key', e);
+    }
+  }
+
+  private box(sandbox: SandboxHandle): Sandbox {
+    const sbx = this.boxes.get(sandbox.id);
+    if (!sbx) throw new AppError('internal', `E2B sandbox ${sandbox.id} is not connected in this process`);
+    return sbx;
+  }
+
+  private handle(sbx: Sandbox): SandboxHandle {
+    this.boxes.set(sbx.sandboxId, sbx);
+    return { id: sbx.sandboxId, provider: 'e2b', workdir: WORKDIR, homedir: HOMEDIR, agentPath: 'claude', endpoints: {} };
+  }
+
+  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    const lifetime = Math.min((spec.lifetimeMinutes ?? 60) + LIFETIME_MARGIN_MINUTES, this.config.defaultTimeout / 60);
+    let sbx: Sandbox;
+    try {
+      sbx = await Sandbox.create(this.config.template, { ...this.opts(), timeoutMs: lifetime * 60_000, metadata: spec.labels });
+    } catch (e) {
+      throw e2bError(`creating the sandbox from template ${this.config.template}`, e);
+    }
+    const handle = this.handle(sbx);
+    try {
+      await this.run(handle, ['mkdir', '-p', '-m', '700', STATE_DIR, WORKDIR]);
+    } catch (e) {
+      await sbx.kill().catch(() => false);
+      throw e;
+    }
+    return handle;
+  }
+
+  /** Runs a short command to completion; fails with its stderr when it fails. */
+  private async run(sandbox: SandboxHandle, argv: string[]): Promise<Buffer> {
+    const r = await execCollect(this, sandbox, { argv, cwd: HOMEDIR });
+    if (r.exitCode !== 0) throw new AppError('agent', `\`${argv.join(' ')}\` failed in E2B sandbox ${sandbox.id} (exit ${String(r.exitCode)}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async upload(sandbox: SandboxHandle, source: UploadSource, opts: UploadOptions = {}): Promise<{ files: number; bytes: number }> {
+    const total = source.files.reduce((n, f) => n + f.size, 0);
+    const tarball = `${STATE_DIR}/upload.tar.gz`;
+    const stream = packTarGz(source, (packed) => opts.onProgress?.(packed, total));
+    try {
+      await this.box(sandbox).files.write(tarball, Readable.toWeb(stream) as unknown as ReadableStream);
+    } catch (e) {
+      stream.destroy();
+      throw e2bError('uploading the working state', e);
+    }
+    await this.run(sandbox, ['tar', '-xzf', tarball, '-C', WORKDIR, '--no-same-owner']);
+    await this.run(sandbox, ['rm', '-f', tarball]);
+    return { files: source.files.length, bytes: total };
+  }
+
+  execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
+    return new E2BExecHandle(this.box(sandbox), { ...req, cwd: req.cwd ?? WORKDIR }, (e) => e2bError('running a command', e));
+  }
+
+  async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {
+    try {
+      return Buffer.from(await this.box(sandbox).files.read(path, { format: 'bytes' }));
+    } catch (e) {
+      throw e2bError(`reading ${path}`, e);
+    }
+  }
+
+  async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
+    const sbx = this.boxes.get(sandbox.id);
+    this.boxes.delete(sandbox.id);
+    // Kept sandboxes still end by themselves when their E2B timeout passes.
+    if (opts.keep) return;
+    await (sbx ? sbx.kill() : Sandbox.kill(sandbox.id, this.opts()));
+  }
+
+  async reconnect(sandboxId: string): Promise<SandboxHandle | undefined> {
+    try {
+      return this.handle(await Sandbox.connect(sandboxId, this.opts()));
+    } catch (e) {
+      const err = e2bError(`connecting to sandbox ${sandboxId}`, e);
+      if (err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  async followLog(
+    sandbox: SandboxHandle,
+    name: string,
+    opts: { fromLine: number; onLine: (line: string) => void; signal: AbortSignal },
+  ): Promise<{ exitCode: number | null }> {
+    const files = logFiles(name);
+    const pid = (await this.run(sandbox, ['cat', files.pid]).catch(() => Buffer.from(''))).toString().trim();
+    // tail exits by itself once the kept command's process group leader is gone.
+    const argv = ['tail', '-n', `+${Math.max(1, opts.fromLine)}`, ...(/^\d+$/.test(pid) ? [`--pid=${pid}`] : []), '-F', files.out];
+    const follow = this.execute(sandbox, { argv: /^\d+$/.test(pid) ? argv : ['cat', files.out], cwd: HOMEDIR });
+    const stop = (): void => void follow.kill();
+    opts.signal.addEventListener('abort', stop, { once: true });
+    let rest = '';
+    try {
+      for await (const chunk of follow) {
+        if (chunk.stream !== 'stdout') continue;
+        const lines = (rest + chunk.data.toString('utf8')).split('\n');
+        rest = lines.pop() ?? '';
+        lines.forEach(opts.onLine);
+      }
+      if (rest) opts.onLine(rest);
+    } finally {
+      opts.signal.removeEventListener('abort', stop);
+    }
+    const exit = await this.run(sandbox, ['cat', files.exit]).catch(() => undefined);
+    const code = exit ? Number(exit.toString().trim()) : NaN;
+    return { exitCode: Number.isInteger(code) ? code : null };
+  }
+
+  async stats(sandbox: SandboxHandle): Promise<SandboxStats> {
+    const sbx = this.box(sandbox);
+    const [info, metrics] = await Promise.all([sbx.getInfo(), sbx.getMetrics().catch(() => [])]);
+    const m = metrics[metrics.length - 1];
+    return {
+      uptimeMs: Date.now() - new Date(info.startedAt).getTime(),
+      ...(m ? { cpuPercent: m.cpuUsedPct, memoryBytes: m.memUsed, memoryLimitBytes: m.memTotal, diskBytes: m.diskUsed, diskLimitBytes: m.diskTotal } : {}),
+    };
+  }
+
+  async listSandboxes(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>> {
+    const out: Array<{ id: string; labels: Record<string, string>; running: boolean }> = [];
+    const pages = Sandbox.list({ ...this.opts(), query: { metadata: {} } });
+    while (pages.hasNext) {
+      for (const s of await pages.nextItems()) {
+        if (s.metadata['parallel-cc.session']) out.push({ id: s.sandboxId, labels: s.metadata, running: s.state === 'running' });
+      }
+    }
+    return out;
+  }
+}
