@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { findClaudeBinary } from './agents/claude.js';
-import { withRegistry } from './cli/commands/registry.js';
+import { withRegistry } from './core/registry.js';
 import { resolveHome, type Context } from './core/context.js';
 import { repoRoot } from './core/git.js';
 import { findLocalByPid, heartbeatLocal, registerLocal, releaseLocal, type LocalClaim } from './core/local/sessions.js';

@@ -22,7 +22,7 @@ export function registerLocalCommands(program: Command, ctx: Context, setExit: S
     .action(
       act<{ repo: string; pid?: string; json?: boolean }>(ctx, setExit, async (flags) => {
         const pid = pidOf(flags.pid);
-        const [{ withRegistry }, { registerLocal }, path] = await Promise.all([import('./commands/registry.js'), import('../core/local/sessions.js'), import('node:path')]);
+        const [{ withRegistry }, { registerLocal }, path] = await Promise.all([import('../core/registry.js'), import('../core/local/sessions.js'), import('node:path')]);
         const claim = await withRegistry(ctx, (sessions) => registerLocal(sessions, ctx, path.resolve(ctx.cwd, flags.repo), pid), { create: true });
         return { value: claim, human: () => [claim.mode === 'main' ? `session ${claim.sessionId}: ${claim.path}` : `session ${claim.sessionId}: worktree ${claim.path} on ${claim.branch ?? ''}`] };
       }),
@@ -35,7 +35,7 @@ export function registerLocalCommands(program: Command, ctx: Context, setExit: S
     .action(
       act<{ pid?: string; json?: boolean }>(ctx, setExit, async (flags) => {
         const pid = pidOf(flags.pid);
-        const [{ withRegistry }, local] = await Promise.all([import('./commands/registry.js'), import('../core/local/sessions.js')]);
+        const [{ withRegistry }, local] = await Promise.all([import('../core/registry.js'), import('../core/local/sessions.js')]);
         const report = await withRegistry(ctx, async (sessions) => {
           const s = local.findLocalByPid(sessions, pid);
           if (!s) throw new AppError('not_found', `no running local session for pid ${pid}`);
@@ -52,7 +52,7 @@ export function registerLocalCommands(program: Command, ctx: Context, setExit: S
     .action(
       act<{ pid?: string; json?: boolean }>(ctx, setExit, async (flags) => {
         const pid = pidOf(flags.pid);
-        const [{ withRegistry }, local] = await Promise.all([import('./commands/registry.js'), import('../core/local/sessions.js')]);
+        const [{ withRegistry }, local] = await Promise.all([import('../core/registry.js'), import('../core/local/sessions.js')]);
         // A heartbeat from a process without a session is not an error: hooks also run in plain claude.
         const s = await withRegistry(ctx, (sessions) => local.heartbeatLocal(sessions, pid, ctx.now()));
         return { value: { sessionId: s?.id ?? null }, human: () => [] };

@@ -123,7 +123,9 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
 
   twin(sandbox, program, ctx, 'reattach', 'take over a session whose parallel-cc process died and bring its work back', (c) => sid(c).option('--json', 'one JSON document on stdout'),
     act<{ sessionId?: string; json?: boolean }>(ctx, setExit, async (flags) => {
-      const r = await (await import('./commands/reattach.js')).reattachCommand(flags, ctx);
+      const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+      // A cloud agent that is still working is streamed until it ends (not with --json: stdout is one document).
+      const r = await (await import('./commands/reattach.js')).reattachCommand(flags, ctx, flags.json ? undefined : (e) => renderer.event(e));
       return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${r.commits} commit${r.commits === 1 ? '' : 's'} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );

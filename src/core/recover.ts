@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import { sandboxCost, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
 import type { Session, SessionRepository, SessionStatus } from '../store/sessions.js';
 import { toAppError } from '../errors.js';
 export { pidAlive } from './pid.js';
@@ -49,7 +49,7 @@ export async function finishSession(
   const { sessions, provider } = deps;
   let commits = 0;
   let files: string[] = [];
-  let error: string | undefined = opts.reason;
+  let error: string | undefined = opts.reason || undefined;
   let sandboxDestroyed = false;
   let handle = opts.handle;
   if (!handle && provider?.reconnect && session.sandboxId && session.sessionDir) {
@@ -70,7 +70,7 @@ export async function finishSession(
         files = imported.files;
       }
     } catch (e) {
-      error = `${opts.reason}; results not applied: ${toAppError(e).message}`;
+      error = `${opts.reason ? `${opts.reason}; ` : ''}results not applied: ${toAppError(e).message}`;
     } finally {
       await provider.destroy(handle).catch(() => undefined);
       sandboxDestroyed = true;
@@ -89,6 +89,9 @@ export async function finishSession(
     }
   }
   const total = (session.commits ?? 0) + commits;
+  // A sandbox billed by time cost what it cost until now (it was destroyed just above).
+  const pricing = provider?.capabilities.pricing;
+  const sandboxCostUsd = pricing && session.sandboxCreatedAt ? sandboxCost(pricing, (deps.now().getTime() - Date.parse(session.sandboxCreatedAt)) / 1000) : undefined;
   sessions.update(session.id, {
     status: opts.status,
     completedAt: deps.now().toISOString(),
@@ -96,6 +99,7 @@ export async function finishSession(
     commits: total,
     filesChanged: (session.filesChanged ?? 0) + files.length,
     error: error ?? null,
+    ...(sandboxCostUsd !== undefined ? { sandboxCostUsd } : {}),
     ...(worktreeKept ? {} : { worktreePath: null, branch: null }),
   });
   return { sessionId: session.id, status: opts.status, commits, files, worktreeKept, sandboxDestroyed, ...(error ? { error } : {}) };

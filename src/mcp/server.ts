@@ -22,7 +22,7 @@ import { findSession, viewSession } from '../core/ops/view.js';
 import { toAppError } from '../errors.js';
 import { downloadCommand } from '../cli/commands/download.js';
 import { killCommand } from '../cli/commands/kill.js';
-import { withRegistry } from '../cli/commands/registry.js';
+import { withRegistry } from '../core/registry.js';
 import { statusCommand } from '../cli/commands/status.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));

@@ -7,7 +7,7 @@ import { finishSession } from '../../core/recover.js';
 import { removeSessionWorktree } from '../../core/worktree.js';
 import { isTerminal, type Session } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc cleanup`. */
 export interface CleanupFlags {

@@ -9,7 +9,7 @@ import { AppError } from '../../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox download`. */
 export interface DownloadFlags {

@@ -4,7 +4,7 @@ import type { Context } from '../../core/context.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { sandboxCost, type SandboxStats } from '../../providers/provider.js';
 import { providerFor } from './provider-for.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox health`. */
 export interface HealthFlags {

@@ -6,7 +6,7 @@ import { removeSessionWorktree } from '../../core/worktree.js';
 import { AppError } from '../../errors.js';
 import { isTerminal, type Session, type SessionRepository } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox kill`. */
 export interface KillFlags {

@@ -9,7 +9,7 @@ import { isTerminal, type Session } from '../../store/sessions.js';
 import type { Renderer } from '../render.js';
 import { followInSandbox } from '../../core/ops/follow.js';
 import { providerFor } from './provider-for.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox logs`. */
 export interface LogsFlags {

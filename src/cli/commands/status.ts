@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Context } from '../../core/context.js';
 import { repoRoot } from '../../core/git.js';
 import { viewSession, type SessionView } from '../../core/ops/view.js';
-import { withRegistry } from './registry.js';
+import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc status`. */
 export interface StatusFlags {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { withRegistry } from '../../cli/commands/registry.js';
+import { withRegistry } from '../registry.js';
 import type { Context } from '../context.js';
 import { git, gitRaw, repoRoot, splitZ } from '../git.js';
 

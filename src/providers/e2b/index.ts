@@ -16,6 +16,7 @@ import {
 } from '../provider.js';
 import { e2bError } from './errors.js';
 import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
+import { shellJoin } from './script.js';
 
 type E2BConfig = Config['providers']['e2b'];
 
@@ -96,14 +97,14 @@ export class E2BProvider implements SandboxProvider {
     } catch (e) {
       throw e2bError(`creating the sandbox from template ${this.config.template}`, e);
     }
-    const handle = this.handle(sbx);
     try {
-      await this.run(handle, ['mkdir', '-p', '-m', '700', STATE_DIR, WORKDIR]);
+      // Straight through the SDK: the provider's own command plumbing keeps its files in STATE_DIR.
+      await sbx.commands.run(shellJoin(['mkdir', '-p', '-m', '700', STATE_DIR, WORKDIR]), { cwd: HOMEDIR });
     } catch (e) {
       await sbx.kill().catch(() => false);
-      throw e;
+      throw e2bError('preparing the sandbox', e);
     }
-    return handle;
+    return this.handle(sbx);
   }
 
   /** Runs a short command to completion; fails with its stderr when it fails. */

@@ -1,6 +1,6 @@
-import { homePaths, type Context } from '../../core/context.js';
-import { openDb } from '../../store/db.js';
-import { SessionRepository } from '../../store/sessions.js';
+import { homePaths, type Context } from './context.js';
+import { openDb } from '../store/db.js';
+import { SessionRepository } from '../store/sessions.js';
 
 /**
  * Runs `fn` with the session registry open (one connection per process) and closes it after. A
@@ -13,7 +13,7 @@ export async function withRegistry<T>(ctx: Context, fn: (sessions: SessionReposi
     const { default: Database } = await import('better-sqlite3');
     const mem = new Database(':memory:');
     try {
-      const { migrate, loadMigrations } = await import('../../store/db.js');
+      const { migrate, loadMigrations } = await import('../store/db.js');
       migrate(mem, loadMigrations());
       return await fn(new SessionRepository(mem, ctx.now));
     } finally {
