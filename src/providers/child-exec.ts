@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { ChunkQueue } from './chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecHandle } from './provider.js';
 
 /** How long output may still arrive after the process itself exited. */
@@ -9,19 +10,14 @@ const DRAIN_AFTER_EXIT_MS = 2000;
  * the consumer reads them; `wait()` resolves once the process has exited and its pipes are drained.
  */
 export class ChildExecHandle implements ExecHandle {
-  private readonly queue: ExecChunk[] = [];
-  private wake: (() => void) | undefined;
-  private done = false;
+  private readonly out = new ChunkQueue();
   private readonly exit: Promise<ExecExit>;
   private readonly child;
 
   constructor(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string }) {
     const [cmd, ...args] = argv;
     this.child = spawn(cmd as string, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    const push = (stream: ExecChunk['stream']) => (data: Buffer) => {
-      this.queue.push({ stream, data });
-      this.wake?.();
-    };
+    const push = (stream: ExecChunk['stream']) => (data: Buffer) => this.out.push({ stream, data });
     this.child.stdout.on('data', push('stdout'));
     this.child.stderr.on('data', push('stderr'));
     this.child.stdin.on('error', () => undefined); // the command may exit before reading its input
@@ -29,11 +25,11 @@ export class ChildExecHandle implements ExecHandle {
     this.exit = new Promise((resolve) => {
       this.child.on('error', (e) => {
         push('stderr')(Buffer.from(`failed to start ${String(cmd)}: ${e.message}\n`));
-        this.finish();
+        this.out.finish();
         resolve({ exitCode: 127, signal: null });
       });
       this.child.on('close', (code, signal) => {
-        this.finish();
+        this.out.finish();
         resolve({ exitCode: code, signal });
       });
       // 'close' waits for the output pipes, which a descendant that outlived the process can hold
@@ -56,22 +52,8 @@ export class ChildExecHandle implements ExecHandle {
     return this.child.pid;
   }
 
-  private finish(): void {
-    this.done = true;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.done) return;
-      await new Promise<void>((r) => (this.wake = r));
-      this.wake = undefined;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    return this.out[Symbol.asyncIterator]();
   }
 
   wait(): Promise<ExecExit> {

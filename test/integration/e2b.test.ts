@@ -4,6 +4,7 @@
  * server. Covers the spine scenario, what is (not) uploaded, `claude update`, timeouts, cost, a CLI
  * killed mid-run (logs --follow, download, kill from another CLI) and API failures.
  */
+import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
@@ -80,6 +81,30 @@ async function statusRow(home: string, id: string): Promise<Record<string, unkno
   return out.repos.flatMap((x) => x.sessions).find((s) => s.id === id) ?? {};
 }
 
+/**
+ * Starts a run whose agent writes first.txt, works for 4 s, then writes second.txt, and SIGKILLs the
+ * CLI while the agent works: the sandbox (and the agent in it) lives on. Returns the session id.
+ */
+async function killedMidRun(home: string, repo: string): Promise<string> {
+  server = await startModelServer({
+    scenario: {
+      steps: [
+        { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/first.txt', content: 'first\n' } }] },
+        bash(`node -e "setTimeout(() => {}, 4000)"`, 60000),
+        { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/second.txt', content: 'second\n' } }] },
+        { text: 'finished the work' },
+      ],
+    },
+  });
+  const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--provider', 'e2b', '--skip-claude-update', '--json'], { env: env(home) });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await expect.poll(() => out.includes('setTimeout'), { timeout: 60_000, interval: 100 }).toBe(true);
+  child.kill('SIGKILL');
+  await done;
+  return String(parseNdjson(out.slice(0, out.lastIndexOf('\n') + 1)).find((e) => typeof e.sessionId === 'string')?.sessionId);
+}
+
 describe('e2b provider (real SDK against the local E2B emulator)', () => {
   it('runs the spine scenario to the same branch contents as native, updates claude first, estimates the sandbox cost and kills the sandbox', async () => {
     server = await startModelServer({ scenario: E2E });
@@ -120,7 +145,8 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
 
   it('uploads one tarball without secrets, .gitignore or .e2bignore matches; --skip-claude-update skips the update', async () => {
     server = await startModelServer({ scenario: { steps: [bash('ls -a; cat .env 2>&1; true'), { text: 'done' }] } });
-    const repo = makeRepo({ 'src/app.js': 'console.log(1)\n', '.gitignore': 'node_modules/\n', '.e2bignore': 'internal/\n' });
+    // 6 MB that does not compress: the upload reports its progress.
+    const repo = makeRepo({ 'src/app.js': 'console.log(1)\n', '.gitignore': 'node_modules/\n', '.e2bignore': 'internal/\n', 'assets/noise.bin': randomBytes(6 * 1024 * 1024) });
     writeFiles(repo, {
       '.env': 'ENV_SECRET=1\n',
       '.env.local': 'ENV_LOCAL=1\n',
@@ -140,7 +166,9 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     const uploads = emulator.uploads.filter((u) => u.sandboxId === sbx?.sandboxId && u.path.endsWith('.tar.gz'));
     expect(uploads).toHaveLength(1);
     const names = await tarEntries(uploads[0]?.data ?? Buffer.alloc(0));
-    expect(names).toEqual(['.e2bignore', '.gitignore', 'src/app.js', 'untracked.txt']);
+    expect(names).toEqual(['.e2bignore', '.gitignore', 'assets/noise.bin', 'src/app.js', 'untracked.txt']);
+    const progress = parseNdjson(r.stdout).filter((e) => e.type === 'phase' && /^uploaded [\d.]+ of 6\.0 MB \(\d+%\)$/.test(String(e.message)));
+    expect(progress.length).toBeGreaterThanOrEqual(3);
     // What the agent could see in the sandbox agrees.
     const listing = server.toolResults().map((t) => t.content).join('\n');
     expect(listing).toContain('untracked.txt');
@@ -165,25 +193,9 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
   });
 
   it('survives a SIGKILLed CLI: logs --follow reattaches, download fetches from the live sandbox, kill destroys it', async () => {
-    server = await startModelServer({
-      scenario: {
-        steps: [
-          { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/first.txt', content: 'first\n' } }] },
-          bash(`node -e "setTimeout(() => {}, 4000)"`, 60000),
-          { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/second.txt', content: 'second\n' } }] },
-          { text: 'all done' },
-        ],
-      },
-    });
     const home = tempDir();
     const repo = makeRepo();
-    const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--provider', 'e2b', '--skip-claude-update', '--json'], { env: env(home) });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await expect.poll(() => out.includes('setTimeout'), { timeout: 60_000, interval: 100 }).toBe(true);
-    child.kill('SIGKILL');
-    await done;
-    const id = String(parseNdjson(out.slice(0, out.lastIndexOf('\n') + 1)).find((e) => typeof e.sessionId === 'string')?.sessionId);
+    const id = await killedMidRun(home, repo);
     expect(sandboxOf(id)?.state).toBe('running');
 
     const follow = await runCli(['sandbox', 'logs', '--session-id', id, '--follow', '--json'], { env: env(home) });
@@ -213,6 +225,22 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     expect(killed.status).toBe('killed');
     expect(killed.commits).toBeGreaterThanOrEqual(1);
     expect(git(repo, 'show', `${killed.branch}:second.txt`)).toBe('second');
+    expect(sandboxOf(id)?.state).toBe('killed');
+  });
+
+  it('sandbox reattach after a SIGKILLed CLI streams the rest of the agent and finishes the session as the agent did', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await killedMidRun(home, repo);
+    const r = await runCli(['sandbox', 'reattach', '--session-id', id], { env: env(home) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/→ Write .*second\.txt/);
+    expect(r.stdout).toMatch(/finished the work/);
+    expect(r.stdout).toMatch(new RegExp(`Session ${id} COMPLETED`));
+    const row = await statusRow(home, id);
+    expect(row.status).toBe('completed');
+    expect(row.error).toBeNull();
+    expect(git(repo, 'show', `${String(row.branch)}:second.txt`)).toBe('second');
     expect(sandboxOf(id)?.state).toBe('killed');
   });
 

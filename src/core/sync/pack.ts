@@ -27,9 +27,13 @@ export function packTarGz(source: UploadSource, onProgress?: (packed: number) =>
       }
       if (!st.isFile()) continue;
       const entry = pack.entry({ name: f.path, type: 'file', size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644, mtime: st.mtime });
-      await pipeline(createReadStream(abs), entry);
-      packed += st.size;
-      onProgress?.(packed);
+      const read = createReadStream(abs);
+      // Counted as the bytes flow, so one large file reports its progress too.
+      read.on('data', (chunk) => {
+        packed += chunk.length;
+        onProgress?.(packed);
+      });
+      await pipeline(read, entry);
     }
     pack.finalize();
   };

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Duplex } from 'node:stream';
+import { ChunkQueue } from '../chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecHandle } from '../provider.js';
 
 /**
@@ -9,9 +10,7 @@ import type { ExecChunk, ExecExit, ExecHandle } from '../provider.js';
  * carries this exec's marker in its environment).
  */
 export class DockerExecHandle implements ExecHandle {
-  private readonly queue: ExecChunk[] = [];
-  private wake: (() => void) | undefined;
-  private done = false;
+  private readonly out = new ChunkQueue();
   private readonly exit: Promise<ExecExit>;
   private killed = false;
 
@@ -43,7 +42,7 @@ export class DockerExecHandle implements ExecHandle {
               }
               await new Promise((r) => setTimeout(r, 50));
             }
-            this.finish();
+            this.out.finish();
             resolve({ exitCode: code ?? (this.killed ? 137 : null), signal: this.killed ? 'SIGKILL' : null });
           };
           stream.on('end', () => void finish());
@@ -55,34 +54,18 @@ export class DockerExecHandle implements ExecHandle {
         }),
       (e: unknown) => {
         this.push({ stream: 'stderr', data: Buffer.from(`docker exec failed: ${(e as Error).message}\n`) });
-        this.finish();
+        this.out.finish();
         return { exitCode: 125, signal: null };
       },
     );
   }
 
   private push(chunk: ExecChunk): void {
-    this.queue.push(chunk);
-    this.wake?.();
+    this.out.push(chunk);
   }
 
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.done) return;
-      await new Promise<void>((r) => (this.wake = r));
-      this.wake = undefined;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    return this.out[Symbol.asyncIterator]();
   }
 
   wait(): Promise<ExecExit> {
@@ -90,7 +73,7 @@ export class DockerExecHandle implements ExecHandle {
   }
 
   async kill(): Promise<void> {
-    if (this.done) return;
+    if (this.out.done) return;
     this.killed = true;
     await this.killer().catch(() => undefined);
     await this.exit;
