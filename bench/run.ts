@@ -2,6 +2,7 @@
  * `npm run bench`: every case of bench/cases.ts, ours vs the raw baseline, printed as a table and
  * written to bench/results.json and bench/results.md. `BENCH_ONLY=<substring>` runs matching cases.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './cases.js';
@@ -12,6 +13,9 @@ const results: CaseResult[] = [];
 const started = Date.now();
 for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
   process.stderr.write(`bench: ${c.name}…\n`);
+  // Each case starts with no dirty pages left by the one before (the upload case writes ~1.1 GB),
+  // so background write-back does not land in the next case's timings.
+  spawnSync('sync');
   try {
     results.push(await c.run());
   } catch (e) {

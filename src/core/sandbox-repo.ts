@@ -52,11 +52,15 @@ export async function collectSandboxResults(
   opts: { startCommit: string; identity: { name: string; email: string } },
 ): Promise<Buffer> {
   const id = ['-c', `user.name=${opts.identity.name}`, '-c', `user.email=${opts.identity.email}`];
-  // A crashed agent may leave a stale lock behind; the index is ours to rebuild.
-  await execCollect(provider, sandbox, { argv: ['rm', '-f', '.git/index.lock'] });
-  await gitIn(provider, sandbox, ['add', '--all']);
-  const dirty = await gitIn(provider, sandbox, ['diff', '--cached', '--quiet'], [0, 1]);
-  if (dirty.exitCode === 1) await gitIn(provider, sandbox, [...id, 'commit', '--quiet', '--no-verify', '-m', UNCOMMITTED_MESSAGE]);
+  // A crashed agent may leave a stale lock behind; the index is ours to rebuild. (Each command is a
+  // sandbox round trip, so the lock is only removed when it is in the way.)
+  const added = await gitIn(provider, sandbox, ['add', '--all'], [0, 128]);
+  if (added.exitCode === 128) {
+    await execCollect(provider, sandbox, { argv: ['rm', '-f', '.git/index.lock'] });
+    await gitIn(provider, sandbox, ['add', '--all']);
+  }
+  // Exit 1 is "nothing to commit" (fatal errors exit 128): the agent left nothing uncommitted.
+  await gitIn(provider, sandbox, [...id, 'commit', '--quiet', '--no-verify', '-m', UNCOMMITTED_MESSAGE], [0, 1]);
   const patches = await gitIn(provider, sandbox, [
     'format-patch',
     '--stdout',

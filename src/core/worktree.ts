@@ -51,17 +51,23 @@ export function identityArgs(id: { name: string; email: string }): string[] {
  */
 export async function createSessionWorktree(req: WorktreeRequest): Promise<WorktreeResult> {
   await mkdir(dirname(req.path), { recursive: true });
+  // The working state is read from the user's checkout while the new worktree is checked out: the
+  // two touch different files, and on a large repo both take a while.
+  const workingState = req.includeWorkingState
+    ? Promise.all([
+        gitRaw(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']).then(splitZ),
+        gitRaw(req.repoRoot, ['ls-files', '-z', '--others', '--exclude-standard']).then(splitZ),
+        exclusionMatcher(req.repoRoot, []),
+      ])
+    : undefined;
+  workingState?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
   await git(req.repoRoot, ['worktree', 'add', '--quiet', '--no-track', '-b', req.branch, req.path, req.baseCommit], {
     errorKind: 'environment',
     hint: `Check that the branch ${req.branch} does not exist and ${req.path} is free.`,
   });
-  if (!req.includeWorkingState) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+  if (!workingState) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
 
-  const [changed, untracked, excludeReason] = await Promise.all([
-    gitRaw(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']).then(splitZ),
-    gitRaw(req.repoRoot, ['ls-files', '-z', '--others', '--exclude-standard']).then(splitZ),
-    exclusionMatcher(req.repoRoot, []),
-  ]);
+  const [changed, untracked, excludeReason] = await workingState;
   const inExcludedDir = (p: string): boolean =>
     (req.excludeDirs ?? []).some((d) => {
       const rel = relative(d, join(req.repoRoot, p));

@@ -59,10 +59,21 @@ export type NewSession = Pick<Session, 'id' | 'repoPath' | 'provider'> & Partial
 export type SessionPatch = Partial<Omit<Session, 'id' | 'createdAt' | 'updatedAt'>>;
 
 const toSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const toCamel = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+// Column names are few and fixed: convert each once (status maps thousands of rows).
+const camelNames = new Map<string, string>();
+const toCamel = (k: string): string => {
+  let c = camelNames.get(k);
+  if (c === undefined) {
+    c = k.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+    camelNames.set(k, c);
+  }
+  return c;
+};
 
 function fromRow(row: Record<string, unknown>): Session {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [toCamel(k), v])) as unknown as Session;
+  const out: Record<string, unknown> = {};
+  for (const k in row) out[toCamel(k)] = row[k];
+  return out as unknown as Session;
 }
 
 /** Filters for {@link SessionRepository.list}. */
@@ -137,7 +148,14 @@ export class SessionRepository {
     const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id ${
       q.limit ? `LIMIT ${Math.floor(q.limit)}` : ''
     }`;
-    return (this.db.prepare(sql).all(params) as Array<Record<string, unknown>>).map(fromRow);
+    // Rows as arrays, named once: one object per session instead of two (status lists thousands).
+    const stmt = this.db.prepare(sql);
+    const names = stmt.columns().map((c) => toCamel(c.name));
+    return (stmt.raw(true).all(params) as unknown[][]).map((values) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
+      return out as unknown as Session;
+    });
   }
 
   /**

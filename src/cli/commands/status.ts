@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Context } from '../../core/context.js';
-import { repoRoot } from '../../core/git.js';
-import { viewSession, type SessionView } from '../../core/ops/view.js';
+import { classifySession, type SessionView } from '../../core/ops/view.js';
+import { pidAlive } from '../../core/pid.js';
 import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc status`. */
@@ -23,16 +23,24 @@ export interface StatusOutput {
  * each classified as active / orphaned / stale / ended from its owner pid and heartbeat.
  */
 export async function statusCommand(flags: StatusFlags, ctx: Context): Promise<StatusOutput> {
-  const repoPath = flags.repo !== undefined ? await repoRoot(resolve(ctx.cwd, flags.repo)) : undefined;
+  // git (and child_process) only when a repo filter needs it: status is run often and should start fast.
+  const repoPath = flags.repo !== undefined ? await (await import('../../core/git.js')).repoRoot(resolve(ctx.cwd, flags.repo)) : undefined;
   return withRegistry(ctx, (sessions) => {
     const now = ctx.now();
+    // Many rows share an owner pid: ask the kernel once per pid.
+    const known = new Map<number | null, boolean>();
+    const alive = (pid: number | null): boolean => {
+      let a = known.get(pid);
+      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
+      return a;
+    };
     const rows = sessions
       .list({
         ...(repoPath ? { repoPath } : {}),
         ...(flags.sandboxOnly ? { kind: 'sandbox' as const } : {}),
         ...(flags.all ? {} : { statuses: ['pending', 'initializing', 'running'] as const }),
       })
-      .map((s) => viewSession(s, now));
+      .map((s): SessionView => Object.assign(s, classifySession(s, now, { alive }))); // rows are ours: no copy
     const byRepo = new Map<string, SessionView[]>();
     for (const v of rows) byRepo.set(v.repoPath, [...(byRepo.get(v.repoPath) ?? []), v]);
     return { repos: [...byRepo.entries()].map(([repo, list]) => ({ repo, sessions: list })), total: rows.length };

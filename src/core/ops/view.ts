@@ -22,23 +22,33 @@ export const DEFAULT_STALE_MINUTES = 10;
  * Classifies a session: active (its owner process lives), orphaned (a sandbox session whose CLI died
  * before it ended), stale (a local session whose owner is gone or silent too long), or ended.
  */
-export function viewSession(s: Session, now: Date, opts: { alive?: (pid: number | null) => boolean; staleMinutes?: number } = {}): SessionView {
+export function viewSession(s: Session, now: Date, opts: ViewOptions = {}): SessionView {
+  return Object.assign({}, s, classifySession(s, now, opts));
+}
+
+/** Options of {@link viewSession}: how to tell whether a pid lives, when a local session is stale. */
+export interface ViewOptions {
+  alive?: (pid: number | null) => boolean;
+  staleMinutes?: number;
+}
+
+/** What {@link viewSession} adds to a row (status adds it to rows it owns, without copying them). */
+export function classifySession(s: Session, now: Date, opts: ViewOptions = {}): Omit<SessionView, keyof Session> {
   const alive = opts.alive ?? pidAlive;
   const ownerAlive = alive(s.pid);
   const t = now.getTime();
   const started = s.startedAt ? Date.parse(s.startedAt) : null;
   const ended = s.completedAt ? Date.parse(s.completedAt) : null;
-  const base = { ...s, ownerAlive, ageMs: t - Date.parse(s.createdAt), elapsedMs: started === null ? null : (ended ?? t) - started };
-  if (isTerminal(s.status)) return { ...base, liveness: 'ended' };
-  if (s.kind === 'local') {
+  let liveness: Liveness = 'active';
+  let livenessReason: string | undefined;
+  if (isTerminal(s.status)) liveness = 'ended';
+  else if (s.kind === 'local') {
     const beat = s.heartbeatAt ? Date.parse(s.heartbeatAt) : Date.parse(s.createdAt);
     const limit = (opts.staleMinutes ?? DEFAULT_STALE_MINUTES) * 60_000;
-    if (!ownerAlive) return { ...base, liveness: 'stale', livenessReason: `owner pid ${String(s.pid)} is gone` };
-    if (t - beat > limit) return { ...base, liveness: 'stale', livenessReason: `no heartbeat for ${Math.round((t - beat) / 60_000)} min` };
-    return { ...base, liveness: 'active' };
-  }
-  if (!ownerAlive) return { ...base, liveness: 'orphaned', livenessReason: `the parallel-cc process (pid ${String(s.pid)}) that ran it is gone` };
-  return { ...base, liveness: 'active' };
+    if (!ownerAlive) [liveness, livenessReason] = ['stale', `owner pid ${String(s.pid)} is gone`];
+    else if (t - beat > limit) [liveness, livenessReason] = ['stale', `no heartbeat for ${Math.round((t - beat) / 60_000)} min`];
+  } else if (!ownerAlive) [liveness, livenessReason] = ['orphaned', `the parallel-cc process (pid ${String(s.pid)}) that ran it is gone`];
+  return { ownerAlive, ageMs: t - Date.parse(s.createdAt), elapsedMs: started === null ? null : (ended ?? t) - started, liveness, ...(livenessReason === undefined ? {} : { livenessReason }) };
 }
 
 /** "3m ago", "2h 5m", "45s" */
