@@ -31,17 +31,13 @@ async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> 
 }
 
 /** Leaves a cached repo as it was: no worktrees or bench branches piling up run after run. */
-async function resetRepo(repo: string, worktrees: string[]): Promise<void> {
+async function resetRepo(repo: string): Promise<void> {
+  const listed = (await runArgv(['git', '-C', repo, 'worktree', 'list', '--porcelain'])).stdout;
+  const worktrees = [...listed.matchAll(/^worktree (.+)$/gm)].map((m) => m[1] as string).filter((w) => w !== repo);
   for (const w of worktrees) await runArgv(['git', '-C', repo, 'worktree', 'remove', '--force', w]);
   await runArgv(['git', '-C', repo, 'worktree', 'prune']);
   const branches = (await runArgv(['git', '-C', repo, 'branch', '--format=%(refname:short)', '--list', 'bench-*'])).stdout.split('\n').filter(Boolean);
   if (branches.length) await runArgv(['git', '-C', repo, 'branch', '-D', ...branches]);
-}
-
-/** Remembers a path for clean-up and returns it. */
-function track(list: string[], path: string): string {
-  list.push(path);
-  return path;
 }
 
 /**
@@ -127,14 +123,13 @@ const resultsBack: BenchCase = {
     const workspace = join(dir, 'sandbox', 'workspace');
     let n = 0;
     // The session worktree exists from the start of a run; only bringing the results back is timed.
-    await resetRepo(repo, []);
+    await resetRepo(repo);
     const worktrees: string[] = [];
     for (let i = 0; i < 5; i++) {
       const wt = join(tmp('pcc-bench-wt-'), 'w');
       await createSessionWorktree({ repoRoot: repo, baseCommit: 'HEAD', branch: `bench-res-${process.pid}-${n++}`, path: wt, includeWorkingState: false, identity: ID });
       worktrees.push(wt);
     }
-    const made = [...worktrees];
     const { ours, baseline } = await paired(
       5,
       async () => {
@@ -149,7 +144,7 @@ const resultsBack: BenchCase = {
       },
     );
     await provider.destroy(box);
-    await resetRepo(repo, made);
+    await resetRepo(repo);
     return ratioResult(this.name, ours, baseline, 1.2, 'ours validates every path before applying; the bundle is unchecked');
   },
 };
@@ -252,14 +247,14 @@ const worktree: BenchCase = {
   name: 'worktree creation on a 10,000-file repo vs git worktree add',
   async run() {
     const repo = generatedRepo('worktree', 10_000, 64);
+    await resetRepo(repo);
     let n = 0;
-    const made: string[] = [];
     const { ours, baseline } = await paired(
       5,
-      () => createSessionWorktree({ repoRoot: repo, baseCommit: 'HEAD', branch: `bench-wt-${process.pid}-${n++}`, path: track(made, join(tmp('pcc-bench-w1-'), 'w')), includeWorkingState: true, identity: ID }),
-      () => runArgv(['git', '-C', repo, 'worktree', 'add', '-q', '-b', `bench-raw-${process.pid}-${n++}`, track(made, join(tmp('pcc-bench-w2-'), 'w')), 'HEAD']),
+      () => createSessionWorktree({ repoRoot: repo, baseCommit: 'HEAD', branch: `bench-wt-${process.pid}-${n++}`, path: join(tmp('pcc-bench-w1-'), 'w'), includeWorkingState: true, identity: ID }),
+      () => runArgv(['git', '-C', repo, 'worktree', 'add', '-q', '-b', `bench-raw-${process.pid}-${n++}`, join(tmp('pcc-bench-w2-'), 'w'), 'HEAD']),
     );
-    await resetRepo(repo, made);
+    await resetRepo(repo);
     return ratioResult(this.name, ours, baseline, 1.1, 'ours also checks the working state for uncommitted work');
   },
 };

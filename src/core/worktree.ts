@@ -55,8 +55,8 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
   // two touch different files, and on a large repo both take a while.
   const workingState = req.includeWorkingState
     ? Promise.all([
-        gitRaw(req.repoRoot, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']).then(splitZ),
-        gitRaw(req.repoRoot, ['ls-files', '-z', '--others', '--exclude-standard']).then(splitZ),
+        // One scan of the checkout for both: changes against HEAD (staged or not) and untracked files.
+        gitRaw(req.repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']).then((out) => splitZ(out).map((e) => e.slice(3))),
         exclusionMatcher(req.repoRoot, []),
       ])
     : undefined;
@@ -67,14 +67,14 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
   });
   if (!workingState) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
 
-  const [changed, untracked, excludeReason] = await workingState;
+  const [changed, excludeReason] = await workingState;
   const inExcludedDir = (p: string): boolean =>
     (req.excludeDirs ?? []).some((d) => {
       const rel = relative(d, join(req.repoRoot, p));
       return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
     });
   // Entries ending in '/' are nested repositories (other worktrees, vendored clones): never carried.
-  const paths = [...new Set([...changed, ...untracked])].filter((p) => !p.endsWith('/') && excludeReason(p) !== 'secret' && !inExcludedDir(p));
+  const paths = [...new Set(changed)].filter((p) => !p.endsWith('/') && excludeReason(p) !== 'secret' && !inExcludedDir(p));
   for (const p of paths) {
     const src = join(req.repoRoot, p);
     const exists = await lstat(src).then(
