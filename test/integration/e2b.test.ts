@@ -212,6 +212,13 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(follow.stderr).toMatch(/the agent ended in sandbox/);
 
+    // Health reaches the live sandbox of the orphaned session and estimates what it costs so far.
+    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: env(home) });
+    expect(health.code, health.stderr).toBe(0);
+    const h = JSON.parse(health.stdout) as Record<string, unknown>;
+    expect(h).toMatchObject({ status: 'orphaned', provider: 'e2b', memoryLimitBytes: 1024 * 2 ** 20 });
+    expect(h.sandboxCostUsd).toBeGreaterThanOrEqual(0.1 / 60);
+
     const dl = tempDir();
     const download = await runCli(['sandbox', 'download', '--session-id', id, '--output', dl, '--json'], { env: env(home) });
     expect(download.code, download.stderr).toBe(0);
