@@ -15,7 +15,8 @@ import { openDb } from '../src/store/db.js';
 import { SessionRepository } from '../src/store/sessions.js';
 import { startModelServer } from '../test/fixtures/model-server/server.js';
 import { addIgnoredNodeModules, fakeAgent, generatedRepo } from './fixtures.js';
-import { dockerUp, median, ratioResult, runArgv, skipped, time, type BenchCase, type CaseResult } from './harness.js';
+import { dockerUp, median, paired, ratioResult, runArgv, sample, skipped, type BenchCase, type CaseResult } from './harness.js';
+import { e2bRoundTrip } from './cases-e2b.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const IMAGE = 'parallel-cc-agent:latest';
@@ -23,12 +24,6 @@ const ID = { name: 'Bench', email: 'bench@example.com' };
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => runArgv([process.execPath, BIN, ...args], { env });
 const BARE_BWRAP = ['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
-
-async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await time(fn));
-  return out;
-}
 
 /** Leaves a cached repo as it was: no worktrees or bench branches piling up run after run. */
 async function resetRepo(repo: string): Promise<void> {
@@ -40,23 +35,6 @@ async function resetRepo(repo: string): Promise<void> {
   if (branches.length) await runArgv(['git', '-C', repo, 'branch', '-D', ...branches]);
 }
 
-/**
- * Times ours and the baseline alternately (ours, base, base, ours, …), so both see the same machine:
- * on a small VM, disk write-back or another process would otherwise land on one side only.
- */
-async function paired(n: number, ours: () => Promise<unknown>, base: () => Promise<unknown>): Promise<{ ours: number[]; baseline: number[] }> {
-  const r = { ours: [] as number[], baseline: [] as number[] };
-  for (let i = 0; i < n; i++) {
-    if (i % 2 === 0) {
-      r.ours.push(await time(ours));
-      r.baseline.push(await time(base));
-    } else {
-      r.baseline.push(await time(base));
-      r.ours.push(await time(ours));
-    }
-  }
-  return r;
-}
 
 const nativeRoundTrip: BenchCase = {
   name: 'native round trip: sandbox exec -- true vs bare bwrap',
@@ -260,4 +238,4 @@ const worktree: BenchCase = {
 };
 
 /** Every case, in the order of issue 10. */
-export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, upload, resultsBack, eventLatency, multi, status1000, worktree];
+export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, upload, resultsBack, eventLatency, multi, status1000, worktree];

@@ -86,3 +86,27 @@ export function markdown(results: CaseResult[], when: string): string {
   );
   return [`Benchmarks of ${when} (min / median).`, '', '| case | ours | baseline | ratio | goal | result | notes |', '|---|---|---|---|---|---|---|', ...rows, ''].join('\n');
 }
+
+/** Times `fn` `n` times in a row. */
+export async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await time(fn));
+  return out;
+}
+/**
+ * Times ours and the baseline alternately (ours, base, base, ours, …), so both see the same machine:
+ * on a small VM, disk write-back or another process would otherwise land on one side only.
+ */
+export async function paired(n: number, ours: () => Promise<unknown>, base: () => Promise<unknown>): Promise<{ ours: number[]; baseline: number[] }> {
+  const r = { ours: [] as number[], baseline: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      r.ours.push(await time(ours));
+      r.baseline.push(await time(base));
+    } else {
+      r.baseline.push(await time(base));
+      r.ours.push(await time(ours));
+    }
+  }
+  return r;
+}
