@@ -30,6 +30,21 @@ export async function updateAgent(provider: SandboxProvider, sandbox: SandboxHan
   else emit({ type: 'warning', message: `Claude update failed (${exit.signal ? `stopped after ${UPDATE_TIMEOUT_MS / 1000}s` : r.detail}); running the installed version` });
 }
 
+/** Time kept free at the end of a sandbox's life for collecting the agent's work. */
+const COLLECT_MARGIN_MS = 3 * 60_000;
+
+/**
+ * The agent's timeout in a sandbox that ends by itself (a cloud sandbox's lifetime): cut short so
+ * that its work can still be collected before the sandbox is gone, and said so.
+ */
+export function agentTimeout(requestedMinutes: number, sandbox: SandboxHandle, now: number): { minutes: number; note?: string } {
+  if (sandbox.expiresAt === undefined) return { minutes: requestedMinutes };
+  const left = (sandbox.expiresAt - now - COLLECT_MARGIN_MS) / 60_000;
+  if (left >= requestedMinutes) return { minutes: requestedMinutes };
+  const minutes = Math.max(0.5, Math.floor(left * 10) / 10);
+  return { minutes, note: `the agent gets ${minutes} of the requested ${requestedMinutes} minutes: the sandbox ends by itself ${Math.round((sandbox.expiresAt - now) / 60_000)} minutes from now and its work must be collected before that (raise PARALLEL_CC_E2B_TIMEOUT if your plan allows longer sandboxes)` };
+}
+
 /** Uploads the working state, reporting progress (about every 10%) when it is more than a few MB. */
 export async function uploadWithProgress(provider: SandboxProvider, sandbox: SandboxHandle, plan: UploadSource & { totalBytes: number }, emit: Emit): Promise<void> {
   const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);

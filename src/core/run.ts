@@ -16,7 +16,7 @@ import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
 import { Redactor } from './redact.js';
-import { reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
+import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
@@ -204,10 +204,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       await updateAgent(provider, sandbox, Object.fromEntries(Object.entries(launch.env).filter(([k]) => k !== 'DISABLE_AUTOUPDATER')), emit);
       checkAbort();
     }
+    const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
+    if (timeout.note) emit({ type: 'warning', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
-    emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${req.timeoutMinutes} min)` });
+    emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${timeout.minutes} min)` });
     const agent = await runAgent(provider, sandbox, launch, {
-      timeoutMinutes: req.timeoutMinutes,
+      timeoutMinutes: timeout.minutes,
       signal,
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
@@ -224,7 +226,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
         hint: 'Raise --budget-per-task, or split the task into smaller ones.',
       });
-    if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${req.timeoutMinutes}-minute timeout; its work so far is kept`);
+    if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${timeout.minutes}-minute timeout; its work so far is kept`);
 
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });

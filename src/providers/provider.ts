@@ -72,6 +72,8 @@ export interface SandboxHandle {
   agentPath: string;
   /** Where the agent reaches the bridges from inside (e.g. http://127.0.0.1:43127). */
   endpoints: { api?: string; proxy?: string };
+  /** When the sandbox ends by itself (epoch ms; cloud sandboxes have a lifetime), if it does. */
+  expiresAt?: number;
 }
 
 /** One command to run inside a sandbox. */

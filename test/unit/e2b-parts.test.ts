@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { claudeUpdateOutcome } from '../../src/agents/claude.js';
+import { agentTimeout } from '../../src/core/run-steps.js';
 import { packTarGz } from '../../src/core/sync/pack.js';
 import { e2bError } from '../../src/providers/e2b/errors.js';
 import { commandScript, shellJoin, shellQuote } from '../../src/providers/e2b/script.js';
@@ -55,6 +56,17 @@ describe('E2B provider parts', () => {
     expect(sandboxCost(e2b, 600)).toBeCloseTo(0.1 / 6, 10);
     expect(sandboxCost(e2b, 3600)).toBeCloseTo(0.1, 10);
     expect(sandboxCost(e2b, 90.2)).toBeCloseTo((91 * 0.1) / 3600, 10);
+  });
+
+  it('cuts the agent timeout short when the sandbox would end before its work could be collected', () => {
+    const box = { id: 'x', provider: 'e2b' as const, workdir: '/w', homedir: '/h', agentPath: 'claude', endpoints: {} };
+    const now = 1_000_000;
+    expect(agentTimeout(30, box, now)).toEqual({ minutes: 30 });
+    expect(agentTimeout(30, { ...box, expiresAt: now + 40 * 60_000 }, now)).toEqual({ minutes: 30 });
+    const cut = agentTimeout(60, { ...box, expiresAt: now + 60 * 60_000 }, now);
+    expect(cut.minutes).toBe(57);
+    expect(cut.note).toMatch(/57 of the requested 60 minutes: the sandbox ends by itself 60 minutes from now.*PARALLEL_CC_E2B_TIMEOUT/);
+    expect(agentTimeout(10, { ...box, expiresAt: now + 60_000 }, now).minutes).toBe(0.5);
   });
 
   it('maps SDK failures to errors that say what, why and what to do', () => {

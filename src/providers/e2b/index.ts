@@ -104,7 +104,7 @@ export class E2BProvider implements SandboxProvider {
       await sbx.kill().catch(() => false);
       throw e2bError('preparing the sandbox', e);
     }
-    return this.handle(sbx);
+    return { ...this.handle(sbx), expiresAt: Date.now() + lifetime * 60_000 };
   }
 
   /** Runs a short command to completion; fails with its stderr when it fails. */
