@@ -205,7 +205,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       checkAbort();
     }
     const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
-    if (timeout.note) emit({ type: 'warning', message: timeout.note });
+    if (timeout.note) emit({ type: 'phase', phase: 'running', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
     emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${timeout.minutes} min)` });
     const agent = await runAgent(provider, sandbox, launch, {
