@@ -41,7 +41,7 @@ export function agentTimeout(requestedMinutes: number, sandbox: SandboxHandle, n
   if (sandbox.expiresAt === undefined) return { minutes: requestedMinutes };
   const left = (sandbox.expiresAt - now - COLLECT_MARGIN_MS) / 60_000;
   if (left >= requestedMinutes) return { minutes: requestedMinutes };
-  const minutes = Math.max(0.5, Math.floor(left * 10) / 10);
+  const minutes = left >= 5 ? Math.floor(left) : Math.max(0.5, Math.floor(left * 10) / 10);
   return { minutes, note: `the agent gets ${minutes} of the requested ${requestedMinutes} minutes: the sandbox ends by itself ${Math.round((sandbox.expiresAt - now) / 60_000)} minutes from now and its work must be collected before that (raise PARALLEL_CC_E2B_TIMEOUT if your plan allows longer sandboxes)` };
 }
 

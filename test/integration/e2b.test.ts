@@ -251,6 +251,23 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     expect(sandboxOf(id)?.state).toBe('killed');
   });
 
+  it('runs --multi tasks each in its own E2B sandbox; task costs include the sandbox time', async () => {
+    server = await startModelServer({ scenario: { steps: [bash('echo "$RANDOM" > "out-$RANDOM.txt"'), { text: 'done' }] } });
+    const repo = makeRepo();
+    const out = tempDir();
+    const r = await runCli(['sandbox', 'run', '--multi', '--repo', repo, '--task', 'one', '--task', 'two', '--task', 'three', '--provider', 'e2b', '--skip-claude-update', '--output-dir', out], { env: env(tempDir()) });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { tasks: Array<{ status: string; branch: string; sessionId: string; costUsd: number }> };
+    expect(summary.tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
+    for (const t of summary.tasks) {
+      expect(git(repo, 'log', '--format=%s', `main..${t.branch}`)).toBe('parallel-cc: uncommitted work');
+      // The model's scripted cost plus at least E2B's one-minute minimum.
+      expect(t.costUsd).toBeGreaterThan(0.1 / 60);
+      expect(sandboxOf(t.sessionId)?.state).toBe('killed');
+    }
+    expect(new Set(summary.tasks.map((t) => sandboxOf(t.sessionId)?.sandboxId)).size).toBe(3);
+  });
+
   it('fails clearly, with a failed session and no stack trace, on a missing or rejected key, a 500 and a hanging API', async () => {
     server = await startModelServer({ scenario: { steps: [{ text: 'done' }] } });
     const home = tempDir();

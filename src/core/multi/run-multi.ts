@@ -209,7 +209,8 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
       commits: summary.commits,
       filesChanged: summary.filesChanged,
       durationMs: summary.durationMs,
-      costUsd: summary.costUsd,
+      // What the task cost in all: the model, plus the sandbox's time where it is billed (E2B).
+      costUsd: summary.costUsd === null && summary.sandboxCostUsd === undefined ? null : (summary.costUsd ?? 0) + (summary.sandboxCostUsd ?? 0),
       usage: summary.usage,
       startedAt: row?.startedAt ?? null,
       completedAt: row?.completedAt ?? null,

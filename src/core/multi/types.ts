@@ -37,6 +37,7 @@ export interface TaskResult {
   commits: number;
   filesChanged: string[];
   durationMs: number;
+  /** Model cost plus, where the provider bills by time (E2B), the sandbox's estimated cost. */
   costUsd: number | null;
   usage: TokenUsage | null;
   /** When the agent started and the task ended (registry started_at / completed_at). */
