@@ -236,7 +236,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     commits = imported.commits;
     files = imported.files;
   } catch (e) {
-    const err = toAppError(e);
+    let err = toAppError(e);
+    // A command failed because the sandbox itself is gone (e.g. its container stopped): say that.
+    const down = sandbox && err.kind === 'agent' ? await provider.diagnose?.(sandbox).catch(() => undefined) : undefined;
+    if (down) err = new AppError('environment', down.message, { cause: err, ...(down.hint ? { hint: down.hint } : {}) });
     failure = err;
     outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {

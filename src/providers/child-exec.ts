@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { ChunkQueue } from './chunk-queue.js';
-import type { ExecChunk, ExecExit, ExecHandle } from './provider.js';
+import { QueuedExecHandle } from './chunk-queue.js';
+import type { ExecChunk, ExecExit } from './provider.js';
 
 /** How long output may still arrive after the process itself exited. */
 const DRAIN_AFTER_EXIT_MS = 2000;
@@ -9,12 +9,12 @@ const DRAIN_AFTER_EXIT_MS = 2000;
  * An {@link ExecHandle} over a local child process (bwrap, docker). Output chunks are queued until
  * the consumer reads them; `wait()` resolves once the process has exited and its pipes are drained.
  */
-export class ChildExecHandle implements ExecHandle {
-  private readonly out = new ChunkQueue();
-  private readonly exit: Promise<ExecExit>;
+export class ChildExecHandle extends QueuedExecHandle {
+  protected readonly exit: Promise<ExecExit>;
   private readonly child;
 
   constructor(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string }) {
+    super();
     const [cmd, ...args] = argv;
     this.child = spawn(cmd as string, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const push = (stream: ExecChunk['stream']) => (data: Buffer) => this.out.push({ stream, data });
@@ -50,14 +50,6 @@ export class ChildExecHandle implements ExecHandle {
   /** PID of the local process (bwrap / docker client). */
   get pid(): number | undefined {
     return this.child.pid;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
-    return this.out[Symbol.asyncIterator]();
-  }
-
-  wait(): Promise<ExecExit> {
-    return this.exit;
   }
 
   async kill(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ExecChunk } from './provider.js';
+import type { ExecChunk, ExecExit, ExecHandle } from './provider.js';
 
 /**
  * Output of a running command, queued until its consumer reads it: producers `push` chunks and
@@ -40,4 +40,23 @@ export class ChunkQueue implements AsyncIterable<ExecChunk> {
       this.wake = undefined;
     }
   }
+}
+
+/**
+ * The common half of the providers' exec handles: output from a {@link ChunkQueue}, the exit from a
+ * promise the subclass sets up; the subclass knows how to start and kill its command.
+ */
+export abstract class QueuedExecHandle implements ExecHandle {
+  protected readonly out = new ChunkQueue();
+  protected abstract readonly exit: Promise<ExecExit>;
+
+  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
+    return this.out[Symbol.asyncIterator]();
+  }
+
+  wait(): Promise<ExecExit> {
+    return this.exit;
+  }
+
+  abstract kill(): Promise<void>;
 }

@@ -164,6 +164,11 @@ export interface SandboxProvider {
    * until that command ends or `signal` aborts; resolves to the command's exit code when known.
    */
   followLog?(sandbox: SandboxHandle, name: string, opts: { fromLine: number; onLine: (line: string) => void; signal: AbortSignal }): Promise<{ exitCode: number | null }>;
+  /**
+   * Why the sandbox is not usable any more (its container stopped…), or undefined while it is fine:
+   * a failed command is then reported as the sandbox's failure, not the agent's.
+   */
+  diagnose?(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined>;
   /** Sandboxes of this provider carrying parallel-cc labels, for orphan cleanup. */
   listSandboxes?(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>>;
 }

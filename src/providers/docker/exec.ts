@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Duplex } from 'node:stream';
-import { ChunkQueue } from '../chunk-queue.js';
-import type { ExecChunk, ExecExit, ExecHandle } from '../provider.js';
+import { QueuedExecHandle } from '../chunk-queue.js';
+import type { ExecChunk, ExecExit } from '../provider.js';
 
 /**
  * An {@link ExecHandle} over `docker exec`: output is demultiplexed into stdout/stderr chunks,
@@ -9,9 +9,8 @@ import type { ExecChunk, ExecExit, ExecHandle } from '../provider.js';
  * "kill this exec" call, so `kill` is handed in by the provider (it signals every process that
  * carries this exec's marker in its environment).
  */
-export class DockerExecHandle implements ExecHandle {
-  private readonly out = new ChunkQueue();
-  private readonly exit: Promise<ExecExit>;
+export class DockerExecHandle extends QueuedExecHandle {
+  protected readonly exit: Promise<ExecExit>;
   private killed = false;
 
   constructor(
@@ -20,6 +19,7 @@ export class DockerExecHandle implements ExecHandle {
     stdin: string | Buffer | undefined,
     private readonly killer: () => Promise<void>,
   ) {
+    super();
     this.exit = start.then(
       ({ exec, stream }) =>
         new Promise<ExecExit>((resolve) => {
@@ -62,14 +62,6 @@ export class DockerExecHandle implements ExecHandle {
 
   private push(chunk: ExecChunk): void {
     this.out.push(chunk);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
-    return this.out[Symbol.asyncIterator]();
-  }
-
-  wait(): Promise<ExecExit> {
-    return this.exit;
   }
 
   async kill(): Promise<void> {

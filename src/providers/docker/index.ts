@@ -40,6 +40,7 @@ type DockerConfig = Config['providers']['docker'];
 const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
 
 const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
+const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
 
 /**
  * The docker provider: one hardened container per session (no capabilities, no-new-privileges, a
@@ -150,10 +151,7 @@ export class DockerProvider implements SandboxProvider {
       if (/No such image/i.test(msg)) {
         throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
       }
-      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${msg.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim()}`, {
-        cause: e,
-        hint: 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.',
-      });
+      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${msg.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim()}`, { cause: e, hint: IMAGE_HINT });
     }
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
@@ -217,6 +215,11 @@ export class DockerProvider implements SandboxProvider {
       });
     };
     return new DockerExecHandle(this.docker, start, req.stdin, killer);
+  }
+
+  async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
+    const why = await whyStopped(this.docker.getContainer(sandbox.id));
+    return why ? { message: `${why} (image ${this.config.image})`, hint: IMAGE_HINT } : undefined;
   }
 
   async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandHandle, Sandbox } from 'e2b';
-import { ChunkQueue } from '../chunk-queue.js';
-import type { ExecChunk, ExecExit, ExecHandle, ExecRequest } from '../provider.js';
+import { QueuedExecHandle } from '../chunk-queue.js';
+import type { ExecChunk, ExecExit, ExecRequest } from '../provider.js';
 import { commandScript, shellJoin, type ScriptFiles } from './script.js';
 
 /** The provider's private folder inside the sandbox (stdin files, kept logs, collected output). */
@@ -24,9 +24,8 @@ function exitOf(e: unknown): number | null {
  * back byte-exact from a file once the command ends. `kill` signals the command and, for a kept
  * command, its whole process group.
  */
-export class E2BExecHandle implements ExecHandle {
-  private readonly out = new ChunkQueue();
-  private readonly exit: Promise<ExecExit>;
+export class E2BExecHandle extends QueuedExecHandle {
+  protected readonly exit: Promise<ExecExit>;
   private command: CommandHandle | undefined;
   private killed = false;
   private readonly files: ScriptFiles;
@@ -36,6 +35,7 @@ export class E2BExecHandle implements ExecHandle {
     req: ExecRequest & { cwd: string },
     private readonly onError: (e: unknown) => Error,
   ) {
+    super();
     const id = randomBytes(6).toString('hex');
     this.files = {
       ...(req.stdin !== undefined && req.stdin.length > 0 ? { stdin: `${STATE_DIR}/${id}.in` } : {}),
@@ -81,14 +81,6 @@ export class E2BExecHandle implements ExecHandle {
       const leftovers = [stdin, stdout].filter((p): p is string => p !== undefined);
       if (leftovers.length > 0) await this.sbx.commands.run(shellJoin(['rm', '-f', '--', ...leftovers]), { timeoutMs: 30_000 }).catch(() => undefined);
     }
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ExecChunk> {
-    return this.out[Symbol.asyncIterator]();
-  }
-
-  wait(): Promise<ExecExit> {
-    return this.exit;
   }
 
   async kill(): Promise<void> {
