@@ -9,22 +9,14 @@
 import { spawn } from 'node:child_process';
 import { findClaudeBinary } from './agents/claude.js';
 import { withRegistry } from './core/registry.js';
-import { resolveHome, type Context } from './core/context.js';
+import { processContext } from './core/context.js';
 import { repoRoot } from './core/git.js';
 import { findLocalByPid, heartbeatLocal, registerLocal, releaseLocal, type LocalClaim } from './core/local/sessions.js';
 import { toAppError } from './errors.js';
 
 const HEARTBEAT_MS = 60_000;
 const args = process.argv.slice(2);
-const ctx: Context = {
-  cwd: process.cwd(),
-  env: process.env,
-  home: resolveHome(process.env),
-  now: () => new Date(),
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: new AbortController().signal,
-};
+const ctx = processContext(new AbortController().signal);
 const say = (s: string): void => void process.stderr.write(`claude-parallel: ${s}\n`);
 
 let claude: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli/program.js';
-import { resolveHome } from './core/context.js';
+import { processContext } from './core/context.js';
 
 // The only place that touches process-global state: it builds the context the rest receives.
 const controller = new AbortController();
@@ -17,15 +17,7 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await main(process.argv.slice(2), {
-  cwd: process.cwd(),
-  env: process.env,
-  home: resolveHome(process.env),
-  now: () => new Date(),
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: controller.signal,
-});
+const code = await main(process.argv.slice(2), processContext(controller.signal));
 process.exitCode = code;
 // Flush stdout/stderr before leaving; a pending pipe write must not be cut off.
 process.stdout.write('', () => process.exit(code));

@@ -29,6 +29,11 @@ export function resolveHome(env: NodeJS.ProcessEnv, userHome: string = homedir()
   return explicit && explicit.trim() !== '' ? resolve(explicit) : join(userHome, '.parallel-cc');
 }
 
+/** The context of this process (for the entry points only: everything else receives one). */
+export function processContext(signal: AbortSignal): Context {
+  return { cwd: process.cwd(), env: process.env, home: resolveHome(process.env), now: () => new Date(), stdout: process.stdout, stderr: process.stderr, signal };
+}
+
 /** Well-known paths below the home folder. */
 export function homePaths(home: string): { db: string; sessions: string; worktrees: string } {
   return { db: join(home, 'coordinator.db'), sessions: join(home, 'sessions'), worktrees: join(home, 'worktrees') };

@@ -169,7 +169,8 @@ export class SessionCgroup {
   /** Kills whatever is left in the cgroup and removes it. */
   async remove(): Promise<void> {
     for (const c of this.controllers) {
-      for (let attempt = 0; attempt < 20; attempt++) {
+      // Killed processes can take a while to leave (uninterruptible I/O under load): up to ~5 s.
+      for (let attempt = 0; attempt < 50; attempt++) {
         const pids = (await readFile(c.procs, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
         for (const pid of pids) {
           try {
@@ -183,7 +184,7 @@ export class SessionCgroup {
           () => false,
         );
         if (ok) break;
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, attempt < 10 ? 20 : 100));
       }
     }
   }
