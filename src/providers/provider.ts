@@ -164,6 +164,8 @@ export interface SandboxProvider {
    * until that command ends or `signal` aborts; resolves to the command's exit code when known.
    */
   followLog?(sandbox: SandboxHandle, name: string, opts: { fromLine: number; onLine: (line: string) => void; signal: AbortSignal }): Promise<{ exitCode: number | null }>;
+  /** Whether the command kept under `name` ({@link ExecRequest.logName}) is still running. */
+  isRunning?(sandbox: SandboxHandle, name: string): Promise<boolean>;
   /**
    * Why the sandbox is not usable any more (its container stopped…), or undefined while it is fine:
    * a failed command is then reported as the sandbox's failure, not the agent's.

@@ -5,6 +5,7 @@ import { git } from '../../core/git.js';
 import { viewSession } from '../../core/ops/view.js';
 import { finishSession } from '../../core/recover.js';
 import { removeSessionWorktree } from '../../core/worktree.js';
+import type { SandboxProvider } from '../../providers/provider.js';
 import { isTerminal, type Session } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
@@ -21,6 +22,18 @@ export interface CleanupAction {
   target: string;
   action: 'finished' | 'removed' | 'would finish' | 'would remove' | 'kept';
   reason: string;
+}
+
+/** True when a session's sandbox outlived its CLI and the agent in it is still running. */
+async function agentStillWorking(s: Session, provider: SandboxProvider | undefined): Promise<boolean> {
+  if (!provider?.capabilities.survivesCli || !provider.isRunning || !provider.reconnect || !s.sandboxId || !s.sessionDir) return false;
+  const box = await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }).catch(() => undefined);
+  if (!box) return false;
+  try {
+    return await provider.isRunning(box, 'agent').catch(() => false);
+  } finally {
+    await provider.destroy(box, { keep: true }).catch(() => undefined);
+  }
 }
 
 const isDir = (p: string): Promise<boolean> =>
@@ -44,9 +57,15 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
       const v = viewSession(s, now);
       if (v.liveness === 'active') continue;
       const reason = v.livenessReason ?? 'orphaned';
+      const provider = await providerFor(s, ctx);
+      // A cloud agent outlives its CLI: while it still works, its session is not cleanup's to end.
+      if (await agentStillWorking(s, provider)) {
+        actions.push({ kind: 'session', target: s.id, action: 'kept', reason: `${reason}, but its agent is still working in ${s.provider} sandbox ${s.sandboxId ?? '?'}: follow it with \`sandbox logs --follow\`, end it with \`sandbox reattach\` or \`sandbox kill\`` });
+        continue;
+      }
       if (dry) actions.push({ kind: 'session', target: s.id, action: 'would finish', reason });
       else {
-        const report = await finishSession(s, { sessions, provider: await providerFor(s, ctx), now: ctx.now }, {
+        const report = await finishSession(s, { sessions, provider, now: ctx.now }, {
           status: s.kind === 'local' ? 'completed' : 'failed',
           reason: s.kind === 'local' ? `released by cleanup: ${reason}` : `orphaned: ${reason}; finished by \`parallel-cc cleanup\``,
         });

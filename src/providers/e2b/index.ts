@@ -188,6 +188,13 @@ export class E2BProvider implements SandboxProvider {
     return { exitCode: Number.isInteger(code) ? code : null };
   }
 
+  async isRunning(sandbox: SandboxHandle, name: string): Promise<boolean> {
+    const files = logFiles(name);
+    // Running: it wrote its pid, has not written its exit code, and that process is still there.
+    const r = await execCollect(this, sandbox, { argv: ['sh', '-c', 'test ! -e "$1" && kill -0 "$(cat "$2")"', 'sh', files.exit, files.pid], cwd: HOMEDIR });
+    return r.exitCode === 0;
+  }
+
   async stats(sandbox: SandboxHandle): Promise<SandboxStats> {
     const sbx = this.box(sandbox);
     const [info, metrics] = await Promise.all([sbx.getInfo(), sbx.getMetrics().catch(() => [])]);
