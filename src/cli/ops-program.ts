@@ -133,7 +133,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
   sandbox
     .command('exec')
     .description('run one command in a fresh sandbox (no agent, no branch) and exit with its code')
-    .option('--provider <name>', 'native (default) | docker')
+    .option('--provider <name>', 'native (default) | docker | e2b')
     .option('--repo <path>', "copy this repository's files (minus secrets and ignored files) into the workspace")
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .action(async (argv: string[], flags: ExecFlags) => {

@@ -157,6 +157,11 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
       { name: 'HTTP 500', env: {}, fault: 500, message: /the E2B API failed while .*HTTP 500/ },
       { name: 'hang', env: { PARALLEL_CC_E2B_REQUEST_TIMEOUT: '2' }, fault: 'hang', message: /the E2B API did not answer in time/ },
     ];
+    // doctor makes the same authenticated call: a good key is accepted, a revoked one is named.
+    const doctor = async (extra: NodeJS.ProcessEnv): Promise<Record<string, unknown> | undefined> =>
+      (JSON.parse((await runCli(['doctor', '--json'], { env: e2b.env(home, extra) })).stdout) as { checks: Array<Record<string, unknown>> }).checks.find((c) => c.name === 'E2B_API_KEY');
+    expect(await doctor({})).toMatchObject({ ok: true, detail: 'present and accepted by the E2B API' });
+    expect(await doctor({ E2B_API_KEY: `e2b_${'x'.repeat(32)}` })).toMatchObject({ ok: false, detail: expect.stringMatching(/E2B rejected the API key/) as unknown });
     for (const c of cases) {
       e2b.emulator().fault(c.fault);
       const started = Date.now();

@@ -91,7 +91,21 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     detail: hasKey ? 'present (local sandboxes only ever get a placeholder; cloud sandboxes get the key as an env var of the agent process)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
-  add({ name: 'E2B_API_KEY', ok: Boolean(env.E2B_API_KEY), required: provider === 'e2b', detail: env.E2B_API_KEY ? 'present' : 'not set', fix: 'export E2B_API_KEY=… (https://e2b.dev/dashboard)' });
+  let e2bDetail = env.E2B_API_KEY ? 'present' : 'not set';
+  let e2bOk = Boolean(env.E2B_API_KEY);
+  if (env.E2B_API_KEY) {
+    // One authenticated call, as a run makes before it starts: a revoked key or an outage shows here.
+    try {
+      const { createProvider } = await import('../../providers/registry.js');
+      const config = loadConfig({ home: ctx.home, env }).config;
+      await (await createProvider('e2b', env, config)).checkAvailable();
+      e2bDetail = 'present and accepted by the E2B API';
+    } catch (e) {
+      e2bOk = false;
+      e2bDetail = (e as Error).message;
+    }
+  }
+  add({ name: 'E2B_API_KEY', ok: e2bOk, required: provider === 'e2b', detail: e2bDetail, fix: 'export E2B_API_KEY=… (https://e2b.dev/dashboard?tab=keys); see https://status.e2b.dev for outages' });
   const dbPath = homePaths(ctx.home).db;
   if (existsSync(dbPath)) {
     try {
