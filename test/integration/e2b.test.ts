@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../fixtures/model-server/server.js';
-import { parseNdjson, runCli } from '../helpers/cli.js';
-import { bash, useE2B } from '../helpers/e2b.js';
+import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { bash, E2B_KEY, useE2B } from '../helpers/e2b.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
 const e2b = useE2B();
@@ -146,6 +146,25 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
       expect(e2b.sandboxOf(t.sessionId)?.state).toBe('killed');
     }
     expect(new Set(summary.tasks.map((t) => e2b.sandboxOf(t.sessionId)?.sandboxId)).size).toBe(3);
+  });
+
+  it('a sandbox killed from outside mid-run (or by its E2B timeout) ends the run with that reason, without hanging', async () => {
+    await e2b.serve({ steps: [bash('echo work > w.txt'), bash(`node -e "setTimeout(() => {}, 600000)"`, 600000)] });
+    const home = tempDir();
+    const { child, done } = startCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'x', '--provider', 'e2b', '--skip-claude-update', '--json'], { env: e2b.env(home) });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => out.includes('setTimeout'), { timeout: 60_000, interval: 100 }).toBe(true);
+    const id = String(parseNdjson(out.slice(0, out.lastIndexOf('\n') + 1)).find((e) => typeof e.sessionId === 'string')?.sessionId);
+    const sandboxId = e2b.sandboxOf(id)?.sandboxId ?? '';
+    const killed = await fetch(`${e2b.emulator().apiUrl}/sandboxes/${sandboxId}`, { method: 'DELETE', headers: { 'X-API-KEY': E2B_KEY } });
+    expect(killed.status).toBe(204);
+    const r = await done;
+    expect(r.code, r.stderr).toBe(3);
+    const s = summaryOf(r.stdout);
+    expect(s.status).toBe('failed');
+    expect(String(s.error)).toBe(`the E2B sandbox ${sandboxId} is gone: it was killed or its E2B timeout passed`);
+    expect((await e2b.statusRow(home, id)).status).toBe('failed');
   });
 
   it('fails clearly, with a failed session and no stack trace, on a missing or rejected key, a 500 and a hanging API', async () => {

@@ -4,6 +4,9 @@ import { QueuedExecHandle } from '../chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecRequest } from '../provider.js';
 import { commandScript, shellJoin, type ScriptFiles } from './script.js';
 
+/** How long a killed command may take to report its end before the handle stops waiting. */
+const KILL_GRACE_MS = 10_000;
+
 /** The provider's private folder inside the sandbox (stdin files, kept logs, collected output). */
 export const STATE_DIR = '/home/user/.parallel-cc';
 
@@ -28,6 +31,8 @@ export class E2BExecHandle extends QueuedExecHandle {
   protected readonly exit: Promise<ExecExit>;
   private command: CommandHandle | undefined;
   private killed = false;
+  /** Ends the handle without waiting for the SDK any longer (a stream that never ends after a kill). */
+  private giveUp: (exit: ExecExit) => void = () => undefined;
   private readonly files: ScriptFiles;
 
   constructor(
@@ -42,7 +47,7 @@ export class E2BExecHandle extends QueuedExecHandle {
       ...(req.collect && !req.logName ? { stdout: `${STATE_DIR}/${id}.out` } : {}),
       ...(req.logName ? { log: logFiles(req.logName) } : {}),
     };
-    this.exit = this.run(req).finally(() => this.out.finish());
+    this.exit = Promise.race([this.run(req), new Promise<ExecExit>((resolve) => (this.giveUp = resolve))]).finally(() => this.out.finish());
   }
 
   private push(stream: ExecChunk['stream'], data: string | Buffer): void {
@@ -94,6 +99,9 @@ export class E2BExecHandle extends QueuedExecHandle {
         .catch(() => undefined);
     }
     await this.command?.kill().catch(() => false);
+    // The SDK reports the end once envd does; if the sandbox is gone it may never: stop waiting.
+    const grace = setTimeout(() => this.giveUp({ exitCode: 137, signal: 'SIGKILL' }), KILL_GRACE_MS);
     await this.exit;
+    clearTimeout(grace);
   }
 }

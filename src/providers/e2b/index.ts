@@ -188,6 +188,18 @@ export class E2BProvider implements SandboxProvider {
     return { exitCode: Number.isInteger(code) ? code : null };
   }
 
+  async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
+    const alive = await Sandbox.getInfo(sandbox.id, this.opts()).then(
+      (info) => (info.state as string) === 'running',
+      (e: unknown) => e2bError('checking the sandbox', e).kind !== 'not_found',
+    );
+    if (alive) return undefined;
+    return {
+      message: `the E2B sandbox ${sandbox.id} is gone: it was killed or its E2B timeout passed`,
+      hint: 'Its work could not be collected. Check `parallel-cc status --all` for who ended it; PARALLEL_CC_E2B_TIMEOUT sets the sandbox lifetime.',
+    };
+  }
+
   async isRunning(sandbox: SandboxHandle, name: string): Promise<boolean> {
     const files = logFiles(name);
     // Running: it wrote its pid, has not written its exit code, and that process is still there.
