@@ -82,7 +82,7 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     expect(sbx && e2b.emulator().sandboxes().find((s) => s.sandboxId === sbx.sandboxId)?.state).toBe('killed');
   });
 
-  it('uploads one tarball without secrets, .gitignore or .e2bignore matches; --skip-claude-update skips the update', async () => {
+  it('uploads one tarball without secrets, .gitignore or .e2bignore matches; --skip-claude-update skips the update; --no-cleanup keeps the sandbox until cleanup', async () => {
     const server = await e2b.serve({ steps: [bash('ls -a; cat .env 2>&1; true'), { text: 'done' }] });
     // 6 MB that does not compress: the upload reports its progress.
     const repo = makeRepo({ 'src/app.js': 'console.log(1)\n', '.gitignore': 'node_modules/\n', '.e2bignore': 'internal/\n', 'assets/noise.bin': randomBytes(6 * 1024 * 1024) });
@@ -98,7 +98,7 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
       'untracked.txt': 'new work\n',
     });
     const home = tempDir();
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'look', '--provider', 'e2b', '--skip-claude-update', '--json'], { env: e2b.env(home) });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'look', '--provider', 'e2b', '--skip-claude-update', '--no-cleanup', '--json'], { env: e2b.env(home) });
     expect(r.code, r.stderr).toBe(0);
     const id = String(summaryOf(r.stdout).sessionId);
     const sbx = e2b.sandboxOf(id);
@@ -114,6 +114,11 @@ describe('e2b provider (real SDK against the local E2B emulator)', () => {
     expect(listing).not.toMatch(/ENV_SECRET|id_rsa|cert\.pem/);
     expect(e2b.emulator().commands.filter((c) => c.sandboxId === sbx?.sandboxId).some((c) => /claude update/.test(c.cmd))).toBe(false);
     expect(r.stdout).not.toMatch(/running claude update/);
+    // --no-cleanup kept the sandbox; cleanup finds it by its labels and removes it.
+    expect(e2b.sandboxOf(id)?.state).toBe('running');
+    const cleanup = await runCli(['cleanup', '--json'], { env: e2b.env(home) });
+    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'sandbox', target: sbx?.sandboxId, action: 'removed' }));
+    expect(e2b.sandboxOf(id)?.state).toBe('killed');
   });
 
   it('warns at 50% and 83% of the timeout and kills the sandbox at 100%', async () => {
