@@ -5,16 +5,15 @@
  * binary, real bwrap, scripted model server. Each escape must fail and be visible as such.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli } from '../helpers/cli.js';
 import { dockerReady } from '../helpers/docker.js';
-import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
+import { git } from '../helpers/git-repo.js';
+import { allText, hostFixture, OAUTH_TOKEN, REAL_KEY, treeDigest } from '../helpers/security.js';
 
-const REAL_KEY = `sk-ant-api03-REALKEY${'9'.repeat(30)}`;
-const OAUTH_TOKEN = `sk-ant-oat01-OAUTHTOKEN${'7'.repeat(30)}`;
 const bash = (command: string, timeout?: number): Scenario['steps'][number] => ({ toolUses: [{ name: 'Bash', input: { command, ...(timeout ? { timeout } : {}) } }] });
 
 let server: ModelServer | undefined;
@@ -22,52 +21,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** Every file below a folder, with its bytes hashed: "byte-identical where it must be". */
-function treeDigest(root: string): string {
-  const h = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      h.update(`${p.slice(root.length)}:${st.mode}\n`);
-      if (st.isDirectory()) walk(p);
-      else h.update(readFileSync(p));
-    }
-  };
-  walk(root);
-  return h.digest('hex');
-}
-
-/** All text of every file below a folder (to look for leaked bytes). */
-function allText(root: string): string {
-  if (!existsSync(root)) return '';
-  let out = '';
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && st.size < 50_000_000) out += readFileSync(p).toString('latin1');
-    }
-  };
-  walk(root);
-  return out;
-}
-
-function hostFixture(): { hostHome: string; repo: string; home: string } {
-  const hostHome = tempDir('pcc-adv-userhome-');
-  writeFiles(hostHome, {
-    '.ssh/id_rsa': 'SSH_KEY_MARKER\n',
-    '.ssh/config': 'SSH_CONFIG_MARKER\n',
-    '.aws/credentials': 'AWS_MARKER\n',
-    '.claude/.credentials.json': JSON.stringify({ claudeAiOauth: { accessToken: OAUTH_TOKEN, expiresAt: Date.now() + 3_600_000 } }),
-  });
-  const repo = makeRepo({ 'src/app.ts': 'export {};\n', '.gitignore': 'dist/\n' });
-  writeFiles(repo, { '.env': 'ENV_MARKER=1\n', '.env.production': 'ENV_PROD_MARKER=1\n', 'deploy.pem': 'PEM_MARKER\n' });
-  return { hostHome, repo, home: tempDir('pcc-adv-home-') };
-}
 
 // Native always; docker where a daemon and the test image exist (CI has both).
 const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
