@@ -1,79 +1,99 @@
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
+import { SEALED_GIT_ENV } from './sync/git-tree.js';
 
 /** Message of the commit that captures what the agent left uncommitted. */
 export const UNCOMMITTED_MESSAGE = 'parallel-cc: uncommitted work';
 
-// The sandbox repo is agent-controlled by the time we collect; these keep its config from changing
-// what format-patch prints (prefixes, signatures) or running anything (hooks, external diff).
-const PLUMBING = ['-c', 'core.hooksPath=/dev/null', '-c', 'diff.noprefix=false', '-c', 'diff.external=', '-c', 'commit.gpgsign=false', '-c', 'core.quotePath=true'];
+// Overrides on every git command we run in a sandbox: its repo is agent-controlled, so nothing in it
+// may change what git prints (prefixes, signatures, encodings) or run anything (hooks, fsmonitor,
+// external diff, textconv).
+const PLUMBING = '-c core.hooksPath=/dev/null -c core.fsmonitor=false -c diff.noprefix=false -c diff.external= -c diff.mnemonicPrefix=false -c commit.gpgsign=false -c core.quotePath=true -c gc.auto=0';
 
-async function gitIn(
-  provider: SandboxProvider,
-  sandbox: SandboxHandle,
-  args: string[],
-  okCodes: number[] = [0],
-): Promise<{ exitCode: number | null; stdout: Buffer }> {
-  const r = await execCollect(provider, sandbox, { argv: ['git', ...PLUMBING, ...args], env: { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
-  if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
-    throw new AppError('agent', `git ${args[0] ?? ''} failed in the sandbox (exit ${String(r.exitCode ?? r.signal)}): ${r.stderr.trim()}`, {
-      details: { args },
-    });
+/**
+ * The only config the collection's git sees (besides {@link PLUMBING}): it runs with a git dir of
+ * ours, so the agent's `.git/config` (format.headers, core.fsmonitor, include.path, …) is never read.
+ */
+const SEALED_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tfilemode = true\n\tsymlinks = true\n';
+
+// Fixed scripts: everything variable is a positional argument, never spliced into the script.
+const INIT_SCRIPT = `set -eu
+g() { git ${PLUMBING} "$@"; }
+g init --quiet --initial-branch="$1"
+g config user.name "$2"
+g config user.email "$3"
+g add --all
+g commit --quiet --no-verify --allow-empty -m "$4"
+g rev-parse HEAD`;
+
+/**
+ * $1 workspace, $2 our git dir (recreated), $3 start commit, $4/$5 identity, $6 message of the
+ * uncommitted-work commit. The agent's HEAD, index and refs are never written: its objects are
+ * read and added to through GIT_OBJECT_DIRECTORY, the index is ours. Output: for each commit on the
+ * first-parent chain since the start, `commit <object bytes> <diff bytes>\n`, the raw commit object
+ * (author, message) and its diff — framed by length, so no message text can pose as a diff (the
+ * ambiguity of mbox, where `git am` splits a message at its first `diff -` line).
+ */
+const COLLECT_SCRIPT = `set -eu
+cd "$1"
+head=$(GIT_DIR="$1/.git" git ${PLUMBING} rev-parse --verify --quiet 'HEAD^{commit}')
+rm -rf "$2"
+mkdir -p "$2/refs"
+printf '${SEALED_CONFIG.replace(/\t/g, '\\t').replace(/\n/g, '\\n')}' > "$2/config"
+echo "$head" > "$2/HEAD"
+export GIT_DIR="$2" GIT_WORK_TREE="$1" GIT_OBJECT_DIRECTORY="$1/.git/objects" GIT_INDEX_FILE="$2/index"
+export GIT_AUTHOR_NAME="$4" GIT_AUTHOR_EMAIL="$5" GIT_COMMITTER_NAME="$4" GIT_COMMITTER_EMAIL="$5"
+g() { git ${PLUMBING} "$@"; }
+tip=$head
+# A HEAD whose tree git cannot check out (forged entries) still travels, as diffs, to be refused.
+if g read-tree "$head"; then
+  g add --all
+  tree=$(g write-tree)
+  if [ "$tree" != "$(g rev-parse "$head^{tree}")" ]; then tip=$(g commit-tree "$tree" -p "$head" -m "$6"); fi
+fi
+for c in $(g rev-list --reverse --first-parent "$3..$tip"); do
+  g cat-file commit "$c" > "$2/meta"
+  g diff-tree -p --binary --full-index --find-renames --root --diff-merges=first-parent --no-commit-id "$c" > "$2/patch"
+  printf 'commit %s %s\n' "$(wc -c < "$2/meta")" "$(wc -c < "$2/patch")"
+  cat "$2/meta" "$2/patch"
+done
+rm -rf "$2"`;
+
+async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: string, body: string, args: string[]): Promise<Buffer> {
+  const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', body, 'sh', ...args], env: { ...SEALED_GIT_ENV } });
+  if (r.exitCode !== 0) {
+    throw new AppError('agent', `${what} failed in the sandbox (exit ${String(r.exitCode ?? r.signal)}): ${r.stderr.trim().slice(-2000)}`);
   }
-  return r;
+  return r.stdout;
 }
 
 /**
  * Turns the uploaded files into a fresh git repository inside the sandbox: its own history (one
  * commit of exactly what was uploaded), never a view of the host's .git. Returns the start commit,
- * recorded on the host so the agent cannot move it.
+ * recorded on the host so the agent cannot move it. One sandbox round trip.
  */
 export async function initSandboxRepo(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
   opts: { branch: string; identity: { name: string; email: string }; baseLabel: string },
 ): Promise<string> {
-  await gitIn(provider, sandbox, ['init', '--quiet', `--initial-branch=${opts.branch}`]);
-  await gitIn(provider, sandbox, ['config', 'user.name', opts.identity.name]);
-  await gitIn(provider, sandbox, ['config', 'user.email', opts.identity.email]);
-  await gitIn(provider, sandbox, ['add', '--all']);
-  await gitIn(provider, sandbox, ['commit', '--quiet', '--no-verify', '--allow-empty', '-m', `parallel-cc: start from ${opts.baseLabel}`]);
-  return (await gitIn(provider, sandbox, ['rev-parse', 'HEAD'])).stdout.toString('utf8').trim();
+  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [opts.branch, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`]);
+  return out.toString('utf8').trim();
 }
 
 /**
- * Collects the agent's work as a patch series: anything left uncommitted becomes one extra commit,
- * then every commit since `startCommit` is exported with `git format-patch` (binary-safe, renames,
- * modes, mboxrd quoting). The host validates the series before applying it.
+ * Collects the agent's work as a series: every commit since `startCommit` plus, when the agent
+ * left work uncommitted, one more commit of it — built in a private index and git dir of ours, so the
+ * agent's repository is not changed and its config is never read (safe while the agent still runs:
+ * live `download` uses this too). The host never trusts the text: it applies the series in a
+ * quarantine and judges the resulting trees (`sync/import.ts`). One sandbox round trip.
  */
 export async function collectSandboxResults(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
   opts: { startCommit: string; identity: { name: string; email: string } },
 ): Promise<Buffer> {
-  const id = ['-c', `user.name=${opts.identity.name}`, '-c', `user.email=${opts.identity.email}`];
-  // A crashed agent may leave a stale lock behind; the index is ours to rebuild. (Each command is a
-  // sandbox round trip, so the lock is only removed when it is in the way.)
-  const added = await gitIn(provider, sandbox, ['add', '--all'], [0, 128]);
-  if (added.exitCode === 128) {
-    await execCollect(provider, sandbox, { argv: ['rm', '-f', '.git/index.lock'] });
-    await gitIn(provider, sandbox, ['add', '--all']);
-  }
-  // Exit 1 is "nothing to commit" (fatal errors exit 128): the agent left nothing uncommitted.
-  await gitIn(provider, sandbox, [...id, 'commit', '--quiet', '--no-verify', '-m', UNCOMMITTED_MESSAGE], [0, 1]);
-  const patches = await gitIn(provider, sandbox, [
-    'format-patch',
-    '--stdout',
-    '--pretty=mboxrd',
-    '--binary',
-    '--full-index',
-    '--find-renames',
-    '--keep-subject',
-    '--no-signature',
-    '--no-stat',
-    '--src-prefix=a/',
-    '--dst-prefix=b/',
-    `${opts.startCommit}..HEAD`,
-  ]);
-  return patches.stdout;
+  const gitDir = `${sandbox.workdir}/.git/parallel-cc-collect-${randomBytes(6).toString('hex')}`;
+  return script(provider, sandbox, 'collecting the results', COLLECT_SCRIPT, [sandbox.workdir, gitDir, opts.startCommit, opts.identity.name, opts.identity.email, UNCOMMITTED_MESSAGE]);
 }

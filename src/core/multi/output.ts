@@ -1,6 +1,9 @@
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyEntry } from '../worktree.js';
+import { git } from '../git.js';
+import { exportCommit } from '../sync/export.js';
+import { gitRunner } from '../sync/git-tree.js';
+import { objectStore } from '../sync/results.js';
 import type { MultiSummary, TaskResult } from './types.js';
 
 /**
@@ -17,36 +20,27 @@ import type { MultiSummary, TaskResult } from './types.js';
 export async function prepareTaskDir(outputDir: string, taskId: string): Promise<string> {
   const dir = join(outputDir, taskId);
   await mkdir(dir, { recursive: true });
-  for (const entry of ['changed-files', 'metadata.json', 'execution.log']) await rm(join(dir, entry), { recursive: true, force: true });
+  for (const entry of ['changed-files', 'metadata.json', 'execution.log']) {
+    const p = join(dir, entry);
+    // A link is removed itself, never what it points at.
+    const st = await lstat(p).catch(() => undefined);
+    if (st?.isSymbolicLink()) await unlink(p);
+    else if (st) await rm(p, { recursive: true, force: true });
+  }
   return dir;
 }
 
 /**
- * Copies the files a task changed from its worktree (checked out at the result branch) into
- * `changed-files/`. Files the task deleted are listed, not copied. Throws when a copy fails.
+ * Writes the files a task changed into `changed-files/`, taken from the git objects of the task's
+ * branch (its worktree's HEAD) — never by reading the worktree, whose links could point anywhere —
+ * with the export's judgement and no-follow writes (`sync/export.ts`). Files the task deleted are
+ * listed, not written. Throws when the export is refused or fails.
  */
 export async function copyChangedFiles(worktree: string, files: readonly string[], taskDir: string): Promise<{ copied: string[]; deleted: string[] }> {
-  const dest = join(taskDir, 'changed-files');
-  await mkdir(dest, { recursive: true });
-  const copied: string[] = [];
-  const deleted: string[] = [];
-  for (const f of files) {
-    const src = join(worktree, f);
-    const exists = await lstat(src).then(
-      () => true,
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return false;
-        throw e;
-      },
-    );
-    if (!exists) {
-      deleted.push(f);
-      continue;
-    }
-    await copyEntry(src, join(dest, f));
-    copied.push(f);
-  }
-  return { copied, deleted };
+  const g = gitRunner(join(await objectStore(worktree), '..'));
+  const tip = (await git(worktree, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+  const r = await exportCommit(g, tip, join(taskDir, 'changed-files'), { paths: files });
+  return { copied: r.files, deleted: r.missing };
 }
 
 /** Writes `<task-dir>/metadata.json`. */

@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
-import { git } from '../git.js';
-import { identityArgs } from '../worktree.js';
-import { checkPatchSeries } from './patch-check.js';
+import { git, splitZ } from '../git.js';
+import { applySeries, openQuarantine } from './quarantine.js';
 
 /** What landed on the session branch. */
 export interface ImportedResults {
@@ -13,11 +12,18 @@ export interface ImportedResults {
   patchFile?: string;
 }
 
+/** The host repository's object store (shared by all its worktrees). */
+export async function objectStore(worktreePath: string): Promise<string> {
+  return join(await git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-common-dir']), 'objects');
+}
+
 /**
- * Brings a sandbox's patch series onto the session branch: it is saved next to the session, checked
- * ({@link checkPatchSeries}) before anything touches the host, then applied with `git am` in the
- * session worktree (hooks off), keeping the agent's commits, authors, deletions, renames and modes.
- * On any failure the worktree is left as it was and the error says how to apply the series by hand.
+ * Brings a sandbox's patch series onto the session branch. The series is saved next to the session,
+ * applied by git's own parsers in a quarantine (a scratch repository: no working tree, objects kept
+ * apart), and every resulting tree is judged — paths, modes, gitlinks, `.git` in any spelling,
+ * symlinks resolved through the final tree. Only when every commit passes are the objects moved into
+ * the host repository and the worktree fast-forwarded to the result. On refusal or failure nothing is
+ * applied, the series stays at `results.series`, and the error says how to inspect it.
  */
 export async function importResults(opts: {
   worktreePath: string;
@@ -26,35 +32,29 @@ export async function importResults(opts: {
   identity: { name: string; email: string };
 }): Promise<ImportedResults> {
   if (opts.mbox.length === 0) return { commits: 0, files: [] };
-  const patchFile = join(opts.sessionDir, 'results.mbox');
+  const patchFile = join(opts.sessionDir, 'results.series');
   await writeFile(patchFile, opts.mbox, { mode: 0o600 });
-  const summary = checkPatchSeries(opts.mbox.toString('utf8'));
-  if (summary.problems.length > 0) {
-    const list = summary.problems.map((p) => `${p.path}: ${p.problem}`).join('; ');
-    throw new AppError('results', `refused the agent's results: ${list}`, {
-      hint: `Nothing was applied. The patch series is kept at ${patchFile} for inspection.`,
-      details: { problems: summary.problems, patchFile },
-    });
-  }
+  const inspect = `Nothing was applied. The agent's commits are kept at ${patchFile}; inspect them with \`git apply --numstat --summary ${patchFile}\` or \`less ${patchFile}\`.`;
+  const start = await git(opts.worktreePath, ['rev-parse', '--verify', 'HEAD^{commit}']);
+  const q = await openQuarantine(opts.sessionDir, await objectStore(opts.worktreePath));
   try {
-    await git(opts.worktreePath, [
-      ...identityArgs(opts.identity),
-      'am',
-      '--quiet',
-      '--patch-format=mboxrd',
-      '--keep',
-      '--keep-cr',
-      '--empty=keep',
-      '--no-3way',
-      patchFile,
-    ]);
-  } catch (e) {
-    await git(opts.worktreePath, ['am', '--abort']).catch(() => undefined);
-    throw new AppError('results', `could not apply the agent's commits to ${opts.worktreePath}: ${(e as Error).message}`, {
-      cause: e,
-      hint: `The work is saved in ${patchFile}; apply it by hand with: git -C ${opts.worktreePath} am --patch-format=mboxrd --keep ${patchFile}`,
-      details: { patchFile },
-    });
+    let applied;
+    try {
+      applied = await applySeries(q, start, patchFile, opts.identity);
+    } catch (e) {
+      throw new AppError('results', `could not read the agent's commits: ${(e as Error).message}`, { cause: e, hint: inspect, details: { patchFile } });
+    }
+    if (applied.problems.length > 0) {
+      const list = applied.problems.map((p) => `${p.path}: ${p.problem}`).join('; ');
+      throw new AppError('results', `refused the agent's results: ${list}${applied.applyError ? `; and ${applied.applyError}` : ''}`, { hint: inspect, details: { problems: applied.problems, patchFile } });
+    }
+    if (applied.applyError) throw new AppError('results', `refused the agent's results: ${applied.applyError}`, { hint: inspect, details: { patchFile } });
+    const files = splitZ(await q.g(['diff', '--name-only', '-z', '--no-renames', start, applied.tip]));
+    await q.migrate();
+    // The trees were judged; git's checkout writes them without following links on the way.
+    await git(opts.worktreePath, ['reset', '--quiet', '--keep', applied.tip]);
+    return { commits: applied.commits, files, patchFile };
+  } finally {
+    await q.remove();
   }
-  return { commits: summary.commits, files: summary.files, patchFile };
 }

@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../../errors.js';
+import { type SandboxHandle, type SandboxProvider } from '../../providers/provider.js';
+import type { Session } from '../../store/sessions.js';
+import { gitIdentity, splitZ } from '../git.js';
+import { agentStartCommit } from '../recover.js';
+import { collectSandboxResults } from '../sandbox-repo.js';
+import { exportCommit, type ExportResult } from '../sync/export.js';
+import { gitRunner } from '../sync/git-tree.js';
+import { applySeries, openQuarantine } from '../sync/quarantine.js';
+import { objectStore } from '../sync/results.js';
+import { writeFile } from 'node:fs/promises';
+
+/** What to export: the files the agent changed (selective) or every file, optionally filtered. */
+export interface ExportChoice {
+  selective: boolean;
+  keep?: (path: string) => boolean;
+}
+
+/** Paths `to` adds or modifies relative to `from` (deletions have nothing to export). */
+async function changedPaths(g: ReturnType<typeof gitRunner>, from: string, to: string): Promise<string[]> {
+  return splitZ(await g(['diff', '--name-only', '-z', '--no-renames', '--diff-filter=d', from, to]));
+}
+
+/** Exports a finished session's files from its branch in the host repository (git objects only). */
+export async function exportFromBranch(s: Session, outDir: string, choice: ExportChoice): Promise<ExportResult> {
+  if (!s.branch || !s.baseCommit) throw new AppError('not_found', `session ${s.id} brought no results back (no branch)`);
+  const g = gitRunner(join(await objectStore(s.repoPath), '..'));
+  const tip = (await g(['rev-parse', '--verify', `refs/heads/${s.branch}^{commit}`])).toString().trim();
+  const paths = choice.selective ? await changedPaths(g, await agentStartCommit(s), tip) : undefined;
+  return exportCommit(g, tip, outDir, { ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
+}
+
+/**
+ * Exports a live session's files: its work so far is collected in the sandbox exactly like results
+ * (without touching the agent's repo), applied in a quarantine on top of where the agent started and
+ * judged like results; the files are then taken from that tree. Nothing lands on the branch.
+ */
+export async function exportFromSandbox(provider: SandboxProvider, box: SandboxHandle, s: Session, outDir: string, choice: ExportChoice): Promise<ExportResult> {
+  if (!s.sandboxStart) throw new AppError('not_found', `session ${s.id} has no sandbox repository yet`);
+  const identity = await gitIdentity(s.repoPath);
+  const mbox = await collectSandboxResults(provider, box, { startCommit: s.sandboxStart, identity });
+  const start = await agentStartCommit(s);
+  const scratch = await mkdtemp(join(s.sessionDir ?? tmpdir(), 'download-'));
+  const q = await openQuarantine(scratch, await objectStore(s.repoPath));
+  try {
+    let tip = start;
+    if (mbox.length > 0) {
+      const mboxFile = join(scratch, 'live.mbox');
+      await writeFile(mboxFile, mbox, { mode: 0o600 });
+      const applied = await applySeries(q, start, mboxFile, identity);
+      if (applied.problems.length > 0 || applied.applyError) {
+        const why = [...applied.problems.map((p) => `${p.path}: ${p.problem}`), ...(applied.applyError ? [applied.applyError] : [])].join('; ');
+        throw new AppError('results', `refused to download: ${why}`, {
+          hint: 'Nothing was written. The sandbox holds files that must not land on the host.',
+        });
+      }
+      tip = applied.tip;
+    }
+    const paths = choice.selective ? await changedPaths(q.g, start, tip) : undefined;
+    if (paths && paths.length === 0) return { files: [], missing: [] };
+    return await exportCommit(q.g, tip, outDir, { ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
+  } finally {
+    await q.remove();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

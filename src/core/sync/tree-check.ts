@@ -1,0 +1,135 @@
+/**
+ * The rules a tree must pass before anything from a sandbox lands on the host. They judge a tree as
+ * git will write it to disk (paths, modes, symlinks resolved through the tree's own links), never a
+ * textual rendering of it such as patch text. Pure functions; the git I/O is in `git-tree.ts`.
+ *
+ * The symlink rule: a link may only point inside the tree. Its target is resolved the way the kernel
+ * would resolve it in a checkout of the tree — component by component, following every link on the
+ * way (links through links), `..` going up physically — and refused when it is absolute, climbs
+ * above the root, passes into `.git`, or needs more than {@link MAX_LINK_HOPS} hops.
+ */
+
+/** One blob entry of a tree (`git ls-tree -r` / `git diff-tree -r` output). */
+export interface TreeEntry {
+  /** Six octal digits: 100644, 100755, 120000 (symlink), 160000 (gitlink). */
+  mode: string;
+  oid: string;
+  path: string;
+}
+
+/** Why an entry must not land. */
+export interface TreeProblem {
+  path: string;
+  problem: string;
+}
+
+/** Like Linux's MAXSYMLINKS. */
+export const MAX_LINK_HOPS = 40;
+const MAX_TARGET_BYTES = 4095;
+
+/** Code points HFS+ ignores in names (so `.g\u200cit` is `.git` there) and bidi controls. */
+const IGNORABLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
+
+/** True when one path component names git's own folder in any spelling a filesystem may fold to it. */
+export function isGitDirName(component: string): boolean {
+  const c = component
+    .replace(IGNORABLE, '')
+    .replace(/:.*$/, '') // NTFS alternate data streams: .git::$INDEX_ALLOCATION
+    .replace(/[. ]+$/, '') // NTFS drops trailing dots and spaces
+    .toLowerCase();
+  return c === '.git' || c === 'git~1';
+}
+
+/** Why a repository-relative path must not be written, or undefined when it is fine. */
+export function pathProblem(p: string): string | undefined {
+  if (p === '' || p.includes('\0')) return 'empty or NUL path';
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'absolute path';
+  const parts = p.split(/[\\/]/);
+  if (parts.includes('..')) return 'path escapes the repository (..)';
+  if (parts.some((c) => c === '' || c === '.')) return 'path with an empty or "." component';
+  if (parts.some(isGitDirName)) return 'path inside .git';
+  return undefined;
+}
+
+/** Why a new or changed entry must not land (its path and its mode), or undefined. */
+export function entryProblem(e: TreeEntry): string | undefined {
+  const p = pathProblem(e.path);
+  if (p) return p;
+  if (e.mode === '160000') return 'submodule (gitlink) entries are not accepted';
+  if (e.mode !== '100644' && e.mode !== '100755' && e.mode !== '120000') return `unsupported file mode ${e.mode}`;
+  const name = e.path.split('/').pop() ?? '';
+  if (name.toLowerCase() === '.gitmodules') return 'submodule configuration (.gitmodules) is not accepted';
+  return undefined;
+}
+
+/** What a tree holds at each path, for resolving links. */
+export interface TreeIndex {
+  /** Symlink path → target (bytes as latin1, so every byte is one character). */
+  links: ReadonlyMap<string, string>;
+}
+
+/** Builds the lookup {@link resolveLink} needs from a full listing and the link targets. */
+export function indexTree(entries: readonly TreeEntry[], targets: ReadonlyMap<string, string>): TreeIndex {
+  const links = new Map<string, string>();
+  for (const e of entries) if (e.mode === '120000') links.set(e.path, targets.get(e.path) ?? '');
+  return { links };
+}
+
+type Walk = { stack: string[] } | { problem: string };
+
+/** Resolves `target` from the folder `from` (components), following the tree's links on the way. */
+function walk(target: string, from: readonly string[], tree: TreeIndex, budget: { hops: number }): Walk {
+  if (target === '') return { problem: 'empty symlink target' };
+  if (target.includes('\0')) return { problem: 'symlink target with a NUL byte' };
+  if (Buffer.byteLength(target, 'latin1') > MAX_TARGET_BYTES) return { problem: 'symlink target too long' };
+  if (target.startsWith('/')) return { problem: `symlink to an absolute path (${target})` };
+  let stack = [...from];
+  const parts = target.split('/');
+  for (const c of parts) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (stack.length === 0) return { problem: `symlink pointing outside the repository (${target})` };
+      stack.pop();
+      continue;
+    }
+    if (isGitDirName(c)) return { problem: `symlink into .git (${target})` };
+    stack.push(c);
+    const here = stack.join('/');
+    const next = tree.links.get(here);
+    if (next !== undefined) {
+      budget.hops += 1;
+      if (budget.hops > MAX_LINK_HOPS) return { problem: `symlink loop or chain longer than ${MAX_LINK_HOPS} links (${target})` };
+      const inner = walk(next, stack.slice(0, -1), tree, budget);
+      if ('problem' in inner) return { problem: `${inner.problem} via ${here}` };
+      stack = inner.stack;
+      continue;
+    }
+  }
+  return { stack };
+}
+
+/**
+ * Resolves the symlink at `path` against the tree and says why it is unsafe, or undefined when it
+ * stays inside. Missing components, and files with more to follow, are taken as plain folders (a
+ * later change could make them so), so `missing/../..` is judged as climbing: the conservative reading.
+ */
+export function linkProblem(path: string, tree: TreeIndex): string | undefined {
+  const r = walk(tree.links.get(path) ?? '', path.split('/').slice(0, -1), tree, { hops: 0 });
+  return 'problem' in r ? r.problem : undefined;
+}
+
+/**
+ * Judges a tree: every entry in `judged` (the paths that differ from the start tree) must pass
+ * {@link entryProblem}, and every symlink among them must resolve inside the tree. Entries the
+ * sandbox did not change (the user's own) are not judged, but links are followed through them.
+ */
+export function checkTree(entries: readonly TreeEntry[], targets: ReadonlyMap<string, string>, judged: ReadonlySet<string>): TreeProblem[] {
+  const tree = indexTree(entries, targets);
+  const problems: TreeProblem[] = [];
+  for (const e of entries) {
+    if (!judged.has(e.path)) continue;
+    const p = entryProblem(e) ?? (e.mode === '120000' ? linkProblem(e.path, tree) : undefined);
+    if (p) problems.push({ path: e.path, problem: p });
+  }
+  return problems;
+}
