@@ -30,7 +30,7 @@ export async function exportFromBranch(s: Session, outDir: string, choice: Expor
   const g = gitRunner(join(await objectStore(s.repoPath), '..'));
   const tip = (await g(['rev-parse', '--verify', `refs/heads/${s.branch}^{commit}`])).toString().trim();
   const paths = choice.selective ? await changedPaths(g, await agentStartCommit(s), tip) : undefined;
-  return exportCommit(g, tip, outDir, { ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
+  return exportCommit(g, tip, outDir, { verb: 'download', ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
 }
 
 /**
@@ -61,7 +61,7 @@ export async function exportFromSandbox(provider: SandboxProvider, box: SandboxH
     }
     const paths = choice.selective ? await changedPaths(q.g, start, tip) : undefined;
     if (paths && paths.length === 0) return { files: [], missing: [] };
-    return await exportCommit(q.g, tip, outDir, { ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
+    return await exportCommit(q.g, tip, outDir, { verb: 'download', ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
   } finally {
     await q.remove();
     await rm(scratch, { recursive: true, force: true });

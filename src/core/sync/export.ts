@@ -24,7 +24,7 @@ export async function exportCommit(
   g: GitRunner,
   commit: string,
   outDir: string,
-  opts: { paths?: readonly string[]; keep?: (path: string) => boolean } = {},
+  opts: { paths?: readonly string[]; keep?: (path: string) => boolean; /** The verb of the refusal message. */ verb?: string } = {},
 ): Promise<ExportResult> {
   const all = await listTree(g, commit);
   const wanted = opts.paths ? new Set(opts.paths) : undefined;
@@ -38,7 +38,7 @@ export async function exportCommit(
     return p ? [`${e.path}: ${p}`] : [];
   });
   if (refused.length > 0) {
-    throw new AppError('results', `refused to export: ${refused.join('; ')}`, { hint: 'Nothing was written. Inspect the branch with git before using these files.' });
+    throw new AppError('results', `refused to ${opts.verb ?? 'export'}: ${refused.join('; ')}`, { hint: 'Nothing was written. Inspect the branch with git before using these files.' });
   }
   if (chosen.length > 0) await prepareOutputDir(outDir);
   const batch: TreeEntry[] = [];

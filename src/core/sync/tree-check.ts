@@ -6,7 +6,8 @@
  * The symlink rule: a link may only point inside the tree. Its target is resolved the way the kernel
  * would resolve it in a checkout of the tree — component by component, following every link on the
  * way (links through links), `..` going up physically — and refused when it is absolute, climbs
- * above the root, passes into `.git`, or needs more than {@link MAX_LINK_HOPS} hops.
+ * above the root or passes into `.git`. A loop (more than {@link MAX_LINK_HOPS} hops) resolves
+ * nowhere, as for the kernel (ELOOP), and is accepted: nothing can be reached through it.
  */
 
 /** One blob entry of a tree (`git ls-tree -r` / `git diff-tree -r` output). */
@@ -75,7 +76,8 @@ export function indexTree(entries: readonly TreeEntry[], targets: ReadonlyMap<st
   return { links };
 }
 
-type Walk = { stack: string[] } | { problem: string };
+/** Where a target lands (components), that it lands nowhere (a loop: ELOOP), or why it is unsafe. */
+type Walk = { stack: string[] } | { nowhere: true } | { problem: string };
 
 /** Resolves `target` from the folder `from` (components), following the tree's links on the way. */
 function walk(target: string, from: readonly string[], tree: TreeIndex, budget: { hops: number }): Walk {
@@ -98,9 +100,10 @@ function walk(target: string, from: readonly string[], tree: TreeIndex, budget: 
     const next = tree.links.get(here);
     if (next !== undefined) {
       budget.hops += 1;
-      if (budget.hops > MAX_LINK_HOPS) return { problem: `symlink loop or chain longer than ${MAX_LINK_HOPS} links (${target})` };
+      // The kernel gives up with ELOOP here: the link resolves nowhere, so it cannot be written through.
+      if (budget.hops > MAX_LINK_HOPS) return { nowhere: true };
       const inner = walk(next, stack.slice(0, -1), tree, budget);
-      if ('problem' in inner) return { problem: `${inner.problem} via ${here}` };
+      if (!('stack' in inner)) return inner;
       stack = inner.stack;
       continue;
     }
@@ -114,8 +117,11 @@ function walk(target: string, from: readonly string[], tree: TreeIndex, budget: 
  * later change could make them so), so `missing/../..` is judged as climbing: the conservative reading.
  */
 export function linkProblem(path: string, tree: TreeIndex): string | undefined {
-  const r = walk(tree.links.get(path) ?? '', path.split('/').slice(0, -1), tree, { hops: 0 });
-  return 'problem' in r ? r.problem : undefined;
+  const own = tree.links.get(path) ?? '';
+  const r = walk(own, path.split('/').slice(0, -1), tree, { hops: 0 });
+  if (!('problem' in r)) return undefined;
+  // Name the link's own target when the problem is further down its chain.
+  return r.problem.endsWith(`(${own})`) ? r.problem : `${r.problem} via ${path} -> ${own}`;
 }
 
 /**
