@@ -31,9 +31,11 @@ g rev-parse HEAD`;
  * $1 workspace, $2 our git dir (recreated), $3 start commit, $4/$5 identity, $6 message of the
  * uncommitted-work commit. The agent's HEAD, index and refs are never written: its objects are
  * read and added to through GIT_OBJECT_DIRECTORY, the index is ours. Output: for each commit on the
- * first-parent chain since the start, `commit <object bytes> <diff bytes>\n`, the raw commit object
- * (author, message) and its diff — framed by length, so no message text can pose as a diff (the
- * ambiguity of mbox, where `git am` splits a message at its first `diff -` line).
+ * first-parent chain since the start, `commit <object> <deletions> <rest>\n` (byte counts), the raw
+ * commit object (author, message), the diff of its deletions and the diff of everything else —
+ * framed by length, so no message text can pose as a diff (the ambiguity of mbox, where `git am`
+ * splits a message at its first `diff -` line). Deletions travel apart because `git apply` refuses
+ * a path "beyond a symbolic link" that the same patch deletes (a link turned into a folder).
  */
 const COLLECT_SCRIPT = `set -eu
 cd "$1"
@@ -54,9 +56,11 @@ if g read-tree "$head"; then
 fi
 for c in $(g rev-list --reverse --first-parent "$3..$tip"); do
   g cat-file commit "$c" > "$2/meta"
-  g diff-tree -p --binary --full-index --find-renames --root --diff-merges=first-parent --no-commit-id "$c" > "$2/patch"
-  printf 'commit %s %s\n' "$(wc -c < "$2/meta")" "$(wc -c < "$2/patch")"
-  cat "$2/meta" "$2/patch"
+  d() { g diff-tree -p --binary --full-index --no-renames --root --diff-merges=first-parent --no-commit-id "$@"; }
+  d --diff-filter=D "$c" > "$2/gone"
+  d --diff-filter=d "$c" > "$2/patch"
+  printf 'commit %s %s %s\n' "$(wc -c < "$2/meta")" "$(wc -c < "$2/gone")" "$(wc -c < "$2/patch")"
+  cat "$2/meta" "$2/gone" "$2/patch"
 done
 rm -rf "$2"`;
 

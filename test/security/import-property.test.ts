@@ -5,7 +5,7 @@
  * refuse with a reason — and it must refuse exactly when some commit holds a link that the kernel
  * (realpath on the real checkout, missing parts lexical) resolves outside the tree. It never writes outside the worktree.
  */
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,14 @@ function prng(seed: number): () => number {
 }
 
 const NAMES = ['a', 'b', 'c', 'd'];
-const lst = (p: string): ReturnType<typeof lstatSync> | undefined => lstatSync(p, { throwIfNoEntry: false });
+const lst = (p: string): Stats | undefined => {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+};
 
 /** Every entry below root (not following links, skipping .git), as relative paths. */
 function walk(root: string, dir = root): string[] {

@@ -49,10 +49,12 @@ export async function openQuarantine(parent: string, hostObjects: string): Promi
 export interface SeriesCommit {
   author: { name: string; email: string; date: string };
   message: Buffer;
+  /** The diff of the paths the commit deletes, applied first; then the rest. */
+  deletions: Buffer;
   patch: Buffer;
 }
 
-const FRAME = /^commit (\d{1,12}) (\d{1,12})$/;
+const FRAME = /^commit (\d{1,12}) (\d{1,12}) (\d{1,12})$/;
 const AUTHOR = /^author (.*) <([^<>\n]*)> (\d{1,15} [+-]\d{4})$/m;
 
 /**
@@ -68,9 +70,10 @@ export function parseSeries(buf: Buffer): SeriesCommit[] {
     const m = nl < 0 || nl - at > 40 ? null : FRAME.exec(buf.subarray(at, nl).toString('latin1'));
     if (!m) throw new Error(`malformed results series at byte ${at}`);
     const objLen = Number(m[1]);
-    const patchLen = Number(m[2]);
+    const delLen = Number(m[2]);
+    const patchLen = Number(m[3]);
     const objEnd = nl + 1 + objLen;
-    if (objEnd + patchLen > buf.length) throw new Error(`truncated results series at byte ${at}`);
+    if (objEnd + delLen + patchLen > buf.length) throw new Error(`truncated results series at byte ${at}`);
     const obj = buf.subarray(nl + 1, objEnd);
     const split = obj.indexOf('\n\n');
     const headers = (split < 0 ? obj : obj.subarray(0, split)).toString('utf8');
@@ -78,9 +81,10 @@ export function parseSeries(buf: Buffer): SeriesCommit[] {
     out.push({
       author: { name: a?.[1] ?? '', email: a?.[2] ?? '', date: a ? `@${a[3] ?? ''}` : '' },
       message: split < 0 ? Buffer.alloc(0) : obj.subarray(split + 2),
-      patch: buf.subarray(objEnd, objEnd + patchLen),
+      deletions: buf.subarray(objEnd, objEnd + delLen),
+      patch: buf.subarray(objEnd + delLen, objEnd + delLen + patchLen),
     });
-    at = objEnd + patchLen;
+    at = objEnd + delLen + patchLen;
   }
   return out;
 }
@@ -114,8 +118,9 @@ export async function applySeries(q: Quarantine, start: string, seriesFile: stri
   const problems = new Map<string, TreeProblem>();
   const patchFile = join(q.dir, 'patch');
   for (const [i, c] of commits.entries()) {
-    if (c.patch.length > 0) {
-      await writeFile(patchFile, c.patch);
+    for (const part of [c.deletions, c.patch]) {
+      if (part.length === 0) continue;
+      await writeFile(patchFile, part);
       try {
         await g(['apply', '--cached', '--whitespace=nowarn', '-p1', patchFile]);
       } catch (e) {
