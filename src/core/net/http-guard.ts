@@ -29,8 +29,12 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   if (err.code !== 'ECONNRESET' && !busy && socket.writable && !socket.writableEnded) {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(rawResponse(status, `parallel-cc: ${status === 431 ? 'request headers too large' : 'malformed HTTP request'}\n`), () => socket.destroy());
-    // A peer that never reads must not hold the socket open.
+    socket.end(rawResponse(status, `parallel-cc: ${status === 431 ? 'request headers too large' : 'malformed HTTP request'}\n`));
+    // Read and drop the rest of what the peer sends: closing on unread data would reset the
+    // connection and lose the answer (a 100 KB head is still arriving). Gone when the peer closes,
+    // or after 5 s at most.
+    socket.resume();
+    socket.on('end', () => socket.destroy());
     setTimeout(() => socket.destroy(), 5_000).unref();
   } else socket.destroy();
 }
