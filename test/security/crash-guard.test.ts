@@ -12,6 +12,7 @@ import { SessionRepository } from '../../src/store/sessions.js';
 import { startModelServer, type ModelServer } from '../fixtures/model-server/server.js';
 import { startCli } from '../helpers/cli.js';
 import { dockerReady, leftoverContainers } from '../helpers/docker.js';
+import { tempDir } from '../helpers/git-repo.js';
 import { hostFixture, REAL_KEY } from '../helpers/security.js';
 
 let server: ModelServer | undefined;
@@ -80,5 +81,37 @@ describe.each(CASES)('crash guard on the %s provider (%s)', (provider, mode) => 
     expect(processesWith(`sleep ${marker}`)).toEqual([]);
     if (provider === 'native') expect(processesWith('bwrap').filter((p) => p.includes(sessionId))).toEqual([]);
     else expect(leftoverContainers([sessionId])).toEqual([]);
+  });
+});
+
+describe('crash guard with --multi (native)', () => {
+  it('fails every running task of the batch and removes all their sandboxes', { timeout: 180_000 }, async () => {
+    const { hostHome, repo, home } = hostFixture();
+    const out = tempDir('pcc-crash-out-');
+    cleanup.push(hostHome, repo, home, out);
+    const marker = `${randomInt(100, 900)}.${randomInt(100000, 999999)}`;
+    server = await startModelServer({ scenario: { steps: [{ toolUses: [{ name: 'Bash', input: { command: `echo waiting; sleep ${marker}; echo never`, timeout: 600_000 } }] }, { text: 'done' }] } });
+    const env = { ...process.env, HOME: hostHome, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: REAL_KEY, NO_COLOR: '1', PARALLEL_CC_TEST_CRASH_ON_SIGUSR2: 'exception' };
+    const args = ['sandbox', 'run', '--multi', '--repo', repo, '--task', 'one', '--task', 'two', '--max-concurrent', '2', '--output-dir', out, '--json', '--timeout', '5'];
+    const { child, done } = startCli(args, { env });
+    await until('both agents to run their sleep', () => processesWith(`sleep ${marker}`).length >= 2);
+
+    child.kill('SIGUSR2');
+    const r = await done;
+
+    expect(r.code, r.stderr).toBe(70);
+    const db = openDb(join(home, 'coordinator.db'));
+    try {
+      const rows = new SessionRepository(db).list();
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        expect(row.status).toBe('failed');
+        expect(row.error).toMatch(/^internal error: test crash/);
+        expect(r.stderr).toContain(row.id);
+      }
+    } finally {
+      db.close();
+    }
+    expect(processesWith(`sleep ${marker}`)).toEqual([]);
   });
 });
