@@ -91,7 +91,7 @@ export async function startEgressProxy(opts: {
     }
   };
   const malformed = (method: string, target: string, reason: string): void =>
-    log({ method: printable(method, 16), host: printable(target, 120), port: 0, allowed: false, reason: `bad request: ${reason}`, bytesUp: 0, bytesDown: 0 });
+    log({ method: printable(method, 16), host: printable(target, 120) || '(unparsable request)', port: 0, allowed: false, reason: `bad request: ${reason}`, bytesUp: 0, bytesDown: 0 });
 
   const onConnect = (req: IncomingMessage, client: Duplex, head: Buffer): void => {
     sockets.add(client);
