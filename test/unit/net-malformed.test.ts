@@ -115,6 +115,9 @@ describe('egress proxy with malformed input', () => {
     try {
       expect(status(await raw(p2.socketPath, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: x\r\n\r\n`))).toBe(403);
       expect(status(await raw(p2.socketPath, `GET http://127.0.0.1:${port}/ HTTP/1.1\r\nHost: x\r\n\r\n`))).toBe(403);
+      // The host is listed (for 443/80): a bad port is still a 400, never a socket error.
+      expect(status(await raw(p2.socketPath, 'CONNECT 127.0.0.1:99999 HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe(400);
+      expect(status(await raw(p2.socketPath, 'GET http://127.0.0.1:0/ HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe(400);
     } finally {
       await p2.close();
     }
@@ -162,5 +165,16 @@ describe('credential broker with malformed input', () => {
     const ok = await raw(broker.socketPath, `GET /v1/models HTTP/1.1\r\nHost: x\r\nx-api-key: ${KEY}\r\nConnection: close\r\n\r\n`);
     expect(status(ok), ok).toBe(200);
     expect(ok).toContain('target saw GET /base/v1/models');
+  });
+
+  it('requests racing close() raise nothing and later connections are refused', async () => {
+    const racing = [
+      raw(broker.socketPath, `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${KEY}\r\nContent-Length: 100\r\n\r\n{"partial":`, 1000),
+      raw(broker.socketPath, 'CONNECT 127.0.0.1:99999 HTTP/1.1\r\nHost: x\r\n\r\n', 1000),
+    ];
+    await broker.close();
+    await Promise.all(racing);
+    expect(await raw(broker.socketPath, 'GET /v1/models HTTP/1.1\r\n\r\n', 500)).toBe('');
+    broker = await startApiBroker({ socketPath: join(dir, 'api.sock'), upstream: `http://127.0.0.1:${port}/base`, placeholder: KEY, credential: { kind: 'api-key', value: 'real' } });
   });
 });
