@@ -36,6 +36,34 @@ const processesWith = (marker: string): string[] =>
       }
     });
 
+/** Pids of the `bwrap` processes below `root` in the process tree (the native sandboxes of a CLI). */
+const bwrapsBelow = (root: number): number[] => {
+  const parent = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+      // pid (comm) state ppid …: comm may contain spaces, so split after the last ')'.
+      names.set(Number(p), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name === 'bwrap' && below(pid)).map(([pid]) => pid);
+};
+const alive = (pid: number): boolean => {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+};
+
 const until = async (what: string, ok: () => boolean, ms = 90_000): Promise<void> => {
   const end = Date.now() + ms;
   while (!ok()) {
@@ -62,6 +90,8 @@ describe.each(CASES)('crash guard on the %s provider (%s)', (provider, mode) => 
     const sessionId = /"sessionId":"([0-9a-f]+)"/.exec(out)?.[1] as string;
     expect(sessionId).toMatch(/^[0-9a-f]{8}$/);
     if (provider === 'docker') expect(leftoverContainers([sessionId]).length).toBe(1);
+    const bwraps = provider === 'native' ? bwrapsBelow(child.pid as number) : [];
+    if (provider === 'native') expect(bwraps.length).toBeGreaterThan(0);
 
     child.kill('SIGUSR2');
     const r = await done;
@@ -79,7 +109,7 @@ describe.each(CASES)('crash guard on the %s provider (%s)', (provider, mode) => 
       db.close();
     }
     expect(processesWith(`sleep ${marker}`)).toEqual([]);
-    if (provider === 'native') expect(processesWith('bwrap').filter((p) => p.includes(sessionId))).toEqual([]);
+    if (provider === 'native') expect(bwraps.filter(alive)).toEqual([]);
     else expect(leftoverContainers([sessionId])).toEqual([]);
   });
 });
