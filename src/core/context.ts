@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { SessionGuard } from './crash-guard.js';
 
 /** A writable text sink (process.stdout / stderr, or a buffer in tests). */
 export interface Sink {
@@ -21,6 +22,8 @@ export interface Context {
   stderr: Sink;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** The CLI's crash guard: sessions register here so an uncaught error still fails and stops them. */
+  guard?: SessionGuard;
 }
 
 /** Resolves the parallel-cc home folder from the environment. */

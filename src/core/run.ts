@@ -9,6 +9,7 @@ import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import type { SessionRepository, SessionStatus } from '../store/sessions.js';
 import { homePaths, type Context } from './context.js';
+import { recordCrash } from './crash-guard.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
@@ -136,6 +137,15 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
+  // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
+  const unguard = ctx.guard?.add(id, {
+    fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
+    stop: async () => {
+      if (sandbox) await provider.destroy(sandbox, { keep: false }).catch(() => undefined);
+      await net?.close().catch(() => undefined);
+      if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  });
   const checkAbort = (): void => {
     if (signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
   };
@@ -285,6 +295,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     worktreePath: summary.worktree,
     ...(summary.worktree ? {} : { branch: null }),
   });
+  unguard?.();
   emit({ type: 'summary', summary });
   return summary;
 }

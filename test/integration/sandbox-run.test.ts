@@ -166,8 +166,9 @@ describe('sandbox run on the native provider with the real claude binary', () =>
         steps: [{ toolUses: [{ name: 'Bash', input: { command: curl('localhost') } }] }, { toolUses: [{ name: 'Bash', input: { command: curl('127.0.0.1') } }] }, { text: 'ok' }],
       });
       const logFile = join(tempDir(), 'run.ndjson');
-      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'fetch', '--allow-domain', '127.0.0.1', '--no-stream', '--local-log', logFile], {
-        env: { ...env, PARALLEL_CC_NATIVE_ALLOWED_DOMAINS: 'localhost' },
+      // host:port: an entry without a port would open 443 and 80 only.
+      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'fetch', '--allow-domain', `127.0.0.1:${port}`, '--no-stream', '--local-log', logFile], {
+        env: { ...env, PARALLEL_CC_NATIVE_ALLOWED_DOMAINS: `localhost:${port}` },
       });
       expect(r.code, r.stderr).toBe(0);
       const [viaEnv, viaFlag] = (server?.toolResults() ?? []).map((t) => t.content);

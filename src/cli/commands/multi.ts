@@ -7,6 +7,7 @@ import { homePaths } from '../../core/context.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { repoRoot } from '../../core/git.js';
 import { runMulti, type MultiRequest } from '../../core/multi/run-multi.js';
+import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { assertAcyclic, buildTasks, parseTaskFile, type RawTask } from '../../core/multi/tasks.js';
 import type { MultiEvent, MultiSummary } from '../../core/multi/types.js';
 import { AppError, toAppError } from '../../errors.js';
@@ -91,6 +92,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
   const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: providerFlagConfig(flags) });
+  checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
   const req: MultiRequest = {
     repo: root,
     tasks,

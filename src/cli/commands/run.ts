@@ -7,6 +7,7 @@ import { homePaths } from '../../core/context.js';
 import type { RunSummary, StreamEvent } from '../../core/events.js';
 import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
+import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
@@ -113,6 +114,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
   const prompt = await readPrompt(flags, ctx.cwd);
+  checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
   if (flags.dryRun) {
     const base = await resolveCommit(root, flags.base ?? 'HEAD');
     const plan = flags.base === undefined ? await planUpload(root, config.uploadIgnorePatterns) : await planTree(root, base, config.uploadIgnorePatterns);

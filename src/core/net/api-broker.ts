@@ -1,5 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { answerClientError, MAX_HEADER_BYTES, rawResponse } from './http-guard.js';
 import { listenUnix } from './unix-server.js';
 
 /** The real credential the broker injects; it never enters a sandbox. */
@@ -33,7 +35,20 @@ export async function startApiBroker(opts: {
   const basePath = upstream.pathname.replace(/\/$/, '');
   let rejected = 0;
 
+  const apiError = (res: ServerResponse, status: number, type: string, message: string): void => {
+    if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ type: 'error', error: { type, message: `parallel-cc broker: ${message}` } }));
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    req.on('error', () => res.destroy());
+    // Origin form only (`/v1/messages`): an absolute URI or `*` would let the sandbox pick the path prefix.
+    const target = req.url ?? '';
+    if (!target.startsWith('/') || target.startsWith('//')) {
+      req.resume();
+      apiError(res, 400, 'invalid_request_error', 'expected a request path such as /v1/messages');
+      return;
+    }
     const key = req.headers['x-api-key'];
     const bearer = req.headers.authorization;
     if (key !== opts.placeholder && bearer !== `Bearer ${opts.placeholder}`) {
@@ -54,29 +69,47 @@ export async function startApiBroker(opts: {
       if (!betas.includes(OAUTH_BETA)) headers['anthropic-beta'] = [...betas, OAUTH_BETA].join(',');
     }
     const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
-    const out = send(
-      {
-        protocol: upstream.protocol,
-        hostname: upstream.hostname,
-        port: upstream.port || undefined,
-        method: req.method,
-        path: `${basePath}${req.url ?? '/'}`,
-        headers,
-      },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    out.on('error', (e) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+    try {
+      const out = send(
+        {
+          protocol: upstream.protocol,
+          hostname: upstream.hostname,
+          port: upstream.port || undefined,
+          method: req.method,
+          path: `${basePath}${target}`,
+          headers,
+        },
+        (upRes) => {
+          upRes.on('error', () => res.destroy());
+          try {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          } catch {
+            upRes.destroy();
+            apiError(res, 502, 'api_error', `${upstream.host} sent a response that cannot be forwarded`);
+            return;
+          }
+          upRes.pipe(res);
+        },
+      );
       // The upstream error names only the host, never the credential.
-      res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `parallel-cc broker: cannot reach ${upstream.host}: ${e.message}` } }));
-    });
-    req.pipe(out);
+      out.on('error', (e) => apiError(res, 502, 'api_error', `cannot reach ${upstream.host}: ${e.message}`));
+      req.pipe(out);
+    } catch {
+      // Node refused the request as given (a header value it will not send): the sandbox's fault.
+      req.resume();
+      apiError(res, 400, 'invalid_request_error', 'this request cannot be forwarded');
+    }
   };
 
-  const server = createServer(handle);
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handle);
+  // The broker is an API endpoint, not a proxy: CONNECT and protocol upgrades get a 405.
+  const refuse = (_req: IncomingMessage, socket: Duplex): void => {
+    socket.on('error', () => socket.destroy());
+    socket.end(rawResponse(405, '{"type":"error","error":{"type":"invalid_request_error","message":"parallel-cc broker: method not allowed"}}', 'application/json'));
+  };
+  server.on('connect', refuse);
+  server.on('upgrade', refuse);
+  server.on('clientError', answerClientError);
   const close = await listenUnix(server, opts.socketPath);
   return { socketPath: opts.socketPath, rejected: () => rejected, close };
 }

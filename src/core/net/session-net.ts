@@ -13,9 +13,38 @@ export interface SessionNet {
   close(): Promise<void>;
 }
 
+const ALLOW_HINT = 'Use --allow-domain example.com (ports 443 and 80), *.example.com (subdomains) or host:port (that port only, 1-65535).';
+
+/**
+ * The allowlist entry of the model API: its exact `host:port` (the URL's port, else 443/80 by
+ * scheme). A local gateway (`http://127.0.0.1:4000`) must not open the host's other services.
+ */
+export function modelApiEntry(upstream: string): string {
+  const url = new URL(upstream);
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+}
+
+/**
+ * Validates allowlist entries before anything is created (exit 2 with the entry and where it came
+ * from); `sandbox run` and `--multi` call it with the config's entries and the flags'.
+ */
+export function checkAllowDomains(entries: readonly string[], source: string): void {
+  try {
+    compileAllowlist(entries);
+  } catch (e) {
+    throw new AppError('usage', `${source}: ${(e as Error).message}`, { hint: ALLOW_HINT });
+  }
+}
+
+/** Validates the configured (config file / PARALLEL_CC_NATIVE_ALLOWED_DOMAINS) and the --allow-domain entries. */
+export function checkRunAllowlist(configured: readonly string[], flagged: readonly string[] = []): void {
+  checkAllowDomains(configured, 'providers.native.allowedDomains (config or PARALLEL_CC_NATIVE_ALLOWED_DOMAINS)');
+  checkAllowDomains(flagged, '--allow-domain');
+}
+
 /**
  * Starts the per-session broker and egress proxy on unix sockets in `dir` (a short private temp
- * folder: socket paths are limited to ~108 bytes). The model API host is always allowlisted.
+ * folder: socket paths are limited to ~108 bytes). The model API's exact host:port is always allowlisted.
  */
 export async function startSessionNet(opts: {
   dir: string;
@@ -28,9 +57,9 @@ export async function startSessionNet(opts: {
 }): Promise<SessionNet> {
   let allowlist;
   try {
-    allowlist = compileAllowlist([new URL(opts.upstream).hostname, ...opts.allowDomains]);
+    allowlist = compileAllowlist([modelApiEntry(opts.upstream), ...opts.allowDomains]);
   } catch (e) {
-    throw new AppError('usage', (e as Error).message, { hint: 'Use --allow-domain example.com, *.example.com or host:port.' });
+    throw new AppError('usage', (e as Error).message, { hint: ALLOW_HINT });
   }
   const broker = await startApiBroker({ socketPath: join(opts.dir, 'api.sock'), upstream: opts.upstream, placeholder: opts.placeholder, credential: opts.credential });
   const egress = await startEgressProxy({
