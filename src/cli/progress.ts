@@ -50,7 +50,7 @@ export class LiveStatus {
         this.spin = setInterval(() => this.draw(), this.o.frameMs ?? 120);
         this.spin.unref();
       }
-      this.draw();
+      // Not drawn here: the line that announces the step is printed next, and after() draws below it.
     } else this.arm();
   }
 

@@ -16,6 +16,12 @@ export interface StatusStyle {
   columns?: number;
 }
 
+/** One unit, for narrow tables: 45s, 12m, 3h. */
+const short = (ms: number): string => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+};
+
 const cost = (v: SessionView): string => ((v.costUsd ?? null) === null && (v.sandboxCostUsd ?? null) === null ? '-' : `$${((v.costUsd ?? 0) + (v.sandboxCostUsd ?? 0)).toFixed(4)}`);
 
 /** Human lines for `parallel-cc status`. Everything from the registry is shown terminal-safe. */
@@ -28,13 +34,15 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
     lines.push(paint('1', narrow ? cutStart(escapeControls(repo), width - 1) : repo));
     const statusColor = (v: SessionView): string | undefined => (v.liveness === 'orphaned' || v.liveness === 'stale' ? '33' : v.status === 'failed' ? '31' : undefined);
     const rows = sessions.map((v) => {
-      const timeout = v.timeoutSeconds ? formatDuration(v.timeoutSeconds * 1000) : '-';
+      // On a terminal: one-unit times, and the status word alone (why it is orphaned is on its own line).
+      const dur = narrow ? short : formatDuration;
+      const timeout = v.timeoutSeconds ? dur(v.timeoutSeconds * 1000) : '-';
       return [
         v.id,
         v.kind === 'local' ? `local pid ${String(v.pid)}` : `${v.provider}`,
-        shownStatus(v),
-        `${formatDuration(v.ageMs)} ago`,
-        v.elapsedMs === null ? '-' : `${formatDuration(v.elapsedMs)}/${timeout}`,
+        narrow ? (v.liveness === 'orphaned' || v.liveness === 'stale' ? v.liveness : v.status) : shownStatus(v),
+        `${dur(v.ageMs)} ago`,
+        v.elapsedMs === null ? '-' : `${dur(v.elapsedMs)}/${timeout}`,
         cost(v),
         v.lastActivity ?? '-',
         v.promptExcerpt ?? '',
@@ -57,8 +65,8 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
         { header: 'STARTED', min: 7, shrink: 5 },
         { header: narrow ? 'ELAPSED' : 'ELAPSED/TIMEOUT', min: 7, shrink: 6 },
         { header: 'COST', min: 4, shrink: 7 },
-        { header: narrow ? 'ACTIVITY' : 'LAST ACTIVITY', max: 14, min: 8, shrink: 2 },
-        { header: 'PROMPT', max: 40, min: 12, shrink: 1 },
+        { header: narrow ? 'ACTIVITY' : 'LAST ACTIVITY', max: 14, min: 8, shrink: 1 },
+        { header: 'PROMPT', max: 40, min: 12, shrink: 2 },
       ],
       rows,
       { indent: '  ', ...(narrow ? { width } : {}) },
@@ -66,7 +74,7 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
     lines.push(table[0] ?? '');
     sessions.forEach((v, n) => {
       lines.push(table[n + 1] ?? '');
-      const pathRoom = narrow ? Math.max(20, width - 12 - 'worktree '.length) : Infinity;
+      const pathRoom = narrow ? Math.max(20, width - 13 - 'worktree '.length) : Infinity;
       const extra = [
         v.sandboxId ? `sandbox ${v.sandboxId}` : '',
         v.worktreePath ? `worktree ${narrow ? cutStart(escapeControls(v.worktreePath), pathRoom) : v.worktreePath}` : '',
