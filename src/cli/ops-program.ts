@@ -11,7 +11,7 @@ import type { HealthFlags } from './commands/health.js';
 import type { KillFlags } from './commands/kill.js';
 import type { LogsFlags } from './commands/logs.js';
 import type { StatusFlags } from './commands/status.js';
-import { humanBytes, plural } from './format.js';
+import { humanBytes, plural } from '../core/format.js';
 import { Renderer } from './render.js';
 import { statusLines } from './render-ops.js';
 

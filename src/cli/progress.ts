@@ -1,5 +1,5 @@
 import { escapeControls } from '../core/sanitize.js';
-import { cutEnd, fmtElapsed } from './format.js';
+import { cutEnd, fmtElapsed } from '../core/format.js';
 import type { TerminalStyle } from './terminal.js';
 
 /** How a single run shows it is alive. */

@@ -4,7 +4,7 @@ import type { MultiEvent, MultiSummary, TaskState } from '../core/multi/types.js
 import { Redactor } from '../core/redact.js';
 import { escapeControls } from '../core/sanitize.js';
 import type { AppError } from '../errors.js';
-import { plural } from './format.js';
+import { plural } from '../core/format.js';
 import { describeToolInput, useColor } from './render.js';
 import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 

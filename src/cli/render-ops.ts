@@ -1,7 +1,7 @@
 import { formatDuration, type SessionView } from '../core/ops/view.js';
 import type { StatusOutput } from './commands/status.js';
 import { escapeControls } from '../core/sanitize.js';
-import { cutEnd, cutStart } from './format.js';
+import { cutEnd, cutStart } from '../core/format.js';
 import { fitTable } from './table.js';
 
 /** The status word shown for a session (orphaned/stale override the recorded status). */

@@ -3,7 +3,7 @@ import type { RunSummary, StreamEvent } from '../core/events.js';
 import { Redactor } from '../core/redact.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
-import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, humanBytes, plural } from './format.js';
+import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../core/format.js';
 import { LiveStatus } from './progress.js';
 import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 

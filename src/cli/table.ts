@@ -1,5 +1,5 @@
 import { escapeControls } from '../core/sanitize.js';
-import { cutEnd, cutStart } from './format.js';
+import { cutEnd, cutStart } from '../core/format.js';
 
 /** One column of a {@link fitTable}. */
 export interface Column {

@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- these tests are about control characters */
 import { describe, expect, it } from 'vitest';
-import { fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../../src/cli/format.js';
+import { fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../../src/core/format.js';
 import { Renderer } from '../../src/cli/render.js';
 import type { RunSummary, StreamEvent } from '../../src/core/events.js';
 import { fmtDuration } from '../../src/core/multi/output.js';

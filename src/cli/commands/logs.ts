@@ -6,7 +6,7 @@ import type { StreamEvent } from '../../core/events.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { AppError } from '../../errors.js';
 import { isTerminal, type Session } from '../../store/sessions.js';
-import { humanBytes } from '../format.js';
+import { humanBytes } from '../../core/format.js';
 import type { Renderer } from '../render.js';
 import { followInSandbox } from '../../core/ops/follow.js';
 import { providerFor } from './provider-for.js';

@@ -1,4 +1,4 @@
-/** Small formatters for human output (never used for --json, which keeps raw numbers). */
+/** Small formatters for human text (phase messages, tables); --json keeps the raw numbers. */
 
 /** `1 file`, `2 files`; `plural(1, 'process', 'processes')`. */
 export function plural(n: number, one: string, many = `${one}s`): string {

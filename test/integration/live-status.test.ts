@@ -1,0 +1,77 @@
+/* eslint-disable no-control-regex -- checks that no escape reached the output */
+/**
+ * A single run shows it is alive during a long tool call (issue #15): on a TTY a spinner with the
+ * current step and its elapsed time (driven in tmux), otherwise a heartbeat line per quiet interval
+ * (PARALLEL_CC_HEARTBEAT_SECONDS, short here); neither with --json. Real claude, scripted model.
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
+import { BIN, parseNdjson, runCli } from '../helpers/cli.js';
+import { makeRepo, tempDir } from '../helpers/git-repo.js';
+import { startTmux, tmuxReady } from '../helpers/tmux.js';
+
+const sleepFor = (s: number): Scenario => ({ steps: [{ toolUses: [{ name: 'Bash', input: { command: `sleep ${s}`, timeout: 60_000 } }] }, { text: 'done' }] });
+const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Bash sleep 10 · (\d+)s/;
+
+let server: ModelServer | undefined;
+const cleanup: Array<() => void> = [];
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  for (const f of cleanup.splice(0)) f();
+});
+
+async function setup(scenario: Scenario, extra: NodeJS.ProcessEnv = {}): Promise<{ repo: string; env: NodeJS.ProcessEnv }> {
+  server = await startModelServer({ scenario });
+  const repo = makeRepo({ 'README.md': '# t\n' });
+  const home = tempDir('pcc-home-');
+  cleanup.push(() => {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  });
+  return { repo, env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-test-${'k'.repeat(24)}`, ...extra } };
+}
+
+describe('a single run shows it is alive', () => {
+  it.skipIf(!tmuxReady())('on a TTY: a spinner with the elapsed time of the current step during a 10 s tool call, gone afterwards', async () => {
+    const { repo, env } = await setup(sleepFor(10));
+    const t = startTmux({ ...env, TERM: 'tmux-256color' });
+    cleanup.push(() => t.close());
+    t.type(`exec node '${BIN}' sandbox run --repo '${repo}' --prompt 'wait a bit' --timeout 5`);
+    const seen = new Set<number>();
+    const end = Date.now() + 90_000;
+    while (t.display('#{pane_dead}') !== '1' && Date.now() < end) {
+      const m = SPINNER.exec(t.capture({ history: false }));
+      if (m) seen.add(Number(m[1]));
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    await t.waitDead(10_000);
+    const values = [...seen].sort((a, b) => a - b);
+    // The elapsed time moved while the tool ran, up to (almost) its 10 s.
+    expect(values.length, `seen ${JSON.stringify(values)}\n${t.capture()}`).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...values)).toBeGreaterThanOrEqual(7);
+    const screen = t.capture();
+    expect(screen).toMatch(/Session +[0-9a-f]{8} COMPLETED/);
+    // Cleared before every other line and at the end: no frame is left on the screen.
+    expect(screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    expect(screen).toContain('→ Bash sleep 10');
+  });
+
+  it('not on a TTY: heartbeat lines on stderr at the (injected) interval; none with --json', async () => {
+    const { repo, env } = await setup(sleepFor(4), { PARALLEL_CC_HEARTBEAT_SECONDS: '1', NO_COLOR: '1' });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'wait a bit', '--timeout', '5'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const beats = r.stderr.split('\n').filter((l) => l.startsWith('… still working: Bash sleep 4 ('));
+    expect(beats.length, r.stderr).toBeGreaterThanOrEqual(2);
+    expect(beats.every((l) => /\(\d+s\)$/.test(l))).toBe(true);
+    expect(r.stdout).not.toContain('still working');
+    expect(r.stdout + r.stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\u001b/);
+
+    server?.setScenario(sleepFor(3));
+    const j = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'wait a bit', '--timeout', '5', '--json'], { env });
+    expect(j.code, j.stderr).toBe(0);
+    expect(j.stderr + j.stdout).not.toContain('still working');
+    expect(parseNdjson(j.stdout).some((e) => e.type === 'summary')).toBe(true);
+  });
+});
