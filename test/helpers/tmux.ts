@@ -15,6 +15,8 @@ export const tmuxReady = (): boolean => spawnSync('tmux', ['-V'], { stdio: 'igno
 export interface Tmux {
   /** Types a command line into the pane's shell and presses Enter. */
   type(line: string): void;
+  /** Presses a key (tmux key name, e.g. `C-c`). */
+  key(name: string): void;
   /** The visible screen plus history, as text (`-e`: with the escape sequences of attributes). */
   capture(opts?: { escapes?: boolean; history?: boolean }): string;
   /** Everything written to the pane so far, as bytes. */
@@ -46,6 +48,7 @@ export function startTmux(env: NodeJS.ProcessEnv): Tmux {
       tmux('send-keys', '-t', session, '-l', line);
       tmux('send-keys', '-t', session, 'Enter');
     },
+    key: (name) => void tmux('send-keys', '-t', session, name),
     capture: (o = {}) => tmux('capture-pane', '-p', '-J', '-t', session, ...(o.escapes ? ['-e'] : []), ...(o.history === false ? [] : ['-S', '-'])),
     raw: () => readFileSync(rawFile),
     display: (format) => tmux('display-message', '-p', '-t', session, format).trimEnd(),

@@ -2,9 +2,11 @@
 /**
  * A single run shows it is alive during a long tool call (issue #15): on a TTY a spinner with the
  * current step and its elapsed time (driven in tmux), otherwise a heartbeat line per quiet interval
- * (PARALLEL_CC_HEARTBEAT_SECONDS, short here); neither with --json. Real claude, scripted model.
+ * (PARALLEL_CC_HEARTBEAT_SECONDS, short here); neither with --json. And `--multi` on a TTY leaves
+ * no stale "running" line after Ctrl-C. Real claude, scripted model.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { BIN, parseNdjson, runCli } from '../helpers/cli.js';
@@ -22,7 +24,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0)) f();
 });
 
-async function setup(scenario: Scenario, extra: NodeJS.ProcessEnv = {}): Promise<{ repo: string; env: NodeJS.ProcessEnv }> {
+async function setup(scenario: Scenario, extra: NodeJS.ProcessEnv = {}): Promise<{ repo: string; home: string; env: NodeJS.ProcessEnv }> {
   server = await startModelServer({ scenario });
   const repo = makeRepo({ 'README.md': '# t\n' });
   const home = tempDir('pcc-home-');
@@ -30,7 +32,7 @@ async function setup(scenario: Scenario, extra: NodeJS.ProcessEnv = {}): Promise
     rmSync(repo, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   });
-  return { repo, env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-test-${'k'.repeat(24)}`, ...extra } };
+  return { repo, home, env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-test-${'k'.repeat(24)}`, ...extra } };
 }
 
 describe('a single run shows it is alive', () => {
@@ -73,5 +75,30 @@ describe('a single run shows it is alive', () => {
     expect(j.code, j.stderr).toBe(0);
     expect(j.stderr + j.stdout).not.toContain('still working');
     expect(parseNdjson(j.stdout).some((e) => e.type === 'summary')).toBe(true);
+  });
+});
+
+// Claude Code refuses a bare long `sleep`; a node timer is a long-running command it accepts.
+const LONG_COMMAND = `node -e "setTimeout(() => {}, 600000)"`;
+
+describe.skipIf(!tmuxReady())('--multi on a TTY', () => {
+  it('Ctrl-C leaves no stale "running" line: the live block gives way to the final states', async () => {
+    const { repo, home, env } = await setup({ steps: [{ toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600_000 } }] }] });
+    const out = join(home, 'results');
+    const t = startTmux({ ...env, TERM: 'tmux-256color' });
+    cleanup.push(() => t.close());
+    t.type(`exec node '${BIN}' sandbox run --repo '${repo}' --multi --task a --task b --output-dir '${out}' --timeout 5`);
+    const deadline = Date.now() + 60_000;
+    const bothRunning = (s: string): boolean => /^task-1 +running .*→ Bash/m.test(s) && /^task-2 +running .*→ Bash/m.test(s);
+    while (!bothRunning(t.capture({ history: false })) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
+    expect(bothRunning(t.capture({ history: false })), t.capture()).toBe(true);
+    t.key('C-c');
+    await t.waitDead(60_000);
+    const screen = t.capture();
+    if (process.env.SHOW_SCREEN) console.log(screen);
+    expect(screen).toMatch(/SIGINT received/);
+    expect(screen).toMatch(/^task-1 +killed /m); // the summary table
+    // No line of the live block still says "running" (nor initializing/queued) once the batch ended.
+    expect(screen, screen).not.toMatch(/^task-\d +(running|initializing|queued) /m);
   });
 });
