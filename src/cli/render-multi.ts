@@ -3,8 +3,8 @@ import { fmtDuration, fmtUsd } from '../core/multi/output.js';
 import type { MultiEvent, MultiSummary, TaskState } from '../core/multi/types.js';
 import { Redactor } from '../core/redact.js';
 import { escapeControls } from '../core/sanitize.js';
-import type { AppError } from '../errors.js';
 import { plural } from '../core/format.js';
+import type { AppError } from '../errors.js';
 import { describeToolInput, useColor } from './render.js';
 import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 
@@ -59,6 +59,8 @@ export class MultiRenderer {
   private readonly out: Sink;
   private readonly err: Sink;
   private readonly style: TerminalStyle;
+  /** Colour for stdout (the summary table), which may be a TTY when stderr is not, or the reverse. */
+  private readonly paintOut: (code: string, s: string) => string;
   private live: boolean;
   private readonly lines = new Map<string, { state: TaskState; detail: string; since: number }>();
   private drawn = 0;
@@ -68,8 +70,7 @@ export class MultiRenderer {
   private readonly debug: boolean;
 
   constructor(private readonly o: MultiRenderOptions) {
-    // Every byte passes the redactor, as with the single-run renderer.
-    // and every byte is terminal-safe: sandbox text cannot reach the terminal as escape sequences.
+    // Every byte passes the redactor and the terminal guard, as with the single-run renderer.
     const redactor = Redactor.fromEnv(o.env);
     this.style = new TerminalStyle(useColor(o.stderr, o.env));
     const outStyle = new TerminalStyle(useColor(o.stdout, o.env));
@@ -86,8 +87,6 @@ export class MultiRenderer {
       this.ticker.unref();
     }
   }
-
-  private readonly paintOut: (code: string, s: string) => string;
 
   private paint(code: string, s: string): string {
     return this.style.paint(code, s);

@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- these tests are about control characters */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Renderer } from '../../src/cli/render.js';
+import { heartbeatMs, Renderer } from '../../src/cli/render.js';
 import { MultiRenderer } from '../../src/cli/render-multi.js';
 import { statusLines } from '../../src/cli/render-ops.js';
 import type { StatusOutput } from '../../src/cli/commands/status.js';
@@ -77,6 +77,13 @@ describe('a single run shows it is alive', () => {
     r.close();
     vi.advanceTimersByTime(5_000);
     expect(t.log.filter((l) => l.includes('still working'))).toHaveLength(3);
+  });
+
+  it('the heartbeat interval is 30 s unless PARALLEL_CC_HEARTBEAT_SECONDS says otherwise', () => {
+    expect(heartbeatMs({})).toBe(30_000);
+    expect(heartbeatMs({ PARALLEL_CC_HEARTBEAT_SECONDS: '1.5' })).toBe(1_500);
+    expect(heartbeatMs({ PARALLEL_CC_HEARTBEAT_SECONDS: 'soon' })).toBe(30_000);
+    expect(heartbeatMs({ PARALLEL_CC_HEARTBEAT_SECONDS: '0' })).toBe(30_000);
   });
 
   it('--json: neither spinner nor heartbeat, stdout is only the events', () => {
