@@ -81,8 +81,23 @@ describe('a single run shows it is alive', () => {
 // Claude Code refuses a bare long `sleep`; a node timer is a long-running command it accepts.
 const LONG_COMMAND = `node -e "setTimeout(() => {}, 600000)"`;
 
-describe.skipIf(!tmuxReady())('--multi on a TTY', () => {
-  it('Ctrl-C leaves no stale "running" line: the live block gives way to the final states', async () => {
+describe.skipIf(!tmuxReady())('Ctrl-C on a TTY', () => {
+  it('a single run: the spinner steps aside before the notice, no frame is left behind', async () => {
+    const { repo, env } = await setup({ steps: [{ toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600_000 } }] }] });
+    const t = startTmux({ ...env, TERM: 'tmux-256color' });
+    cleanup.push(() => t.close());
+    t.type(`exec node '${BIN}' sandbox run --repo '${repo}' --prompt 'wait' --timeout 5`);
+    const deadline = Date.now() + 60_000;
+    while (!/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Bash node/.test(t.capture({ history: false })) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
+    t.key('C-c');
+    await t.waitDead(60_000);
+    const screen = t.capture();
+    expect(screen).toMatch(/Session +[0-9a-f]{8} KILLED/);
+    expect(screen).toMatch(/^parallel-cc: SIGINT received/m);
+    expect(screen, screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+  });
+
+  it('--multi: no stale "running" line, the live block gives way to the final states', async () => {
     const { repo, home, env } = await setup({ steps: [{ toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600_000 } }] }] });
     const out = join(home, 'results');
     const t = startTmux({ ...env, TERM: 'tmux-256color' });
