@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { BIN, parseNdjson, runCli } from '../helpers/cli.js';
+import { dockerReady } from '../helpers/docker.js';
 import { makeRepo, tempDir } from '../helpers/git-repo.js';
 import { startTmux, tmuxReady, type Tmux } from '../helpers/tmux.js';
 
@@ -48,6 +49,10 @@ async function setup(): Promise<{ repo: string; home: string; env: NodeJS.Proces
   return { repo, home, env };
 }
 
+// The guard is in the renderer, but the bytes travel through each provider's streams: native always,
+// docker where a daemon and the test image exist.
+const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
+
 describe.skipIf(!tmuxReady())('terminal escapes from a sandbox', () => {
   it('tmux (control): the same bytes printed raw do set the clipboard and the title, so the checks below can fail', async () => {
     const t: Tmux = startTmux({ ...process.env });
@@ -58,12 +63,12 @@ describe.skipIf(!tmuxReady())('terminal escapes from a sandbox', () => {
     expect(t.buffers()).not.toBe('');
   });
 
-  it('on a TTY: visible escapes, no raw ESC/BEL reaches the pane, clipboard and title untouched; `sandbox logs` has no raw control byte', async () => {
+  it.each(PROVIDERS)('%s, on a TTY: visible escapes, no raw ESC/BEL reaches the pane, clipboard and title untouched; `sandbox logs` has no raw control byte', async (provider) => {
     const { repo, env } = await setup();
     const t = startTmux({ ...env, TERM: 'tmux-256color' });
     cleanup.push(() => t.close());
     const title = t.display('#{pane_title}');
-    t.type(`exec node '${BIN}' sandbox run --repo '${repo}' --prompt 'print things' --timeout 5`);
+    t.type(`exec node '${BIN}' sandbox run --repo '${repo}' --prompt 'print things' --timeout 5 --provider ${provider}`);
     await t.waitDead(120_000);
     const screen = t.capture();
     const raw = t.raw().toString('utf8');
@@ -89,9 +94,9 @@ describe.skipIf(!tmuxReady())('terminal escapes from a sandbox', () => {
     expect(logs.stdout).toContain('tool-says ^[]52;c;');
   });
 
-  it('--json keeps the exact bytes (escaped by JSON), in the run and in `sandbox logs --json`', async () => {
+  it.each(PROVIDERS)('%s, --json keeps the exact bytes (escaped by JSON), in the run and in `sandbox logs --json`', async (provider) => {
     const { repo, env } = await setup();
-    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'print things', '--json', '--timeout', '5'], { env });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'print things', '--json', '--timeout', '5', '--provider', provider], { env });
     expect(r.code, r.stderr).toBe(0);
     // No raw control character in the NDJSON text itself (JSON escapes them; DEL/C1/bidi as \u escapes)…
     expect(r.stdout.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
