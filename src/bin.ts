@@ -9,8 +9,9 @@ let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals): void => {
   interrupts += 1;
   if (interrupts === 1) {
-    process.stderr.write(`\nparallel-cc: ${signal} received, stopping the sandbox and saving the work so far (press Ctrl-C again to quit at once)\n`);
+    // Abort first: live output (spinner, --multi block) steps aside before the notice is printed.
     controller.abort();
+    process.stderr.write(`\nparallel-cc: ${signal} received, stopping the sandbox and saving the work so far (press Ctrl-C again to quit at once)\n`);
     return;
   }
   process.exit(130);

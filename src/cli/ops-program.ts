@@ -11,6 +11,7 @@ import type { HealthFlags } from './commands/health.js';
 import type { KillFlags } from './commands/kill.js';
 import type { LogsFlags } from './commands/logs.js';
 import type { StatusFlags } from './commands/status.js';
+import { humanBytes, plural } from '../core/format.js';
 import { Renderer } from './render.js';
 import { statusLines } from './render-ops.js';
 
@@ -40,7 +41,7 @@ export function act<F extends { json?: boolean }>(ctx: Context, setExit: SetExit
   };
 }
 
-const mb = (n: number | undefined): string => (n === undefined ? 'n/a' : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+const mb = (n: number | undefined): string => (n === undefined ? 'n/a' : humanBytes(n));
 
 /**
  * Defines a `sandbox <verb>` command and its deprecated hyphenated twin `sandbox-<verb>`, which prints
@@ -64,9 +65,10 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--all', 'include ended sessions')
     .option('--json', 'one JSON document on stdout')
     .action(
-      act<StatusFlags>(ctx, setExit, async (flags) => {
+      act<StatusFlags>(ctx, setExit, async (flags, renderer) => {
         const out = await (await import('./commands/status.js')).statusCommand(flags, ctx);
-        return { value: out, human: () => statusLines(out, ctx.stdout, ctx.env) };
+        const columns = renderer.stdoutColumns();
+        return { value: out, human: () => statusLines(out, { paint: renderer.stdoutPaint(), ...(columns !== undefined ? { columns } : {}) }) };
       }),
     );
 
@@ -89,7 +91,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--json', 'one JSON document on stdout'),
     act<DownloadFlags>(ctx, setExit, async (flags) => {
       const out = await (await import('./commands/download.js')).downloadCommand(flags, ctx);
-      return { value: out, human: () => [`${out.files.length} file${out.files.length === 1 ? '' : 's'} from the ${out.source} of ${out.sessionId} → ${out.output}`, ...out.files.map((f) => `  ${f}`)] };
+      return { value: out, human: () => [`${plural(out.files.length, 'file')} from the ${out.source} of ${out.sessionId} → ${out.output}`, ...out.files.map((f) => `  ${f}`)] };
     }),
   );
   twin(sandbox, program, ctx, 'kill', 'stop a running session (its work so far is brought back first)', (c) =>
@@ -99,7 +101,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--json', 'one JSON document on stdout'),
     act<KillFlags>(ctx, setExit, async (flags) => {
       const out = await (await import('./commands/kill.js')).killCommand(flags, ctx);
-      return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${out.commits} commit${out.commits === 1 ? '' : 's'})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
+      return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${plural(out.commits, 'commit')})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
     }),
   );
   twin(sandbox, program, ctx, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
@@ -111,7 +113,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
           `Session   ${h.sessionId} ${h.status} (${h.provider}${h.sandboxId ? ` ${h.sandboxId}` : ''})`,
           `Uptime    ${h.uptimeMs === undefined ? 'n/a' : formatDuration(h.uptimeMs)}${h.timeoutMs ? ` of ${formatDuration(h.timeoutMs)}` : ''}`,
           `CPU       ${h.cpuPercent === undefined ? 'n/a' : `${h.cpuPercent.toFixed(1)}%`}`,
-          `Memory    ${mb(h.memoryBytes)} / ${mb(h.memoryLimitBytes)}${h.pids !== undefined ? ` · ${h.pids} processes` : ''}`,
+          `Memory    ${mb(h.memoryBytes)} / ${mb(h.memoryLimitBytes)}${h.pids !== undefined ? ` · ${plural(h.pids, 'process', 'processes')}` : ''}`,
           `Disk      ${mb(h.diskBytes)}`,
           `Activity  ${h.lastActivity ?? 'n/a'}${h.lastActivityAt ? ` at ${h.lastActivityAt}` : ''}`,
           `Cost      ${h.costUsd === null ? 'n/a (reported when the agent finishes)' : `$${h.costUsd.toFixed(4)}`}`,
@@ -126,7 +128,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
       // A cloud agent that is still working is streamed until it ends (not with --json: stdout is one document).
       const r = await (await import('./commands/reattach.js')).reattachCommand(flags, ctx, flags.json ? undefined : (e) => renderer.event(e));
-      return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${r.commits} commit${r.commits === 1 ? '' : 's'} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
+      return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${plural(r.commits, 'commit')} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );
 

@@ -5,7 +5,8 @@ import type { RunFlags } from './commands/run.js';
 import type { MultiFlags } from './commands/multi.js';
 import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
-import { Renderer } from './render.js';
+import { escapeControls } from '../core/sanitize.js';
+import { heartbeatMs, Renderer } from './render.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -55,7 +56,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
       setExit(await (await import('./commands/multi.js')).multiAction(flags, ctx));
       return;
     }
-    const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+    const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, progress: { heartbeatMs: heartbeatMs(ctx.env), signal: ctx.signal } });
     const stream = flags.stream !== false;
     try {
       // Loaded when used, like every command module: start-up pays only for what it runs.
@@ -70,6 +71,8 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
       const err = toAppError(e);
       renderer.error(err);
       setExit(err.exitCode);
+    } finally {
+      renderer.close();
     }
   };
 
@@ -100,7 +103,8 @@ export async function main(argvIn: string[], ctx0: Context): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     const err = e instanceof AppError ? e : toAppError(e);
-    ctx.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    // An error message may quote sandbox text: terminal-safe like everything the renderer prints.
+    ctx.stderr.write(escapeControls(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`));
     return err.exitCode;
   }
   return code;

@@ -2,8 +2,11 @@ import type { Sink } from '../core/context.js';
 import { fmtDuration, fmtUsd } from '../core/multi/output.js';
 import type { MultiEvent, MultiSummary, TaskState } from '../core/multi/types.js';
 import { Redactor } from '../core/redact.js';
+import { escapeControls } from '../core/sanitize.js';
+import { plural } from '../core/format.js';
 import type { AppError } from '../errors.js';
 import { describeToolInput, useColor } from './render.js';
+import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 
 /** Output mode and streams of a --multi run. */
 export interface MultiRenderOptions {
@@ -17,6 +20,8 @@ export interface MultiRenderOptions {
   taskIds: string[];
   /** Minimum time between two in-place redraws (ms). */
   redrawMs?: number;
+  /** Ctrl-C / SIGTERM: the in-place block is erased and progress continues as plain lines. */
+  signal?: AbortSignal;
 }
 
 const STATE_COLOR: Record<TaskState, string> = {
@@ -35,8 +40,14 @@ const STATE_COLOR: Record<TaskState, string> = {
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function fit(s: string, width: number): string {
-  const flat = s.replace(/\s+/g, ' ');
+  // Escaped before measuring, so the line is as wide on screen as computed (`^[` is two columns).
+  const flat = escapeControls(s).replace(/\s+/g, ' ');
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
+}
+
+/** `running claude (timeout 60 min)` after the state `running` would read "running running claude". */
+function withoutState(state: TaskState, detail: string): string {
+  return detail.startsWith(`${state} `) ? detail.slice(state.length + 1) : detail;
 }
 
 /**
@@ -47,8 +58,10 @@ function fit(s: string, width: number): string {
 export class MultiRenderer {
   private readonly out: Sink;
   private readonly err: Sink;
-  private readonly color: boolean;
-  private readonly live: boolean;
+  private readonly style: TerminalStyle;
+  /** Colour for stdout (the summary table), which may be a TTY when stderr is not, or the reverse. */
+  private readonly paintOut: (code: string, s: string) => string;
+  private live: boolean;
   private readonly lines = new Map<string, { state: TaskState; detail: string; since: number }>();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -57,13 +70,15 @@ export class MultiRenderer {
   private readonly debug: boolean;
 
   constructor(private readonly o: MultiRenderOptions) {
-    // Every byte passes the redactor, as with the single-run renderer.
+    // Every byte passes the redactor and the terminal guard, as with the single-run renderer.
     const redactor = Redactor.fromEnv(o.env);
-    const redacting = (sink: Sink): Sink => ({ write: (chunk: string) => sink.write(redactor.text(chunk)), ...(sink.isTTY !== undefined ? { isTTY: sink.isTTY } : {}) });
-    this.out = redacting(o.stdout);
-    this.err = redacting(o.stderr);
-    this.color = useColor(o.stderr, o.env);
+    this.style = new TerminalStyle(useColor(o.stderr, o.env));
+    const outStyle = new TerminalStyle(useColor(o.stdout, o.env));
+    this.out = safeSink(o.stdout, { redactor, style: o.json ? this.style : outStyle, json: o.json });
+    this.err = safeSink(o.stderr, { redactor, style: this.style, json: false });
+    this.paintOut = (code, s) => outStyle.paint(code, s);
     this.live = !o.json && o.stderr.isTTY === true && o.env.TERM !== 'dumb';
+    if (this.live) o.signal?.addEventListener('abort', () => this.interrupted(), { once: true });
     this.debug = (o.env.PARALLEL_CC_LOG_LEVEL ?? '').toLowerCase() === 'debug';
     for (const id of o.taskIds) this.lines.set(id, { state: 'queued', detail: '', since: Date.now() });
     // Elapsed times keep moving while a task is quiet; unref'd so it never holds the process open.
@@ -74,7 +89,22 @@ export class MultiRenderer {
   }
 
   private paint(code: string, s: string): string {
-    return this.color ? `\u001b[${code}m${s}\u001b[0m` : s;
+    return this.style.paint(code, s);
+  }
+
+  /**
+   * Ctrl-C: bin.ts prints its notice right after this, which would push the block down and leave
+   * its old lines (still saying "running") above. So the block is erased first, and from here on
+   * every state change is a plain line; the summary table shows the final states.
+   */
+  private interrupted(): void {
+    if (!this.live) return;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ticker) clearInterval(this.ticker);
+    this.timer = this.ticker = undefined;
+    if (this.drawn > 0) this.err.write(`${this.style.control('1G')}${this.style.control(`${this.drawn}A`)}${this.style.control('J')}`);
+    this.drawn = 0;
+    this.live = false;
   }
 
   /** Handles one event of the run. */
@@ -105,7 +135,7 @@ export class MultiRenderer {
     const parts = r
       ? [
           ...(e.state === 'skipped' ? [] : [`${fmtDuration(r.durationMs)} · ${fmtUsd(r.costUsd)}`]),
-          ...(r.branch ? [`${r.branch} (${r.commits} commit${r.commits === 1 ? '' : 's'})`] : []),
+          ...(r.branch ? [`${r.branch} (${plural(r.commits, 'commit')})`] : []),
           ...(e.error ? [e.error] : []),
         ]
       : [e.detail ?? ''];
@@ -120,7 +150,10 @@ export class MultiRenderer {
     line.detail = detail;
     this.lines.set(taskId, line);
     if (this.live) this.scheduleDraw();
-    else if (print) this.err.write(`[${taskId}] ${this.paint(STATE_COLOR[line.state], line.state)}${detail ? ` ${detail}` : ''}\n`);
+    else if (print) {
+      const shown = withoutState(line.state, detail);
+      this.err.write(`[${taskId}] ${this.paint(STATE_COLOR[line.state], line.state)}${shown ? ` ${shown}` : ''}\n`);
+    }
   }
 
   private scheduleDraw(): void {
@@ -135,13 +168,14 @@ export class MultiRenderer {
     this.timer = undefined;
     this.lastDraw = Date.now();
     // A pseudo-terminal without a size reports 0 columns.
-    const columns = Math.max(40, (this.o.stderr as { columns?: number }).columns || 100);
+    const columns = Math.max(40, columnsOf(this.o.stderr, 100));
     const idWidth = Math.min(24, Math.max(...[...this.lines.keys()].map((k) => k.length)));
-    let text = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
+    // Column 1 first: a ^C echoed by the terminal moved the cursor to the right.
+    let text = this.style.control('1G') + (this.drawn > 0 ? this.style.control(`${this.drawn}A`) : '');
     for (const [id, l] of this.lines) {
       const elapsed = l.state === 'initializing' || l.state === 'running' ? fmtDuration(Date.now() - l.since) : '';
       const head = `${fit(id, idWidth).padEnd(idWidth)}  ${l.state.padEnd(12)} ${elapsed.padStart(6)}  `;
-      text += `\u001b[2K${head.slice(0, idWidth + 2)}${this.paint(STATE_COLOR[l.state], head.slice(idWidth + 2))}${fit(l.detail, Math.max(0, columns - 1 - head.length))}\n`;
+      text += `${this.style.control('2K')}${head.slice(0, idWidth + 2)}${this.paint(STATE_COLOR[l.state], head.slice(idWidth + 2))}${fit(withoutState(l.state, l.detail), Math.max(0, columns - 1 - head.length))}\n`;
     }
     this.drawn = this.lines.size;
     this.err.write(text);
@@ -161,7 +195,7 @@ export class MultiRenderer {
     if (this.o.json) return;
     const idWidth = Math.max(4, ...s.tasks.map((t) => t.taskId.length));
     const rows = s.tasks.map((t) => {
-      const status = this.paint(STATE_COLOR[t.status], t.status.padEnd(11));
+      const status = this.paintOut(STATE_COLOR[t.status], t.status.padEnd(11));
       const dur = (t.status === 'skipped' ? '-' : fmtDuration(t.durationMs)).padStart(8);
       return `${t.taskId.padEnd(idWidth)}  ${status}  ${dur}  ${fmtUsd(t.costUsd).padStart(9)}  ${t.branch ?? '-'}`;
     });

@@ -1,42 +1,93 @@
-import type { Sink } from '../core/context.js';
 import { formatDuration, type SessionView } from '../core/ops/view.js';
 import type { StatusOutput } from './commands/status.js';
-import { useColor } from './render.js';
-
-const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const cut = (s: string, n: number): string => {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
-};
+import { escapeControls } from '../core/sanitize.js';
+import { cutEnd, cutStart } from '../core/format.js';
+import { fitTable } from './table.js';
 
 /** The status word shown for a session (orphaned/stale override the recorded status). */
 export function shownStatus(v: SessionView): string {
   return v.liveness === 'orphaned' ? `orphaned (was ${v.status})` : v.liveness === 'stale' ? 'stale' : v.status;
 }
 
-/** Human lines for `parallel-cc status`. */
-export function statusLines(out: StatusOutput, sink: Sink, env: NodeJS.ProcessEnv): string[] {
+/** How the status table is drawn: colour, and the terminal's width when stdout is one. */
+export interface StatusStyle {
+  paint: (code: string, s: string) => string;
+  /** Terminal columns: the table fits them, cutting prompts and paths with `…`. Unset: no limit. */
+  columns?: number;
+}
+
+/** One unit, for narrow tables: 45s, 12m, 3h. */
+const short = (ms: number): string => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+};
+
+const cost = (v: SessionView): string => ((v.costUsd ?? null) === null && (v.sandboxCostUsd ?? null) === null ? '-' : `$${((v.costUsd ?? 0) + (v.sandboxCostUsd ?? 0)).toFixed(4)}`);
+
+/** Human lines for `parallel-cc status`. Everything from the registry is shown terminal-safe. */
+export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
   if (out.total === 0) return ['No active sessions. (`parallel-cc status --all` includes ended ones.)'];
-  const color = useColor(sink, env);
-  const paint = (code: string, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const { paint, columns: width } = style;
+  const narrow = width !== undefined;
   const lines: string[] = [];
   for (const { repo, sessions } of out.repos) {
-    lines.push(paint('1', repo));
-    lines.push(`  ${pad('ID', 9)} ${pad('KIND', 16)} ${pad('STATUS', 24)} ${pad('STARTED', 10)} ${pad('ELAPSED/TIMEOUT', 16)} ${pad('COST', 8)} ${pad('LAST ACTIVITY', 14)} PROMPT`);
-    for (const v of sessions) {
-      const kind = v.kind === 'local' ? `local pid ${String(v.pid)}` : `${v.provider}`;
-      const timeout = v.timeoutSeconds ? formatDuration(v.timeoutSeconds * 1000) : '-';
-      const elapsed = v.elapsedMs === null ? '-' : `${formatDuration(v.elapsedMs)}/${timeout}`;
-      const status = shownStatus(v);
-      const statusCol = v.liveness === 'orphaned' || v.liveness === 'stale' ? paint('33', pad(status, 24)) : v.status === 'failed' ? paint('31', pad(status, 24)) : pad(status, 24);
-      lines.push(
-        `  ${pad(v.id, 9)} ${pad(kind, 16)} ${statusCol} ${pad(`${formatDuration(v.ageMs)} ago`, 10)} ${pad(elapsed, 16)} ${pad((v.costUsd ?? null) === null && (v.sandboxCostUsd ?? null) === null ? '-' : `$${((v.costUsd ?? 0) + (v.sandboxCostUsd ?? 0)).toFixed(4)}`, 8)} ${pad(cut(v.lastActivity ?? '-', 14), 14)} ${cut(v.promptExcerpt ?? '', 40)}`,
-      );
-      const extra = [v.sandboxId ? `sandbox ${v.sandboxId}` : '', v.worktreePath ? `worktree ${v.worktreePath}` : '', v.livenessReason ?? '', v.error ? `error: ${cut(v.error, 100)}` : '']
+    lines.push(paint('1', narrow ? cutStart(escapeControls(repo), width - 1) : repo));
+    const statusColor = (v: SessionView): string | undefined => (v.liveness === 'orphaned' || v.liveness === 'stale' ? '33' : v.status === 'failed' ? '31' : undefined);
+    const rows = sessions.map((v) => {
+      // On a terminal: one-unit times, and the status word alone (why it is orphaned is on its own line).
+      const dur = narrow ? short : formatDuration;
+      const timeout = v.timeoutSeconds ? dur(v.timeoutSeconds * 1000) : '-';
+      return [
+        v.id,
+        v.kind === 'local' ? `local pid ${String(v.pid)}` : `${v.provider}`,
+        narrow ? (v.liveness === 'orphaned' || v.liveness === 'stale' ? v.liveness : v.status) : shownStatus(v),
+        `${dur(v.ageMs)} ago`,
+        v.elapsedMs === null ? '-' : `${dur(v.elapsedMs)}/${timeout}`,
+        cost(v),
+        v.lastActivity ?? '-',
+        v.promptExcerpt ?? '',
+      ];
+    });
+    const table = fitTable(
+      [
+        { header: 'ID', min: 8 },
+        { header: 'KIND', max: 16, min: 6, shrink: 4 },
+        {
+          header: 'STATUS',
+          max: 24,
+          min: 10,
+          shrink: 3,
+          paint: (cell, row) => {
+            const c = statusColor(sessions[row] as SessionView);
+            return c ? paint(c, cell) : cell;
+          },
+        },
+        { header: 'STARTED', min: 7, shrink: 5 },
+        { header: narrow ? 'ELAPSED' : 'ELAPSED/TIMEOUT', min: 7, shrink: 6 },
+        { header: 'COST', min: 4, shrink: 7 },
+        { header: narrow ? 'ACTIVITY' : 'LAST ACTIVITY', max: 14, min: 8, shrink: 1 },
+        { header: 'PROMPT', max: 40, min: 12, shrink: 2 },
+      ],
+      rows,
+      { indent: '  ', ...(narrow ? { width } : {}) },
+    );
+    lines.push(table[0] ?? '');
+    sessions.forEach((v, n) => {
+      lines.push(table[n + 1] ?? '');
+      const pathRoom = narrow ? Math.max(20, width - 13 - 'worktree '.length) : Infinity;
+      const extra = [
+        v.sandboxId ? `sandbox ${v.sandboxId}` : '',
+        v.worktreePath ? `worktree ${narrow ? cutStart(escapeControls(v.worktreePath), pathRoom) : v.worktreePath}` : '',
+        v.livenessReason ?? '',
+        v.error ? `error: ${cutEnd(v.error, 100)}` : '',
+      ]
         .filter(Boolean)
-        .join(' · ');
-      if (extra) lines.push(`  ${' '.repeat(9)} ${paint('2', extra)}`);
-    }
+        .map(escapeControls);
+      // On a terminal each detail gets its own line, cut to the width; elsewhere one line as before.
+      const indent = `  ${' '.repeat(9)} `;
+      if (narrow) for (const x of extra) lines.push(`${indent}${paint('2', cutEnd(x, width - indent.length - 1))}`);
+      else if (extra.length) lines.push(`${indent}${paint('2', extra.join(' · '))}`);
+    });
   }
   return lines;
 }

@@ -3,6 +3,9 @@ import type { RunSummary, StreamEvent } from '../core/events.js';
 import { Redactor } from '../core/redact.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
+import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../core/format.js';
+import { LiveStatus } from './progress.js';
+import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 
 /** Output mode and streams of one command invocation. */
 export interface RenderOptions {
@@ -10,6 +13,20 @@ export interface RenderOptions {
   stdout: Sink;
   stderr: Sink;
   env: NodeJS.ProcessEnv;
+  /**
+   * Show that a run is alive (single runs): a spinner with the current step on a TTY stderr, a
+   * heartbeat line every `heartbeatMs` of silence otherwise; never with --json.
+   */
+  progress?: { heartbeatMs: number; signal?: AbortSignal };
+}
+
+/** Default heartbeat interval of a run on a non-TTY stderr. */
+export const HEARTBEAT_MS = 30_000;
+
+/** The heartbeat interval: PARALLEL_CC_HEARTBEAT_SECONDS (tests use a short one), else 30 s. */
+export function heartbeatMs(env: NodeJS.ProcessEnv): number {
+  const s = Number(env.PARALLEL_CC_HEARTBEAT_SECONDS);
+  return Number.isFinite(s) && s > 0 ? Math.max(100, s * 1000) : HEARTBEAT_MS;
 }
 
 /** True when ANSI colour may be used on this sink (a TTY, NO_COLOR unset, TERM not dumb). */
@@ -18,51 +35,69 @@ export function useColor(sink: Sink, env: NodeJS.ProcessEnv): boolean {
 }
 
 type Paint = (code: string, s: string) => string;
-const painter = (on: boolean): Paint => (code, s) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
-function oneLine(s: string, max = 160): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+const oneLine = cutEnd;
 
 /** A short human description of a tool call's input. */
 export function describeToolInput(name: string, input: unknown): string {
   if (typeof input !== 'object' || input === null) return '';
   const i = input as Record<string, unknown>;
   const pick = ['command', 'file_path', 'path', 'pattern', 'url', 'query', 'description'].find((k) => typeof i[k] === 'string');
-  return pick ? oneLine(String(i[pick])) : name === 'TodoWrite' ? 'update todos' : oneLine(JSON.stringify(input), 100);
-}
-
-function fmtCost(c: number | null | undefined): string {
-  return c === null || c === undefined ? 'n/a' : `$${c.toFixed(4)}`;
-}
-
-/** 75 → "1m 15s" */
-function fmtSeconds(s: number): string {
-  const whole = Math.round(s);
-  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
+  return pick ? oneLine(String(i[pick]), 160) : name === 'TodoWrite' ? 'update todos' : oneLine(JSON.stringify(input), 100);
 }
 
 /**
  * The one renderer. In JSON mode every event is one line of NDJSON on stdout; otherwise events are
- * printed for people (colour only on a TTY without NO_COLOR) and progress goes to stderr.
+ * printed for people (colour only on a TTY without NO_COLOR) and progress goes to stderr. Every byte
+ * it prints passes the redactor and the terminal guard (`terminal.ts`): text from a sandbox can never
+ * send an escape sequence to the terminal, and --json stays exact.
  */
 export class Renderer {
   private readonly paint: Paint;
   private readonly errPaint: Paint;
-
   private readonly o: RenderOptions;
+  private readonly outStyle: TerminalStyle;
   /** PARALLEL_CC_LOG_LEVEL=debug (or --verbose): step-by-step lines on stderr. */
   private readonly debug: boolean;
+  private readonly status: LiveStatus | undefined;
+  private readonly rawStdout: Sink;
 
   constructor(opts: RenderOptions) {
-    // Every byte this renderer prints passes the redactor: no credential reaches a terminal or a pipe.
     const redactor = Redactor.fromEnv(opts.env);
-    const redacting = (sink: Sink): Sink => ({ write: (chunk: string) => sink.write(redactor.text(chunk)), ...(sink.isTTY !== undefined ? { isTTY: sink.isTTY } : {}) });
-    this.o = { ...opts, stdout: redacting(opts.stdout), stderr: redacting(opts.stderr) };
+    this.rawStdout = opts.stdout;
+    this.outStyle = new TerminalStyle(useColor(opts.stdout, opts.env));
+    const errStyle = new TerminalStyle(useColor(opts.stderr, opts.env));
+    if (opts.progress && !opts.json) {
+      const { heartbeatMs: beat, signal } = opts.progress;
+      this.status = new LiveStatus({
+        write: (s) => opts.stderr.write(errStyle.render(redactor.text(s))),
+        style: errStyle,
+        tty: opts.stderr.isTTY === true && opts.env.TERM !== 'dumb',
+        columns: () => columnsOf(opts.stderr, 80),
+        heartbeatMs: beat,
+      });
+      // Ctrl-C: the spinner steps aside before bin.ts prints its notice, so no stale line stays behind.
+      signal?.addEventListener('abort', () => this.status?.before(), { once: true });
+    }
+    const around = this.status;
+    this.o = {
+      ...opts,
+      stdout: safeSink(opts.stdout, { redactor, style: this.outStyle, json: opts.json, ...(around ? { around } : {}) }),
+      stderr: safeSink(opts.stderr, { redactor, style: errStyle, json: false, ...(around ? { around } : {}) }),
+    };
     this.debug = (opts.env.PARALLEL_CC_LOG_LEVEL ?? '').toLowerCase() === 'debug';
-    this.paint = painter(useColor(opts.stdout, opts.env));
-    this.errPaint = painter(useColor(opts.stderr, opts.env));
+    this.paint = (code, s) => this.outStyle.paint(code, s);
+    this.errPaint = (code, s) => errStyle.paint(code, s);
+  }
+
+  /** Colour for human stdout lines built outside the renderer (e.g. the status table). */
+  stdoutPaint(): Paint {
+    return this.paint;
+  }
+
+  /** Width of stdout when it is a terminal, else undefined (no limit). */
+  stdoutColumns(): number | undefined {
+    return this.rawStdout.isTTY === true ? columnsOf(this.rawStdout, 80) : undefined;
   }
 
   /** Prints one live event. */
@@ -76,6 +111,7 @@ export class Renderer {
       if (opts.stream || e.type === 'summary') this.o.stdout.write(`${JSON.stringify(e)}\n`);
       return;
     }
+    this.track(e);
     const p = this.paint;
     const out = (s: string): unknown => this.o.stdout.write(`${s}\n`);
     const live = (s: string): unknown => opts.stream && out(s);
@@ -90,7 +126,7 @@ export class Renderer {
         this.summary(e.summary);
         return;
       case 'cost':
-        this.o.stderr.write(`${this.errPaint('2', `› sandbox time ${fmtSeconds(e.sandboxSeconds)} · est. ${fmtCost(e.sandboxUsd)} ($${e.usdPerHour.toFixed(2)}/h, per second, 1-minute minimum)`)}\n`);
+        this.o.stderr.write(`${this.errPaint('2', `› sandbox time ${fmtElapsed(e.sandboxSeconds * 1000)} · est. ${fmtCost(e.sandboxUsd)} ($${e.usdPerHour.toFixed(2)}/h, per second, 1-minute minimum)`)}\n`);
         return;
       case 'egress':
         if (!e.allowed) live(p('33', `  ⚠ blocked network access to ${e.host}:${e.port}${e.reason ? ` (${e.reason})` : ''}`));
@@ -109,8 +145,8 @@ export class Renderer {
         return;
       case 'result': {
         const u = e.usage ? ` · ${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens` : '';
-        const d = e.durationMs !== undefined ? ` in ${(e.durationMs / 1000).toFixed(1)}s` : '';
-        live(p(e.isError ? '31' : '32', `■ agent ${e.isError ? 'failed' : 'finished'}${d}${e.numTurns !== undefined ? ` · ${e.numTurns} turns` : ''} · ${fmtCost(e.costUsd)}${u}`));
+        const d = e.durationMs !== undefined ? ` in ${fmtSecondsTenths(e.durationMs)}` : '';
+        live(p(e.isError ? '31' : '32', `■ agent ${e.isError ? 'failed' : 'finished'}${d}${e.numTurns !== undefined ? ` · ${plural(e.numTurns, 'turn')}` : ''} · ${fmtCost(e.costUsd)}${u}`));
         return;
       }
       case 'stderr':
@@ -122,8 +158,23 @@ export class Renderer {
     }
   }
 
+  /** The live status follows the run: each phase and tool call is a step with its own clock. */
+  private track(e: StreamEvent): void {
+    if (!this.status) return;
+    if (e.type === 'phase') this.status.step(e.message);
+    else if (e.type === 'tool_use') this.status.step(`${e.name} ${describeToolInput(e.name, e.input)}`);
+    else if (e.type === 'tool_result' || e.type === 'text' || e.type === 'init') this.status.step('claude is thinking');
+    else if (e.type === 'result') this.status.step('collecting the results');
+  }
+
+  /** Stops the live status (spinner/heartbeat); further output prints normally. */
+  close(): void {
+    this.status?.stop();
+  }
+
   /** Prints the end-of-run summary. */
   summary(s: RunSummary): void {
+    this.close();
     if (this.o.json) {
       this.o.stdout.write(`${JSON.stringify({ type: 'summary', summary: s })}\n`);
       return;
@@ -133,12 +184,10 @@ export class Renderer {
     const lines = [
       '',
       `${p('1', 'Session')}   ${s.sessionId} ${p(color, s.status.toUpperCase())}`,
-      s.worktree
-        ? `${p('1', 'Branch')}    ${s.branch} (${s.commits} commit${s.commits === 1 ? '' : 's'}, ${s.filesChanged.length} file${s.filesChanged.length === 1 ? '' : 's'})`
-        : `${p('1', 'Branch')}    none (no changes came back)`,
+      s.worktree ? `${p('1', 'Branch')}    ${s.branch} (${plural(s.commits, 'commit')}, ${plural(s.filesChanged.length, 'file')})` : `${p('1', 'Branch')}    none (no changes came back)`,
       ...(s.worktree ? [`${p('1', 'Worktree')}  ${s.worktree}`, `${p('1', 'Review')}    git -C ${s.repo} log --stat ${s.baseCommit.slice(0, 12)}..${s.branch}`] : []),
-      `${p('1', 'Cost')}      ${fmtCost(s.costUsd)}${s.usage ? ` (${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens)` : ''}${s.sandboxCostUsd !== undefined ? ` + sandbox ${fmtCost(s.sandboxCostUsd)}` : ''} · ${(s.durationMs / 1000).toFixed(1)}s`,
-      ...(s.egressDenied > 0 ? [`${p('1', 'Network')}   ${s.egressDenied} blocked connection attempt${s.egressDenied === 1 ? '' : 's'}`] : []),
+      `${p('1', 'Cost')}      ${fmtCost(s.costUsd)}${s.usage ? ` (${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens)` : ''}${s.sandboxCostUsd !== undefined ? ` + sandbox ${fmtCost(s.sandboxCostUsd)}` : ''} · ${fmtSecondsTenths(s.durationMs)}`,
+      ...(s.egressDenied > 0 ? [`${p('1', 'Network')}   ${plural(s.egressDenied, 'blocked connection attempt')}`] : []),
       `${p('1', 'Log')}       ${s.logPath}`,
     ];
     this.o.stdout.write(`${lines.join('\n')}\n`);
@@ -147,6 +196,7 @@ export class Renderer {
 
   /** Prints a --dry-run plan. */
   plan(plan: UploadPlan & { repo: string; base: string; provider: string }): void {
+    this.close();
     if (this.o.json) {
       this.o.stdout.write(`${JSON.stringify({ type: 'plan', ...plan })}\n`);
       return;
@@ -156,9 +206,9 @@ export class Renderer {
       `Repository  ${plan.repo}`,
       `Base        ${plan.base}`,
       `Provider    ${plan.provider}`,
-      `Upload      ${plan.files.length} files, ${plan.totalBytes} bytes`,
+      `Upload      ${plural(plan.files.length, 'file')}, ${humanBytes(plan.totalBytes)}`,
       ...plan.files.map((f) => `  + ${f.path}${f.kind === 'symlink' ? ' (symlink)' : ''}`),
-      `Excluded    ${plan.excluded.length} paths`,
+      `Excluded    ${plural(plan.excluded.length, 'path')}`,
       ...plan.excluded.map((x) => `  - ${x.path} (${x.reason})`),
     ];
     this.o.stdout.write(`${out.join('\n')}\n`);
@@ -173,6 +223,16 @@ export class Renderer {
     }
   }
 
+  /** One line of NDJSON as it is (e.g. a log line), made terminal-safe without changing its meaning. */
+  jsonLine(line: string): void {
+    this.o.stdout.write(`${line}\n`);
+  }
+
+  /** A human line on stdout (terminal-safe). */
+  line(text: string): void {
+    this.o.stdout.write(`${text}\n`);
+  }
+
   /** A diagnostic line on stderr (progress, notices); never on stdout, so --json stays parseable. */
   note(text: string): void {
     this.o.stderr.write(`${text}\n`);
@@ -180,6 +240,7 @@ export class Renderer {
 
   /** Prints an error: human text on stderr, and in JSON mode also an error object on stdout. */
   error(err: AppError): void {
+    this.close();
     if (this.o.json) this.o.stdout.write(`${JSON.stringify({ type: 'error', kind: err.kind, error: err.message, hint: err.hint ?? null })}\n`);
     this.o.stderr.write(`${this.errPaint('31', `error: ${err.message}`)}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
   }

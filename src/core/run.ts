@@ -11,6 +11,7 @@ import type { SessionRepository, SessionStatus } from '../store/sessions.js';
 import { homePaths, type Context } from './context.js';
 import { recordCrash } from './crash-guard.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
+import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
 import { resolveCredential, type AuthMethod } from './credentials.js';
@@ -195,7 +196,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
-    emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
+    emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${plan.excluded.length} excluded` });
     await uploadWithProgress(provider, sandbox, plan, emit);
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });

@@ -75,7 +75,7 @@ describe('MultiRenderer', () => {
     const r = new MultiRenderer({ json: false, stream: true, stdout: sink(false), stderr: err, env: {}, taskIds: ['a'] });
     feed(r);
     r.close();
-    expect(err.text.split('\n').filter(Boolean)).toEqual(['[a] queued', '[a] running running claude', '[a] running → Bash npm test', '[a] completed 2.0s · $0.0100 · parallel-cc/a (1 commit)']);
+    expect(err.text.split('\n').filter(Boolean)).toEqual(['[a] queued', '[a] running claude', '[a] running → Bash npm test', '[a] completed 2.0s · $0.0100 · parallel-cc/a (1 commit)']);
     expect(err.text).not.toContain(ESC);
   });
 

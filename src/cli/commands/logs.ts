@@ -6,6 +6,7 @@ import type { StreamEvent } from '../../core/events.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { AppError } from '../../errors.js';
 import { isTerminal, type Session } from '../../store/sessions.js';
+import { humanBytes } from '../../core/format.js';
 import type { Renderer } from '../render.js';
 import { followInSandbox } from '../../core/ops/follow.js';
 import { providerFor } from './provider-for.js';
@@ -55,7 +56,7 @@ interface EgressEntry {
 
 function egressLine(e: EgressEntry): string {
   const verdict = e.allowed ? 'allowed' : `DENIED${e.reason ? ` (${e.reason})` : ''}`;
-  const bytes = e.allowed ? ` ↑${e.bytesUp ?? 0}B ↓${e.bytesDown ?? 0}B` : '';
+  const bytes = e.allowed ? ` ↑${humanBytes(e.bytesUp ?? 0)} ↓${humanBytes(e.bytesDown ?? 0)}` : '';
   return `${e.ts ?? ''}  ${e.method ?? ''} ${e.host ?? '?'}:${e.port ?? '?'}  ${verdict}${bytes}`;
 }
 
@@ -84,8 +85,9 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
       }
       if (typeof event.agentLine === 'number') lastAgentLine = Math.max(lastAgentLine, event.agentLine);
       if (flags.egress) {
-        if (flags.json) ctx.stdout.write(`${line}\n`);
-        else ctx.stdout.write(`${egressLine(event)}\n`);
+        // Through the renderer: terminal-safe (and exact with --json), like every other line.
+        if (flags.json) renderer.jsonLine(line);
+        else renderer.line(egressLine(event));
       } else renderer.event(event as StreamEvent);
     };
     // The CLI that ran the session is gone but its sandbox may live on (cloud providers): follow the

@@ -113,7 +113,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
 
 /** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code. */
 export async function multiAction(flags: MultiFlags, ctx: Context): Promise<number> {
-  const options = { json: flags.json === true, stream: flags.stream !== false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env };
+  const options = { json: flags.json === true, stream: flags.stream !== false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, signal: ctx.signal };
   let renderer = new MultiRenderer({ ...options, taskIds: [] });
   try {
     const { req, config } = await multiRequest(flags, ctx);

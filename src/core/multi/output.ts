@@ -50,7 +50,7 @@ export async function writeTaskMetadata(taskDir: string, result: TaskResult, ext
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
 /** Seconds with one decimal ("12.3s"). */
-export const fmtDuration = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+export const fmtDuration = (ms: number): string => `${(Math.max(0, ms) / 1000).toFixed(1)}s`; // never `-0.0s`: a saving can't be negative
 /** Dollars with four decimals, or "n/a". */
 export const fmtUsd = (usd: number | null): string => (usd === null ? 'n/a' : `$${usd.toFixed(4)}`);
 
