@@ -1,6 +1,7 @@
 import type { Sink } from '../core/context.js';
 import type { RunSummary, StreamEvent } from '../core/events.js';
 import { Redactor } from '../core/redact.js';
+import { planLines } from './render-plan.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
 
@@ -151,16 +152,7 @@ export class Renderer {
       this.o.stdout.write(`${JSON.stringify({ type: 'plan', ...plan })}\n`);
       return;
     }
-    const out: string[] = [
-      `Dry run: nothing will be created.`,
-      `Repository  ${plan.repo}`,
-      `Base        ${plan.base}`,
-      `Provider    ${plan.provider}`,
-      `Upload      ${plan.files.length} files, ${plan.totalBytes} bytes`,
-      ...plan.files.map((f) => `  + ${f.path}${f.kind === 'symlink' ? ' (symlink)' : ''}`),
-      `Excluded    ${plan.excluded.length} paths`,
-      ...plan.excluded.map((x) => `  - ${x.path} (${x.reason})`),
-    ];
+    const out = planLines(plan, this.debug);
     this.o.stdout.write(`${out.join('\n')}\n`);
   }
 
