@@ -70,10 +70,10 @@ describe('defect 5: unwritable output paths are usage errors, checked before any
     const dir = temp('pcc-ux-');
     writeFileSync(join(dir, 'file'), 'x');
     for (const args of [
-      ['sandbox', 'logs', sessionId, '--save', join(dir, 'missing', 'x.ndjson')],
-      ['sandbox', 'logs', sessionId, '--save', dir],
-      ['sandbox', 'download', sessionId, '--output', join(dir, 'file', 'out')],
-      ['sandbox', 'download', sessionId, '--output', join(dir, 'file')],
+      ['sandbox', 'logs', '--session-id', sessionId, '--save', join(dir, 'missing', 'x.ndjson')],
+      ['sandbox', 'logs', '--session-id', sessionId, '--save', dir],
+      ['sandbox', 'download', '--session-id', sessionId, '--output', join(dir, 'file', 'out')],
+      ['sandbox', 'download', '--session-id', sessionId, '--output', join(dir, 'file')],
     ]) {
       const r = await runWithin(30_000, args, { env });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
@@ -96,7 +96,7 @@ describe('defect 5: unwritable output paths are usage errors, checked before any
 
 describe('defect 6: /proc output folders never hang; a signal names the command it stops', () => {
   it('download --output /proc/x and --multi --output-dir /proc/x are refused at once', async () => {
-    const d = await runWithin(15_000, ['sandbox', 'download', sessionId, '--output', '/proc/pcc-x'], { env });
+    const d = await runWithin(15_000, ['sandbox', 'download', '--session-id', sessionId, '--output', '/proc/pcc-x'], { env });
     expect(d.code, d.stderr).toBe(2);
     expect(d.stderr).toMatch(/--output \/proc\/pcc-x: is inside \/proc, a kernel pseudo-filesystem/);
     const h = join(temp('pcc-ux-'), 'home');
