@@ -1,7 +1,8 @@
 /**
  * What the first SIGINT/SIGTERM means for the command being run. Commands that watch the abort
- * signal (a run, a follow, exec, reattach, watch-merges) stop cleanly; every other command has
- * nothing to save and stops at once. The message names what is really being stopped.
+ * signal (a run, a follow, exec, reattach, watch-merges) stop cleanly; commands that change state
+ * (kill, cleanup, install, …) finish first; every other command has nothing to save and stops at
+ * once. The message names what is really being stopped.
  */
 export interface SignalPlan {
   /** The first signal aborts the context instead of exiting. */
@@ -45,6 +46,15 @@ export function signalPlan(argv: readonly string[]): SignalPlan {
       return stopping('no longer following the agent (reattach again later to bring its work back)');
     case 'watch-merges':
       return stopping('no longer watching for merges');
+    // These change the registry, worktrees or settings: cut short, they would leave half a change.
+    case 'sandbox kill':
+    case 'sandbox-kill':
+    case 'cleanup':
+    case 'register':
+    case 'release':
+    case 'heartbeat':
+    case 'install':
+      return { graceful: true, message: (s) => `parallel-cc: ${s} received, finishing \`parallel-cc ${cmd}\` first ${AGAIN}` };
     default:
       break;
   }

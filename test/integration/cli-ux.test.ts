@@ -125,6 +125,21 @@ describe('defect 6: /proc output folders never hang; a signal names the command 
     expect(r.stderr).toContain('SIGTERM received, `parallel-cc mcp-serve` stopped');
     expect(r.stderr).not.toContain('stopping the sandbox');
   });
+
+  it('SIGTERM to watch-merges ends its wait at once and says so', async () => {
+    const child = spawn(process.execPath, [BIN, 'watch-merges', '--repo', repo, '--interval', '60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((r) => child.on('close', r));
+    await new Promise((r) => setTimeout(r, 1500));
+    const stopped = Date.now();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(timer);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    expect(stderr).toContain('SIGTERM received, no longer watching for merges');
+  });
 });
 
 describe('defect 7: the upload line of a real run counts what stays home', () => {

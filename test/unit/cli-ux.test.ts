@@ -59,6 +59,8 @@ describe('signals', () => {
     const dl = signalPlan(['sandbox', 'download', 'ab', '--output', '/tmp/x']);
     expect(dl.graceful).toBe(false);
     expect(dl.message('SIGTERM')).toBe('parallel-cc: SIGTERM received, `parallel-cc sandbox download` stopped');
+    expect(signalPlan(['cleanup'])).toMatchObject({ graceful: true });
+    expect(signalPlan(['cleanup']).message('SIGTERM')).toBe('parallel-cc: SIGTERM received, finishing `parallel-cc cleanup` first (press Ctrl-C again to quit at once)');
     // After `--` nothing counts: a command line of exec is not a --multi run.
     expect(signalPlan(['sandbox', 'exec', '--', 'x', '--multi']).message('SIGINT')).toContain('stopping the command in the sandbox');
   });
