@@ -33,9 +33,10 @@ function bash(entries: CompletionEntry[]): string {
   const subsOf = (g: string): string => entries.filter((e) => e.path.length === 2 && e.path[0] === g).map((e) => e.path[1]).join(' ');
   const cases = entries.map((e) => `    "${e.path.join(' ')}") opts="${e.flags.join(' ')}"; session=${e.session ? 1 : 0} ;;`).join('\n');
   return `_parallel_cc() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" cmd="" i w opts="" session=0
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
+  # $2/$3 (the word and the one before it) and \${a[@]:off:len} slices work the same in bash and in
+  # zsh's bashcompinit, whose arrays are otherwise 1-based.
+  local cur="$2" prev="$3" cmd="" w opts="" session=0
+  for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
     case "$w" in -*) continue ;; esac
     if [ -z "$cmd" ]; then cmd="$w"; case " ${groups.join(' ')} " in *" $w "*) ;; *) break ;; esac
     else cmd="$cmd $w"; break; fi

@@ -215,7 +215,7 @@ describe('friction', () => {
     const live = String((JSON.parse(reg.stdout) as { sessionId: string }).sessionId);
     try {
       const complete = async (words: string[]): Promise<string[]> => {
-        const script = `eval "$(parallel-cc completion bash)"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _parallel_cc; printf '%s\\n' "\${COMPREPLY[@]}"`;
+        const script = `eval "$(parallel-cc completion bash)"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _parallel_cc parallel-cc '${words[words.length - 1] ?? ''}' '${words[words.length - 2] ?? ''}'; printf '%s\\n' "\${COMPREPLY[@]}"`;
         const child = spawn('bash', ['-c', script], { env: { ...env, PATH: `${bin}:${env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
