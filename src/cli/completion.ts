@@ -50,7 +50,7 @@ ${groups.map((g) => `    ${g}) COMPREPLY=($(compgen -W "${subsOf(g)}" -- "$cur")
   case "$cmd" in
 ${cases}
   esac
-  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts" -- "$cur"))
   elif [ "$session" = 1 ]; then COMPREPLY=($(compgen -W "$(${SESSIONS})" -- "$cur"))
   else COMPREPLY=($(compgen -f -- "$cur")); fi
 }
