@@ -2,17 +2,28 @@
  * `npm run demo`: a real run of the real Claude Code binary in the native sandbox, against the bundled
  * scripted model server (no API key or network needed). It makes a throwaway repo, runs
  * `parallel-cc sandbox run` on it with the live stream on this terminal, then prints the resulting
- * branch with `git log --stat`.
+ * branch with `git log --stat`. Everything lives in one temp folder, which is removed at the end
+ * (`npm run demo -- --keep` keeps it to look around).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, startModelServer } from '../test/fixtures/model-server/server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const keep = process.argv.slice(2).includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'parallel-cc-demo-'));
+/** Says where the throwaway folder is, or removes it (repo, registry, worktrees: all inside `work`). */
+const finish = (code: number): never => {
+  if (keep) process.stderr.write(`\nkept the demo folder: ${work} (remove it with: rm -rf ${work})\n`);
+  else {
+    rmSync(work, { recursive: true, force: true });
+    process.stderr.write(`\nremoved the demo folder ${work} (run \`npm run demo -- --keep\` to keep it)\n`);
+  }
+  process.exit(code);
+};
 const repo = join(work, 'demo-repo');
 const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
@@ -27,7 +38,7 @@ git('add', 'README.md', 'obsolete.txt', '.gitignore');
 git('commit', '-q', '-m', 'initial commit');
 
 const server = await startModelServer({ scenario: loadScenario(join(root, 'test/fixtures/scenarios/e2e.json')) });
-process.stderr.write(`demo repo: ${repo}\nscripted model server: ${server.url}\n\n`);
+process.stderr.write(`demo folder: ${work} (${keep ? 'kept afterwards' : 'removed at the end; --keep keeps it'})\ndemo repo: ${repo}\nscripted model server: ${server.url}\n\n`);
 const env = {
   ...process.env,
   PARALLEL_CC_HOME: join(work, 'parallel-cc-home'),
@@ -39,11 +50,14 @@ const child = spawn(process.execPath, [join(root, 'dist/bin.js'), 'sandbox', 'ru
   env,
   stdio: 'inherit',
 });
+// Ctrl-C reaches parallel-cc through the terminal; the demo waits for it to save its work, then cleans up.
+process.on('SIGINT', () => undefined);
 const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
 await server.close();
 if (code !== 0) {
   process.stderr.write(`\nparallel-cc exited with ${code}\n`);
-  process.exit(code);
+  finish(code);
 }
 const branch = git('for-each-ref', '--format=%(refname:short)', 'refs/heads/parallel-cc/').trim();
 process.stdout.write(`\n$ git log --stat main..${branch}\n${git('log', '--stat', `main..${branch}`)}`);
+finish(0);

@@ -28,7 +28,12 @@ try {
   process.exit(err.exitCode);
 }
 
-const inRepo = await repoRoot(process.cwd()).catch(() => undefined);
+// `claude --help`, `--version` and claude's own maintenance commands start no session: nothing to register.
+const INFO_FLAGS = new Set(['-h', '--help', '-v', '--version']);
+const INFO_COMMANDS = new Set(['update', 'doctor', 'mcp', 'config', 'install', 'setup-token', 'migrate-installer']);
+const upTo = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+const informational = upTo.some((a) => INFO_FLAGS.has(a)) || INFO_COMMANDS.has(args[0] ?? '');
+const inRepo = informational ? undefined : await repoRoot(process.cwd()).catch(() => undefined);
 let claim: LocalClaim | undefined;
 if (inRepo) {
   try {

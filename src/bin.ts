@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 import { main } from './cli/program.js';
+import { signalPlan } from './cli/signals.js';
 import { processContext } from './core/context.js';
 import { SessionGuard } from './core/crash-guard.js';
 
 // The only place that touches process-global state: it builds the context the rest receives.
 const controller = new AbortController();
+const argv = process.argv.slice(2);
+// The first signal's message and effect depend on the command: only a run saves work before it stops.
+const plan = signalPlan(argv);
 let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals): void => {
   interrupts += 1;
   if (interrupts === 1) {
     // Abort first: live output (spinner, --multi block) steps aside before the notice is printed.
-    controller.abort();
-    process.stderr.write(`\nparallel-cc: ${signal} received, stopping the sandbox and saving the work so far (press Ctrl-C again to quit at once)\n`);
-    return;
+    if (plan.graceful) controller.abort();
+    process.stderr.write(`\n${plan.message(signal)}\n`);
+    if (plan.graceful) return;
   }
   process.exit(130);
 };
@@ -50,7 +54,7 @@ if (testCrash === 'exception' || testCrash === 'rejection') {
   });
 }
 
-const code = await main(process.argv.slice(2), { ...processContext(controller.signal), guard });
+const code = await main(argv, { ...processContext(controller.signal), guard });
 // A crash mid-run ends the process from its handler (exit 70), never with the run's own code.
 if (crashed) await crashed;
 process.exitCode = code;

@@ -129,7 +129,16 @@ export function registerLocalCommands(program: Command, ctx: Context, setExit: S
             ctx.stdout.write(flags.json ? `${JSON.stringify(b)}\n` : `merged: ${b.branch} into ${out.base}\n`);
           }
           if (flags.once || ctx.signal.aborted) return { value: undefined, human: () => [], exitCode: 0 } as const;
-          await new Promise((r) => setTimeout(r, Math.max(1, Number(flags.interval) || 30) * 1000));
+          // Ctrl-C / SIGTERM ends the wait at once, not after the interval.
+          await new Promise<void>((r) => {
+            const t = setTimeout(done, Math.max(1, Number(flags.interval) || 30) * 1000);
+            function done(): void {
+              clearTimeout(t);
+              ctx.signal.removeEventListener('abort', done);
+              r();
+            }
+            ctx.signal.addEventListener('abort', done, { once: true });
+          });
         }
       }),
     );

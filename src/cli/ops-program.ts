@@ -47,13 +47,25 @@ const mb = (n: number | undefined): string => (n === undefined ? 'n/a' : humanBy
  * Defines a `sandbox <verb>` command and its deprecated hyphenated twin `sandbox-<verb>`, which prints
  * a one-line notice on stderr first.
  */
-function twin<F>(sandbox: Command, program: Command, ctx: Context, verb: string, describe: string, define: (c: Command) => Command, action: (flags: F) => Promise<void>): void {
-  define(sandbox.command(verb).description(describe)).action(action);
-  define(program.command(`sandbox-${verb}`, { hidden: true }).description(`deprecated: use \`sandbox ${verb}\``)).action(async (flags: F) => {
+function twin<F extends { sessionId?: string; json?: boolean }>(sandbox: Command, program: Command, ctx: Context, setExit: SetExit, verb: string, describe: string, define: (c: Command) => Command, action: (flags: F) => Promise<void>): void {
+  // The session may be given as a positional argument (`sandbox logs 8496`) or with --session-id.
+  const withSession = async (session: string | undefined, flags: F): Promise<void> => {
+    if (session !== undefined && flags.sessionId !== undefined && session !== flags.sessionId)
+      return act<F>(ctx, setExit, () => Promise.reject(new AppError('usage', `two sessions given: "${session}" and --session-id ${String(flags.sessionId)}`, { hint: 'Give the session once.' })))(flags);
+    await action({ ...flags, ...(session !== undefined ? { sessionId: session } : {}) });
+  };
+  const arg = (c: Command): Command => define(c).argument('[session]', 'session id or a unique prefix of it (same as --session-id)');
+  arg(sandbox.command(verb).description(describe)).action(withSession);
+  arg(program.command(`sandbox-${verb}`, { hidden: true }).description(`deprecated: use \`sandbox ${verb}\``)).action(async (session: string | undefined, flags: F) => {
     ctx.stderr.write(`warning: \`parallel-cc sandbox-${verb}\` is deprecated; use \`parallel-cc sandbox ${verb}\`\n`);
-    await action(flags);
+    await withSession(session, flags);
   });
 }
+
+const keyLines = (keys: Array<{ key: string; type: string; default: unknown; env: string | null }>): string[] => {
+  const w = Math.max(...keys.map((k) => k.key.length));
+  return keys.map((k) => `${k.key.padEnd(w)}  ${k.type}  default ${k.default === null ? '(unset)' : JSON.stringify(k.default)}${k.env ? `  env ${k.env}` : ''}`);
+};
 
 /** Registers status, sandbox logs/download/kill/health, doctor, cleanup, config and completion. */
 export function registerOpsCommands(program: Command, sandbox: Command, ctx: Context, setExit: SetExit): void {
@@ -73,7 +85,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     );
 
   const sid = (c: Command): Command => c.option('--session-id <id>', 'the session (see `parallel-cc status`)');
-  twin(sandbox, program, ctx, 'logs', "print a session's event log", (c) =>
+  twin(sandbox, program, ctx, setExit, 'logs', "print a session's event log", (c) =>
     sid(c)
       .option('--tail <n>', 'only the last n events')
       .option('--follow', 'keep printing new events until the session ends')
@@ -82,7 +94,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--json', 'NDJSON on stdout'),
     act<LogsFlags>(ctx, setExit, async (flags, renderer) => (await import('./commands/logs.js')).logsCommand(flags, ctx, renderer)),
   );
-  twin(sandbox, program, ctx, 'download', "copy a session's changed (or all) files into a folder", (c) =>
+  twin(sandbox, program, ctx, setExit, 'download', "copy a session's changed (or all) files into a folder", (c) =>
     sid(c)
       .option('--output <dir>', 'destination folder', 'sandbox-results')
       .option('--selective', 'only the files the agent changed (default)')
@@ -94,7 +106,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       return { value: out, human: () => [`${plural(out.files.length, 'file')} from the ${out.source} of ${out.sessionId} → ${out.output}`, ...out.files.map((f) => `  ${f}`)] };
     }),
   );
-  twin(sandbox, program, ctx, 'kill', 'stop a running session (its work so far is brought back first)', (c) =>
+  twin(sandbox, program, ctx, setExit, 'kill', 'stop a running session (its work so far is brought back first)', (c) =>
     sid(c)
       .option('--keep-worktree', 'keep the session worktree after stopping')
       .option('--no-download', 'do not bring the results back')
@@ -104,7 +116,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${plural(out.commits, 'commit')})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
     }),
   );
-  twin(sandbox, program, ctx, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
+  twin(sandbox, program, ctx, setExit, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
     act<HealthFlags>(ctx, setExit, async (flags) => {
       const h = await (await import('./commands/health.js')).healthCommand(flags, ctx);
       return {
@@ -123,7 +135,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     }),
   );
 
-  twin(sandbox, program, ctx, 'reattach', 'take over a session whose parallel-cc process died and bring its work back', (c) => sid(c).option('--json', 'one JSON document on stdout'),
+  twin(sandbox, program, ctx, setExit, 'reattach', 'take over a session whose parallel-cc process died and bring its work back', (c) => sid(c).option('--json', 'one JSON document on stdout'),
     act<{ sessionId?: string; json?: boolean }>(ctx, setExit, async (flags) => {
       const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
       // A cloud agent that is still working is streamed until it ends (not with --json: stdout is one document).
@@ -175,9 +187,19 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
         return { value: out, human: () => (out.actions.length ? out.actions.map((a) => `${a.action} ${a.kind} ${a.target}: ${a.reason}`) : ['Nothing to clean up.']) };
       }),
     );
-  program
-    .command('config')
-    .description('configuration')
+  const config = program.command('config').description('configuration: the effective values (show) and every key (keys)');
+  config
+    .command('keys')
+    .description('every configuration key with its type, default and environment variable')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<{ json?: boolean }>(ctx, setExit, async () => {
+        const [{ configKeys }, { ENV_MAPPINGS }] = await Promise.all([import('../config/keys.js'), import('../config/load.js')]);
+        const keys = configKeys(ENV_MAPPINGS);
+        return { value: keys, human: () => keyLines(keys) };
+      }),
+    );
+  config
     .command('show')
     .description('the effective configuration and where each value comes from')
     .option('--repo <path>', 'include this repository\'s .parallel-cc.json', '.')
@@ -188,6 +210,16 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
         return { value: out, human: () => out.entries.map((e) => `${e.key} = ${JSON.stringify(e.value)}  (${e.source})`) };
       }),
     );
+  // Used by the completion scripts: the ids of sessions that have not ended, one per line.
+  program
+    .command('__sessions', { hidden: true })
+    .action(
+      act<{ json?: boolean }>(ctx, setExit, async () => {
+        const out = await (await import('./commands/status.js')).statusCommand({}, ctx);
+        const ids = out.repos.flatMap((r) => r.sessions.map((s) => s.id));
+        return { value: ids, human: () => ids };
+      }),
+    );
   program
     .command('completion <shell>')
     .description('print a shell completion script (bash, zsh or fish)')
@@ -195,7 +227,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       act<{ json?: boolean }>(ctx, setExit, async () => {
         const shell = program.args[1] ?? '';
         if (!['bash', 'zsh', 'fish'].includes(shell)) throw new AppError('usage', `unknown shell "${shell}"`, { hint: 'Use bash, zsh or fish.' });
-        const script = (await import('./commands/config.js')).completionScript(shell);
+        const script = (await import('./completion.js')).completionScript(shell, program);
         return { value: script, human: () => [script.trimEnd()] };
       }),
     );

@@ -3,6 +3,7 @@ import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';
 import type { MultiFlags } from './commands/multi.js';
+import { addExamples } from './help-examples.js';
 import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { escapeControls } from '../core/sanitize.js';
@@ -16,8 +17,8 @@ function runOptions(cmd: Command): Command {
     .option('--repo <path>', 'repository to work on', '.')
     .option('--prompt <text>', 'task for the agent')
     .option('--prompt-file <path>', 'read the task from a file (e.g. PLAN.md)')
-    .addOption(new Option('--provider <name>', 'sandbox provider (native, docker, e2b, daytona, cloudflare)'))
-    .option('--timeout <minutes>', 'stop the agent after this many minutes (max 60, default 60)')
+    .addOption(new Option('--provider <name>', 'sandbox provider: native (default), docker or e2b'))
+    .option('--timeout <duration>', 'stop the agent after this long: minutes (30) or 30m / 1800s / 1h (more than 0, at most 60 minutes; default 60)')
     .option('--base <ref>', 'branch from this ref instead of HEAD plus your uncommitted work')
     .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
     .option('--dry-run', 'print what would be uploaded and excluded; create nothing')
@@ -36,7 +37,8 @@ function runOptions(cmd: Command): Command {
     .option('--max-concurrent <n>', '--multi: at most this many sandboxes at once (default 3)')
     .option('--fail-fast', '--multi: the first failed task stops all the others')
     .option('--output-dir <path>', '--multi: where summary.md/summary.json and per-task results go (default ./parallel-results)')
-    .option('--budget-per-task <usd>', '--multi: stop a task whose cost passes this many USD (status over_budget)');
+    .option('--budget-per-task <usd>', '--multi: stop a task whose cost passes this many USD (status over_budget)')
+    .option('--verbose', 'step-by-step diagnostics on stderr, and --dry-run lists every file (same as PARALLEL_CC_LOG_LEVEL=debug)');
 }
 
 /**
@@ -80,6 +82,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   runOptions(sandbox.command('run').description('run an agent on a task in a sandbox; its work lands on branch parallel-cc/<id>')).action(runAction);
   registerOpsCommands(program, sandbox, ctx, setExit);
   registerLocalCommands(program, ctx, setExit);
+  addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');
     await runAction(flags);
@@ -87,14 +90,29 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   return program;
 }
 
+/**
+ * Splits `--verbose` off the command line: it counts anywhere before `--` (same as
+ * PARALLEL_CC_LOG_LEVEL=debug); after `--` everything belongs to the user's command, untouched.
+ */
+export function takeVerbose(argv: readonly string[]): { verbose: boolean; argv: string[] } {
+  const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
+  const head = argv.slice(0, end);
+  return { verbose: head.includes('--verbose'), argv: [...head.filter((a) => a !== '--verbose'), ...argv.slice(end)] };
+}
+
 /** Parses argv and runs the command; returns the process exit code. */
 export async function main(argvIn: string[], ctx0: Context): Promise<number> {
-  // --verbose anywhere on the line is the same as PARALLEL_CC_LOG_LEVEL=debug.
-  const verbose = argvIn.includes('--verbose');
-  const argv = argvIn.filter((a) => a !== '--verbose');
+  const { verbose, argv: parsed } = takeVerbose(argvIn);
+  // `help sandbox run` is `sandbox run --help` (commander's help command only looks one word deep).
+  const argv = parsed[0] === 'help' && parsed.length > 1 ? [...parsed.slice(1).filter((a) => a !== '--'), '--help'] : parsed;
   const ctx = verbose ? { ...ctx0, env: { ...ctx0.env, PARALLEL_CC_LOG_LEVEL: 'debug' } } : ctx0;
   let code = 0;
   const program = buildProgram(ctx, (c) => (code = c));
+  if (argv.length === 0) {
+    // Bare `parallel-cc` asked for nothing wrong: the help goes to stdout and the exit code is 0.
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

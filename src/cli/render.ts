@@ -1,6 +1,7 @@
 import type { Sink } from '../core/context.js';
 import type { RunSummary, StreamEvent } from '../core/events.js';
 import { Redactor } from '../core/redact.js';
+import { planLines } from './render-plan.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
 import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../core/format.js';
@@ -201,16 +202,7 @@ export class Renderer {
       this.o.stdout.write(`${JSON.stringify({ type: 'plan', ...plan })}\n`);
       return;
     }
-    const out: string[] = [
-      `Dry run: nothing will be created.`,
-      `Repository  ${plan.repo}`,
-      `Base        ${plan.base}`,
-      `Provider    ${plan.provider}`,
-      `Upload      ${plural(plan.files.length, 'file')}, ${humanBytes(plan.totalBytes)}`,
-      ...plan.files.map((f) => `  + ${f.path}${f.kind === 'symlink' ? ' (symlink)' : ''}`),
-      `Excluded    ${plural(plan.excluded.length, 'path')}`,
-      ...plan.excluded.map((x) => `  - ${x.path} (${x.reason})`),
-    ];
+    const out = planLines(plan, this.debug);
     this.o.stdout.write(`${out.join('\n')}\n`);
   }
 

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ZodError } from 'zod';
 import { AppError } from '../errors.js';
+import { durationMinutes } from './duration.js';
+import { keysBelow } from './keys.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** A partial, not yet validated layer of configuration. */
@@ -31,7 +33,8 @@ const str = (v: string): string => v;
 /** Every environment variable of the spec, and the config key it sets. */
 export const ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_SANDBOX_PROVIDER', 'defaultProvider', str],
-  ['PARALLEL_CC_SANDBOX_TIMEOUT', 'timeoutMinutes', (v) => { const n = num(v); return typeof n === 'number' ? n / 60 : n; }],
+  // Plain numbers are seconds (the spec); `30m` / `1800s` / `1h` mean what they say, like the config key.
+  ['PARALLEL_CC_SANDBOX_TIMEOUT', 'timeoutMinutes', (v) => durationMinutes(v, 's') ?? v],
   ['PARALLEL_CC_SANDBOX_AUTO_CLEANUP', 'autoCleanup', bool],
   ['PARALLEL_CC_LOG_LEVEL', 'logLevel', (v) => v.toLowerCase()],
   ['PARALLEL_CC_CLAUDE_BIN', 'claudeBin', str],
@@ -81,7 +84,9 @@ function describeZod(err: ZodError, sources: ConfigSources = {}): string {
     .map((i) => {
       const key = i.path.join('.') || '(root)';
       const from = sources[key];
-      return `${from ? `${from.replace(/^env /, '')} (${key})` : key}: ${i.message}`;
+      // An unknown key (a typo) gets the list of the keys that are valid there.
+      const valid = i.code === 'unrecognized_keys' ? ` (valid keys${i.path.length ? ` in ${key}` : ''}: ${keysBelow(i.path.join('.')).join(', ')})` : '';
+      return `${from ? `${from.replace(/^env /, '')} (${key})` : key}: ${i.message}${valid}`;
     })
     .join('; ');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMinutes } from './duration.js';
 
 /** Names of the sandbox providers parallel-cc knows. */
 export const PROVIDER_NAMES = ['native', 'docker', 'e2b', 'daytona', 'cloudflare'] as const;
@@ -17,7 +18,10 @@ const domainList = z.array(z.string().min(1)).default([]);
 export const ConfigSchema = z
   .object({
     defaultProvider: z.enum(PROVIDER_NAMES).default('native'),
-    timeoutMinutes: z.number().positive().max(MAX_TIMEOUT_MINUTES).default(MAX_TIMEOUT_MINUTES),
+    /** Minutes; a string with a unit (`30m`, `1800s`, `1h`) is accepted too, as in PARALLEL_CC_SANDBOX_TIMEOUT. */
+    timeoutMinutes: z
+      .preprocess((v) => (typeof v === 'string' ? (durationMinutes(v, 'm') ?? v) : v), z.number().positive().max(MAX_TIMEOUT_MINUTES))
+      .default(MAX_TIMEOUT_MINUTES),
     autoCleanup: z.boolean().default(true),
     anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
     claudeBin: z.string().min(1).optional(),

@@ -20,6 +20,7 @@ import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
+import { describeExcluded } from './sync/exclusions.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
 import { createSessionWorktree, removeSessionWorktree } from './worktree.js';
@@ -196,7 +197,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
-    emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${plan.excluded.length} excluded` });
+    emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
     const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });

@@ -74,7 +74,9 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
   const docker = await probe(['docker', 'version', '--format', '{{.Server.Version}}'], env);
   add({ name: 'docker daemon', ok: docker.ok, required: provider === 'docker', detail: docker.ok ? `server ${docker.out}` : 'not reachable', fix: 'Install and start Docker (sudo apt-get install docker.io && sudo systemctl start docker), or use the native provider.' });
   const req = createRequire(import.meta.url);
-  for (const [pkg, forProvider] of [['dockerode', 'docker'], ['e2b', 'e2b'], ['@daytonaio/sdk', 'daytona']] as const) {
+  // Only the SDKs of providers this build ships: advertising one that cannot be used misleads.
+  const built: readonly string[] = (await import('../../providers/registry.js')).availableProviders();
+  for (const [pkg, forProvider] of ([['dockerode', 'docker'], ['e2b', 'e2b'], ['@daytonaio/sdk', 'daytona']] as const).filter(([, p]) => built.includes(p))) {
     let ok = true;
     try {
       req.resolve(pkg);

@@ -5,6 +5,7 @@ import { findSession, viewSession } from '../../core/ops/view.js';
 import { exportFromBranch, exportFromSandbox } from '../../core/ops/download.js';
 import { AppError } from '../../errors.js';
 import { providerFor } from './provider-for.js';
+import { checkOutputDir } from '../output-path.js';
 import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox download`. */
@@ -34,7 +35,8 @@ export interface DownloadOutput {
 export async function downloadCommand(flags: DownloadFlags, ctx: Context): Promise<DownloadOutput> {
   if (flags.selective && flags.all) throw new AppError('usage', 'use either --selective or --all, not both');
   const selective = flags.all !== true;
-  const output = resolve(ctx.cwd, flags.output ?? 'sandbox-results');
+  // Before anything else: a bad folder is a usage error, and recursive mkdir below /proc never returns.
+  const output = await checkOutputDir('--output', resolve(ctx.cwd, flags.output ?? 'sandbox-results'));
   const keep = flags.filter ? ((ig) => (p: string): boolean => ig.ignores(p))(ignore().add(flags.filter)) : undefined;
   return withRegistry(ctx, async (sessions) => {
     const s = findSession(sessions, flags.sessionId);

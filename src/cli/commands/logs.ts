@@ -10,6 +10,7 @@ import { humanBytes } from '../../core/format.js';
 import type { Renderer } from '../render.js';
 import { followInSandbox } from '../../core/ops/follow.js';
 import { providerFor } from './provider-for.js';
+import { checkOutputFile } from '../output-path.js';
 import { withRegistry } from '../../core/registry.js';
 
 /** Options of `parallel-cc sandbox logs`. */
@@ -68,11 +69,11 @@ function egressLine(e: EgressEntry): string {
 export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Renderer): Promise<number> {
   const tail = flags.tail === undefined ? undefined : Number(flags.tail);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new AppError('usage', `--tail must be a whole number, got "${String(flags.tail)}"`);
+  const save = flags.save ? await checkOutputFile('--save', resolve(ctx.cwd, flags.save)) : undefined;
   return withRegistry(ctx, async (sessions) => {
     const session = findSession(sessions, flags.sessionId);
     if (!session.sessionDir) throw new AppError('not_found', `session ${session.id} has no log folder`);
     const file = join(session.sessionDir, flags.egress ? 'egress.ndjson' : 'events.ndjson');
-    const save = flags.save ? resolve(ctx.cwd, flags.save) : undefined;
     if (save) writeFileSync(save, '', { mode: 0o600 });
     let lastAgentLine = 0;
     const print = (line: string): void => {

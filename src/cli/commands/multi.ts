@@ -15,6 +15,7 @@ import { createProvider } from '../../providers/registry.js';
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
+import { checkOutputDir } from '../output-path.js';
 import { parseProvider, parseTimeout, providerFlagConfig, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
@@ -98,7 +99,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     tasks,
     maxConcurrent,
     failFast: flags.failFast === true,
-    outputDir: resolve(ctx.cwd, flags.outputDir ?? 'parallel-results'),
+    outputDir: await checkOutputDir('--output-dir', resolve(ctx.cwd, flags.outputDir ?? 'parallel-results')),
     provider: parseProvider(flags.provider, config.defaultProvider),
     timeoutMinutes: parseTimeout(flags.timeout, config.timeoutMinutes),
     ...(flags.base !== undefined ? { base: flags.base } : {}),

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, PROVIDER_NAMES, type ProviderName } from '../../config/schema.js';
 import type { Context } from '../../core/context.js';
@@ -11,6 +12,7 @@ import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
+import { checkOutputFile } from '../output-path.js';
 import { createProvider } from '../../providers/registry.js';
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
@@ -73,13 +75,13 @@ export async function readPrompt(flags: RunFlags, cwd: string): Promise<string |
   return prompt;
 }
 
-/** Parses --timeout (minutes, fractions allowed, at most 60). */
+/** Parses --timeout: minutes (fractions allowed) or a duration with a unit (30m, 1800s, 1h); more than 0, at most 60 minutes. */
 export function parseTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
-  // Plain decimal minutes only: Number() would also take "0x10", "1e1" or " 5 ".
-  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  // Plain decimals and s/m/h only: Number() would also take "0x10", "1e1" or " 5 ".
+  const n = /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
-    throw new AppError('usage', `--timeout must be a number of minutes between 0 and ${MAX_TIMEOUT_MINUTES}, got "${raw}"`);
+    throw new AppError('usage', `--timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${raw}"`, { hint: 'Examples: --timeout 30, --timeout 30m, --timeout 1800s.' });
   return n;
 }
 
@@ -121,6 +123,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
     return { kind: 'plan', plan: { ...plan, repo: root, base, provider } };
   }
   if (prompt === undefined) throw new AppError('usage', 'a prompt is required', { hint: 'Pass --prompt "<task>" or --prompt-file <file>.' });
+  if (flags.localLog) await checkOutputFile('--local-log', resolve(ctx.cwd, flags.localLog));
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+
+/** 1–3 examples per command, shown at the end of its --help. Keyed by the command's words. */
+export const EXAMPLES: Record<string, string[]> = {
+  sandbox: ['parallel-cc sandbox run --prompt "Fix the failing test"', 'parallel-cc sandbox logs 8496 --follow'],
+  'sandbox run': [
+    'parallel-cc sandbox run --prompt "Add input validation to src/api.ts"',
+    'parallel-cc sandbox run --prompt-file PLAN.md --provider docker --timeout 30m',
+    'parallel-cc sandbox run --multi --task "Write tests for a.ts" --task "Write tests for b.ts"',
+  ],
+  'sandbox logs': ['parallel-cc sandbox logs 8496 --follow', 'parallel-cc sandbox logs 8496 --egress', 'parallel-cc sandbox logs 8496 --save run.ndjson'],
+  'sandbox download': ['parallel-cc sandbox download 8496', 'parallel-cc sandbox download 8496 --all --output ./snapshot', "parallel-cc sandbox download 8496 --filter '*.ts'"],
+  'sandbox kill': ['parallel-cc sandbox kill 8496', 'parallel-cc sandbox kill 8496 --keep-worktree'],
+  'sandbox health': ['parallel-cc sandbox health 8496', 'parallel-cc sandbox health 8496 --json'],
+  'sandbox reattach': ['parallel-cc sandbox reattach 8496'],
+  'sandbox exec': ['parallel-cc sandbox exec -- uname -a', 'parallel-cc sandbox exec --repo . -- npm test', 'parallel-cc sandbox exec --provider docker -- sh -c "id; ls"'],
+  status: ['parallel-cc status', 'parallel-cc status --all --repo .', 'parallel-cc status --json'],
+  doctor: ['parallel-cc doctor', 'parallel-cc doctor --sandbox --json'],
+  cleanup: ['parallel-cc cleanup --dry-run', 'parallel-cc cleanup'],
+  config: ['parallel-cc config show', 'parallel-cc config keys'],
+  'config show': ['parallel-cc config show', 'parallel-cc config show --json'],
+  'config keys': ['parallel-cc config keys', 'parallel-cc config keys --json'],
+  completion: ['eval "$(parallel-cc completion bash)"', 'eval "$(parallel-cc completion zsh)"', 'parallel-cc completion fish | source'],
+  register: ['parallel-cc register --repo . --pid $$'],
+  release: ['parallel-cc release --pid $$'],
+  heartbeat: ['parallel-cc heartbeat --pid $PPID'],
+  install: ['parallel-cc install --all', 'parallel-cc install --hooks --local', 'parallel-cc install --status'],
+  'mcp-serve': ['claude mcp add parallel-cc -- parallel-cc mcp-serve'],
+  'merge-status': ['parallel-cc merge-status', 'parallel-cc merge-status --base main --json'],
+  'watch-merges': ['parallel-cc watch-merges', 'parallel-cc watch-merges --once --base main'],
+};
+
+/** Appends the examples of {@link EXAMPLES} to every visible command's --help (and the top-level help). */
+export function addExamples(program: Command): void {
+  const help = program.createHelp();
+  const visit = (cmd: Command, path: string[]): void => {
+    for (const sub of help.visibleCommands(cmd)) {
+      if (sub.name() === 'help') continue;
+      const p = [...path, sub.name()];
+      const ex = EXAMPLES[p.join(' ')];
+      if (ex) sub.addHelpText('after', `\nExamples:\n${ex.map((e) => `  $ ${e}`).join('\n')}\n`);
+      visit(sub, p);
+    }
+  };
+  visit(program, []);
+  program.addHelpText('after', `\nExamples:\n  $ parallel-cc sandbox run --prompt "Fix the failing test"\n  $ parallel-cc status\n  $ parallel-cc help sandbox run\n`);
+}
