@@ -4,7 +4,7 @@ import { Redactor } from '../core/redact.js';
 import { planLines } from './render-plan.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 import type { AppError } from '../errors.js';
-import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, humanBytes, plural } from '../core/format.js';
+import { cutEnd, fmtCost, fmtElapsed, fmtSecondsTenths, plural } from '../core/format.js';
 import { LiveStatus } from './progress.js';
 import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 
