@@ -10,6 +10,7 @@ import { execCollect, type SandboxHandle, type SandboxProvider } from '../../pro
 import type { Session } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
+import { sandboxDirOf } from '../../core/sandbox-dir.js';
 
 /** Options of `parallel-cc sandbox download`. */
 export interface DownloadFlags {
@@ -70,7 +71,8 @@ export async function downloadCommand(flags: DownloadFlags, ctx: Context): Promi
     const found = candidate ? await providerFor(s, ctx) : undefined;
     // An orphaned session's sandbox is still there only where sandboxes outlive their CLI (cloud).
     const provider = liveness === 'active' || found?.capabilities.survivesCli ? found : undefined;
-    const box = provider?.reconnect && s.sandboxId && s.sessionDir ? await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }) : undefined;
+    const sandboxDir = sandboxDirOf(s);
+    const box = provider?.reconnect && s.sandboxId ? await provider.reconnect(s.sandboxId, { sessionId: s.id, ...(sandboxDir ? { sandboxDir } : {}) }) : undefined;
     let archive: Buffer | undefined;
     try {
       archive = box && provider ? await fromSandbox(provider, box, s, selective) : await fromBranch(s, selective);
