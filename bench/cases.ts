@@ -95,7 +95,7 @@ const resultsBack: BenchCase = {
     const dir = tmp('pcc-bench-res-');
     const box = await provider.create({ sessionId: 'benchres', sandboxDir: dir, bridges: {}, labels: {} });
     await provider.upload(box, await planUpload(repo));
-    const start = await initSandboxRepo(provider, box, { branch: 'work', identity: ID, baseLabel: 'bench' });
+    const start = await initSandboxRepo(provider, box, { identity: ID, baseLabel: 'bench' });
     const script = `const fs=require('fs');const {execFileSync:x}=require('child_process');for(let c=0;c<50;c++){for(let k=0;k<20;k++){const i=c*20+k;const f='src/d'+Math.floor(i/100)+'/f'+i+'.txt';fs.appendFileSync(f,'change '+c+'\\n');}x('git',['commit','-qam','change '+c]);}`;
     await execCollect(provider, box, { argv: ['node', '-e', script] });
     const workspace = join(dir, 'sandbox', 'workspace');

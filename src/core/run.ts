@@ -13,7 +13,7 @@ import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
 import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
-import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
+import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
@@ -196,9 +196,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plan.files.length} files (${plan.totalBytes} bytes), ${plan.excluded.length} excluded` });
     await uploadWithProgress(provider, sandbox, plan, emit);
-    const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
+    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
-    emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${branch}` });
+    emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);

@@ -24,6 +24,13 @@ async function gitIn(
 }
 
 /**
+ * The branch of the sandbox's own repo: fixed, never the session's `parallel-cc/<id>` — the agent
+ * sees it (claude even sends it to the model in its git status), and the session id names the
+ * session's folders on the host.
+ */
+export const SANDBOX_BRANCH = 'parallel-cc/work';
+
+/**
  * Turns the uploaded files into a fresh git repository inside the sandbox: its own history (one
  * commit of exactly what was uploaded), never a view of the host's .git. Returns the start commit,
  * recorded on the host so the agent cannot move it.
@@ -31,9 +38,9 @@ async function gitIn(
 export async function initSandboxRepo(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
-  opts: { branch: string; identity: { name: string; email: string }; baseLabel: string },
+  opts: { identity: { name: string; email: string }; baseLabel: string },
 ): Promise<string> {
-  await gitIn(provider, sandbox, ['init', '--quiet', `--initial-branch=${opts.branch}`]);
+  await gitIn(provider, sandbox, ['init', '--quiet', `--initial-branch=${SANDBOX_BRANCH}`]);
   await gitIn(provider, sandbox, ['config', 'user.name', opts.identity.name]);
   await gitIn(provider, sandbox, ['config', 'user.email', opts.identity.email]);
   await gitIn(provider, sandbox, ['add', '--all']);
