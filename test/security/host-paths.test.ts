@@ -57,7 +57,9 @@ describe.each(PROVIDERS)('host paths are invisible inside the %s sandbox', (prov
       'cat /proc/self/mountinfo /proc/1/cmdline /proc/*/cmdline 2>/dev/null | tr "\\0" " "; echo; env; echo END-ENV',
     ];
     server = await startModelServer({ scenario: { steps: [...probes.map(bash), { text: 'done' }] } });
-    const env = { ...process.env, HOME: hostHome, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: REAL_KEY, NO_COLOR: '1' };
+    // The default sandbox root (/var/tmp), not the test run's private one.
+    const { PARALLEL_CC_SANDBOX_ROOT: _private, ...inherited } = process.env;
+    const env = { ...inherited, HOME: hostHome, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: REAL_KEY, NO_COLOR: '1' };
     const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'look around', '--json', '--timeout', '5', '--provider', provider], { env });
     expect(r.code, r.stderr).toBe(0);
 
