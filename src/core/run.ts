@@ -14,7 +14,7 @@ import type { Credential } from './net/api-broker.js';
 import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
-import { createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
+import { createRunDir, createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
@@ -158,15 +158,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
     let agentCredential: Credential = credential;
     const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
-    // Local sandboxes mount their state (and the sockets) from a random folder under a neutral
-    // root, recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
-    if (provider.capabilities.localFilesystem || bridged) {
-      sandboxDir = await createSandboxDir(ctx.env);
-      sessions.update(id, { sandboxDir });
-    }
+    // Local sandboxes mount their state and sockets from a random folder under a neutral root,
+    // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
+    if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
-      netDir = join(sandboxDir, 'run');
-      await mkdir(netDir, { mode: 0o700 });
+      netDir = await createRunDir(sandboxDir);
       agentCredential = { kind: 'api-key', value: `sk-ant-pcc-${randomBytes(18).toString('hex')}` };
       net = await startSessionNet({
         dir: netDir,

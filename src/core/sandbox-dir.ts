@@ -36,6 +36,13 @@ export async function createSandboxDir(env: NodeJS.ProcessEnv): Promise<string> 
   }
 }
 
+/** Creates `run/` in a sandbox folder, where the broker and egress proxy put their sockets. */
+export async function createRunDir(sandboxDir: string): Promise<string> {
+  const dir = join(sandboxDir, 'run');
+  await mkdir(dir, { mode: 0o700 });
+  return dir;
+}
+
 /**
  * A session's sandbox folder: the recorded one, or (rows written before it was recorded) the old
  * `<session folder>/sandbox`. Undefined when the session never had one.
