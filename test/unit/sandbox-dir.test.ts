@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pidAlive } from '../../src/core/pid.js';
 import { createSandboxDir, removeSandboxDir, sandboxDirOf, sandboxRoot } from '../../src/core/sandbox-dir.js';
+import { neutralPath, sandboxFiles } from '../../src/providers/sandbox-files.js';
 import { tempDir } from '../helpers/git-repo.js';
 
 describe('sandbox folders', () => {
@@ -41,6 +42,24 @@ describe('sandbox folders', () => {
     expect(existsSync(join(other, 'keep.txt'))).toBe(true);
     expect(await removeSandboxDir(mine)).toBe(true);
     expect(existsSync(mine)).toBe(false);
+  });
+});
+
+describe('files a sandbox mounts', () => {
+  it('are hard-linked into the sandbox folder, so the mount source names the folder, not where they are installed', async () => {
+    const installed = join(tempDir('pcc-sbinst-'), 'home', 'user', '.local', 'bin');
+    mkdirSync(installed, { recursive: true });
+    writeFileSync(join(installed, 'claude'), 'binary');
+    const box = tempDir('pcc-sbbox-');
+    const files = await sandboxFiles(box, join(installed, 'claude'));
+    expect(files.agent).toBe(join(box, 'opt', 'claude'));
+    expect(statSync(String(files.agent)).ino).toBe(statSync(join(installed, 'claude')).ino);
+    expect(files.init).toBe(join(box, 'opt', 'init.cjs'));
+    // Again (reconnect): replaced, not refused.
+    expect((await sandboxFiles(box, join(installed, 'claude'))).agent).toBe(join(box, 'opt', 'claude'));
+  });
+  it('are mounted from where they are when no hard link can be made (another filesystem)', async () => {
+    expect(await neutralPath('/proc/self/status', tempDir('pcc-sbbox-'), 'x')).toMatch(/^\/proc\/\d+\/status$/);
   });
 });
 
