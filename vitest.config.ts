@@ -8,5 +8,8 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 120_000,
     hookTimeout: 60_000,
+    // Every test file removes the temp folders its helpers made; the run fails if anything is left.
+    setupFiles: ['test/setup/cleanup.ts'],
+    globalSetup: ['test/setup/leak-check.ts'],
   },
 });

@@ -73,7 +73,7 @@ const upload: BenchCase = {
     const provider = new NativeProvider(process.env);
     const ours = await sample(3, async () => {
       const dir = tmp('pcc-bench-up-');
-      const box = await provider.create({ sessionId: 'benchup', sessionDir: dir, bridges: {}, labels: {} });
+      const box = await provider.create({ sessionId: 'benchup', sandboxDir: dir, bridges: {}, labels: {} });
       await provider.upload(box, await planUpload(repo));
       await provider.destroy(box);
       rmSync(dir, { recursive: true, force: true });
@@ -93,9 +93,9 @@ const resultsBack: BenchCase = {
     const repo = generatedRepo('results', 1000, 2048);
     const provider = new NativeProvider(process.env);
     const dir = tmp('pcc-bench-res-');
-    const box = await provider.create({ sessionId: 'benchres', sessionDir: dir, bridges: {}, labels: {} });
+    const box = await provider.create({ sessionId: 'benchres', sandboxDir: dir, bridges: {}, labels: {} });
     await provider.upload(box, await planUpload(repo));
-    const start = await initSandboxRepo(provider, box, { branch: 'work', identity: ID, baseLabel: 'bench' });
+    const start = await initSandboxRepo(provider, box, { identity: ID, baseLabel: 'bench' });
     const script = `const fs=require('fs');const {execFileSync:x}=require('child_process');for(let c=0;c<50;c++){for(let k=0;k<20;k++){const i=c*20+k;const f='src/d'+Math.floor(i/100)+'/f'+i+'.txt';fs.appendFileSync(f,'change '+c+'\\n');}x('git',['commit','-qam','change '+c]);}`;
     await execCollect(provider, box, { argv: ['node', '-e', script] });
     const workspace = join(dir, 'sandbox', 'workspace');

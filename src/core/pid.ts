@@ -1,11 +1,32 @@
-/** True when a process id is alive on this machine (signal 0 probes without touching it). */
+import { existsSync, readFileSync } from 'node:fs';
+
+/**
+ * True when a process id is alive on this machine (signal 0 probes without touching it). A process
+ * that was killed but not yet reaped by its parent (a zombie, state Z/X in /proc/<pid>/stat) still
+ * answers signal 0 — for as long as its parent does not wait for it — yet runs nothing: it counts
+ * as gone, so `cleanup` right after a `kill -9` finishes its sessions.
+ */
 export function pidAlive(pid: number | null | undefined): boolean {
   if (!pid || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
+}
+
+/** True when the process is a zombie or gone (see {@link pidAlive}). */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    // Gone meanwhile (where /proc exists); without /proc (not Linux) signal 0 is all we can tell.
+    return existsSync('/proc/self/stat');
+  }
+  // "pid (comm) S …": comm may contain spaces and parentheses, the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }

@@ -7,6 +7,7 @@ import { git, gitIdentity } from './git.js';
 import { collectSandboxResults } from './sandbox-repo.js';
 import { importResults } from './sync/results.js';
 import { removeSessionWorktree, SNAPSHOT_MESSAGE } from './worktree.js';
+import { removeSandboxDir, sandboxDirOf } from './sandbox-dir.js';
 
 /** What {@link finishSession} did. */
 export interface FinishReport {
@@ -52,8 +53,9 @@ export async function finishSession(
   let error: string | undefined = opts.reason || undefined;
   let sandboxDestroyed = false;
   let handle = opts.handle;
-  if (!handle && provider?.reconnect && session.sandboxId && session.sessionDir) {
-    handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, sessionDir: session.sessionDir }).catch(() => undefined);
+  const sandboxDir = sandboxDirOf(session);
+  if (!handle && provider?.reconnect && session.sandboxId) {
+    handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
   }
   const worktree = session.worktreePath && (await exists(session.worktreePath)) ? session.worktreePath : undefined;
   if (handle && provider) {
@@ -76,6 +78,8 @@ export async function finishSession(
       sandboxDestroyed = true;
     }
   }
+  // Whatever is left of its folder (sockets of a dead CLI, a sandbox never created) goes too.
+  if (session.sandboxDir) await removeSandboxDir(session.sandboxDir).catch(() => undefined);
   let worktreeKept = worktree !== undefined;
   if (worktree && session.branch && session.baseCommit) {
     // Nothing beyond the start (base or working-state snapshot) on the branch: remove it, like a run does.

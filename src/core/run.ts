@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { claudeLaunch, findClaudeBinary } from '../agents/claude.js';
 import { runAgent } from './agent-run.js';
@@ -16,7 +15,8 @@ import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
 import { resolveCredential, type AuthMethod } from './credentials.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
-import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
+import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
+import { createRunDir, createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
@@ -129,6 +129,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let sandbox: SandboxHandle | undefined;
   let net: SessionNet | undefined;
   let netDir: string | undefined;
+  let sandboxDir: string | undefined;
   let worktreeMade = false;
   let startCommit = baseCommit;
   let outcome: RunSummary['status'] = 'failed';
@@ -168,8 +169,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
     let agentCredential: Credential = credential;
-    if (provider.capabilities.hostBridges ?? provider.capabilities.egressControlled) {
-      netDir = await mkdtemp(join(tmpdir(), 'pcc-'));
+    const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
+    // Local sandboxes mount their state and sockets from a random folder under a neutral root,
+    // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
+    if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
+    if (bridged && sandboxDir) {
+      netDir = await createRunDir(sandboxDir);
       agentCredential = { kind: 'api-key', value: `sk-ant-pcc-${randomBytes(18).toString('hex')}` };
       net = await startSessionNet({
         dir: netDir,
@@ -184,7 +189,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
       sessionId: id,
-      sessionDir,
+      ...(sandboxDir ? { sandboxDir } : {}),
       bridges: net ? { apiSocket: net.apiSocket, egressSocket: net.egressSocket } : {},
       agentBinary,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
@@ -199,9 +204,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
-    const sandboxStart = await initSandboxRepo(provider, sandbox, { branch, identity, baseLabel: startCommit.slice(0, 12) });
+    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
-    emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${branch}` });
+    emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);
@@ -260,6 +265,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
     await net?.close().catch(() => undefined);
     if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
+    // --no-cleanup keeps the sandbox's folder (its workspace) until `cleanup` removes it.
+    if (!req.keepSandbox) await removeSandboxDir(sandboxDir).catch(() => undefined);
     // A branch with nothing new on it is noise: remove it with its worktree. Work is never dropped.
     if (worktreeMade && commits === 0 && !(failure?.kind === 'results')) {
       await removeSessionWorktree(root, worktreePath, branch, startCommit).catch(() => undefined);

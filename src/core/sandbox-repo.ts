@@ -73,6 +73,13 @@ async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: s
 }
 
 /**
+ * The branch of the sandbox's own repo: fixed, never the session's `parallel-cc/<id>` — the agent
+ * sees it (claude even sends it to the model in its git status), and the session id names the
+ * session's folders on the host.
+ */
+export const SANDBOX_BRANCH = 'parallel-cc/work';
+
+/**
  * Turns the uploaded files into a fresh git repository inside the sandbox: its own history (one
  * commit of exactly what was uploaded), never a view of the host's .git. Returns the start commit,
  * recorded on the host so the agent cannot move it. One sandbox round trip.
@@ -80,9 +87,9 @@ async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: s
 export async function initSandboxRepo(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
-  opts: { branch: string; identity: { name: string; email: string }; baseLabel: string },
+  opts: { identity: { name: string; email: string }; baseLabel: string },
 ): Promise<string> {
-  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [opts.branch, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`]);
+  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [SANDBOX_BRANCH, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`]);
   return out.toString('utf8').trim();
 }
 

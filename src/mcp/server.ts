@@ -6,8 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -42,7 +41,11 @@ const sessionId = z.string().regex(/^[0-9a-f]{4,8}$/, 'a session id (8 hex digit
 
 /** Starts `sandbox run` as a detached process and returns its session id once it has one. */
 async function startRun(ctx: Context, input: { prompt: string; repo?: string; provider?: string; timeoutMinutes?: number }): Promise<{ sessionId: string; log: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'pcc-mcp-run-'));
+  // In parallel-cc's home, next to the session logs (not the system temp folder, where nothing
+  // would ever remove it): the prompt file and the detached run's output.
+  const runs = join(ctx.home, 'mcp-runs');
+  await mkdir(runs, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(runs, 'run-'));
   const promptFile = join(dir, 'prompt.md');
   await writeFile(promptFile, input.prompt, { mode: 0o600 });
   const log = join(dir, 'run.ndjson');

@@ -13,10 +13,20 @@ export class ChildExecHandle extends QueuedExecHandle {
   protected readonly exit: Promise<ExecExit>;
   private readonly child;
 
-  constructor(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string }) {
+  /**
+   * @param opts.fds data for extra file descriptors 3, 4, … of the child (each a pipe written and
+   *   closed at once), e.g. bwrap's `--args 3`.
+   */
+  constructor(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string; fds?: readonly Buffer[] }) {
     super();
     const [cmd, ...args] = argv;
-    this.child = spawn(cmd as string, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const extra = opts.fds ?? [];
+    this.child = spawn(cmd as string, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe', ...extra.map(() => 'pipe' as const)] });
+    extra.forEach((data, i) => {
+      const fd = this.child.stdio[3 + i] as import('node:stream').Writable | null;
+      fd?.on('error', () => undefined);
+      fd?.end(data);
+    });
     const push = (stream: ExecChunk['stream']) => (data: Buffer) => this.out.push({ stream, data });
     this.child.stdout.on('data', push('stdout'));
     this.child.stderr.on('data', push('stderr'));

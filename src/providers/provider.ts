@@ -46,8 +46,11 @@ export interface SandboxBridges {
 /** Everything a provider needs to create one session's sandbox. */
 export interface SandboxSpec {
   sessionId: string;
-  /** A private folder on the host for this session's sandbox state. */
-  sessionDir: string;
+  /**
+   * The session's private sandbox folder on the host (core/sandbox-dir.ts: a random name under a
+   * neutral root), where local providers keep everything they mount. Cloud providers ignore it.
+   */
+  sandboxDir?: string;
   bridges: SandboxBridges;
   /** The agent binary on the host (bound read-only into local sandboxes). */
   agentBinary?: string;
@@ -151,7 +154,7 @@ export interface SandboxProvider {
    * `download`, `kill`, `reattach` and `cleanup` use it. Undefined when sandboxes do not outlive their
    * CLI; resolves to undefined when the sandbox is gone.
    */
-  reconnect?(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined>;
+  reconnect?(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined>;
   /** Live resource numbers for `sandbox health` (real ones: cgroup, docker stats, SDK metrics). */
   stats?(sandbox: SandboxHandle): Promise<SandboxStats>;
   /**

@@ -51,6 +51,8 @@ export interface Session {
   sandboxCreatedAt: string | null;
   /** Estimated cost of the sandbox's time, USD (providers that bill by time). */
   sandboxCostUsd: number | null;
+  /** The session's sandbox folder on the host (core/sandbox-dir.ts); null for cloud sandboxes and old rows. */
+  sandboxDir: string | null;
 }
 
 /** Fields that may be set when a session is created. */

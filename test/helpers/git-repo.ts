@@ -2,15 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { track } from './temp.js';
 
 /** Runs git in a folder (test helper; argv only). */
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-/** Creates a temp folder. */
+/** Creates a temp folder, removed when the test file ends (test/setup/cleanup.ts). */
 export function tempDir(prefix = 'pcc-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return track(mkdtempSync(join(tmpdir(), prefix)));
 }
 
 /** Writes files (creating folders) below a root. */

@@ -43,7 +43,7 @@ export async function importRig(files: Record<string, string | Buffer> = { 'READ
   mkdirSync(sandbox);
   writeFiles(sandbox, files);
   const { provider, handle } = dirProvider(sandbox);
-  const sandboxStart = await initSandboxRepo(provider, handle, { branch: 'parallel-cc/test', identity: IDENTITY, baseLabel: 'test' });
+  const sandboxStart = await initSandboxRepo(provider, handle, { identity: IDENTITY, baseLabel: 'test' });
   const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', HOME: `${sandbox}.home` };
   const collect = (): Promise<Buffer> => collectSandboxResults(provider, handle, { startCommit: sandboxStart, identity: IDENTITY });
   return {

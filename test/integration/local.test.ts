@@ -45,6 +45,8 @@ describe('claude-parallel', () => {
     const env = {
       ...process.env,
       HOME: tempDir('pcc-local-userhome-'),
+      // claude on the host keeps sockets and scratch files in $TMPDIR (cc-socks/, claude-<uid>/) and never removes them.
+      TMPDIR: tempDir('pcc-local-tmp-'),
       PARALLEL_CC_HOME: home,
       PARALLEL_CC_CLAUDE_BIN: CLAUDE,
       ANTHROPIC_BASE_URL: server.url,

@@ -91,7 +91,7 @@ describe('session operations on live native sessions', () => {
   });
 
   it('after SIGKILL of the owner, status says orphaned and cleanup recovers the work and removes the rest', async () => {
-    const { repo, home, env } = await setup({
+    const { repo, env } = await setup({
       steps: [
         { toolUses: [{ name: 'Bash', input: { command: "echo 'agent work' > work.txt && git add work.txt && git commit -qm 'agent commit'" } }] },
         { toolUses: [{ name: 'Bash', input: { command: LONG, timeout: 600000 } }] },
@@ -104,6 +104,8 @@ describe('session operations on live native sessions', () => {
     await run.done;
     const [row] = await statusJson(env);
     expect(row).toMatchObject({ id: run.id, liveness: 'orphaned', status: 'running' });
+    const sandboxDir = String(row?.sandboxDir);
+    expect(existsSync(join(sandboxDir, 'workspace'))).toBe(true);
     const human = await runCli(['status'], { env });
     expect(human.stdout).toMatch(/orphaned \(was running\)/);
 
@@ -120,7 +122,7 @@ describe('session operations on live native sessions', () => {
     expect(String(done?.error)).toMatch(/orphaned/);
     // The agent's commit made before the kill is on the branch; the sandbox folder is gone.
     expect(git(repo, 'log', '--format=%s', `${headBefore}..parallel-cc/${run.id}`)).toBe('agent commit');
-    expect(existsSync(join(home, 'sessions', run.id, 'sandbox'))).toBe(false);
+    expect(existsSync(sandboxDir)).toBe(false);
     // The user's checkout is exactly as it was.
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(headBefore);
     expect(git(repo, 'status', '--porcelain')).toBe(statusBefore);

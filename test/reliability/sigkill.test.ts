@@ -107,6 +107,7 @@ describe.each(PROVIDERS)('SIGKILL of the CLI at any point (%s)', (provider) => {
       if (row) {
         const id = String(row.id);
         expect(existsSync(join(home, 'sessions', id, 'sandbox'))).toBe(false);
+        if (typeof row.sandboxDir === 'string') expect(existsSync(row.sandboxDir)).toBe(false);
         expect(existsSync(`/sys/fs/cgroup/pids/parallel-cc/native-${id}`)).toBe(false);
         if (provider === 'docker') expect(leftoverContainers([id])).toEqual([]);
         if (committedBeforeKill) expect(git(repo, 'log', '--format=%s', `parallel-cc/${id}`)).toContain('agent commit');

@@ -9,6 +9,7 @@ import type { SandboxProvider } from '../../providers/provider.js';
 import { isTerminal, type Session } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
+import { removeSandboxDir, sandboxDirOf } from '../../core/sandbox-dir.js';
 
 /** Options of `parallel-cc cleanup`. */
 export interface CleanupFlags {
@@ -26,8 +27,9 @@ export interface CleanupAction {
 
 /** True when a session's sandbox outlived its CLI and the agent in it is still running. */
 async function agentStillWorking(s: Session, provider: SandboxProvider | undefined): Promise<boolean> {
-  if (!provider?.capabilities.survivesCli || !provider.isRunning || !provider.reconnect || !s.sandboxId || !s.sessionDir) return false;
-  const box = await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }).catch(() => undefined);
+  if (!provider?.capabilities.survivesCli || !provider.isRunning || !provider.reconnect || !s.sandboxId) return false;
+  const sandboxDir = sandboxDirOf(s);
+  const box = await provider.reconnect(s.sandboxId, { sessionId: s.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
   if (!box) return false;
   try {
     return await provider.isRunning(box, 'agent').catch(() => false);
@@ -79,7 +81,13 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
     }
     const all = sessions.list();
     const byId = new Map(all.map((s) => [s.id, s]));
-    // 2. Sandboxes left behind by ended sessions (--no-cleanup, crashes) or by no session at all.
+    // 2. Sandboxes left behind by ended sessions (--no-cleanup, crashes) or by no session at all:
+    // each session's recorded sandbox folder, then the old per-session `sandbox` folders.
+    for (const s of all) {
+      if (!s.sandboxDir || !isTerminal(s.status) || !(await isDir(s.sandboxDir))) continue;
+      if (dry) actions.push({ kind: 'sandbox', target: s.sandboxDir, action: 'would remove', reason: `session ${s.id} ${s.status}` });
+      else if (await removeSandboxDir(s.sandboxDir)) actions.push({ kind: 'sandbox', target: s.sandboxDir, action: 'removed', reason: `session ${s.id} ${s.status}` });
+    }
     const sessionsDir = homePaths(ctx.home).sessions;
     for (const id of await readdir(sessionsDir).catch(() => [] as string[])) {
       const box = join(sessionsDir, id, 'sandbox');
@@ -102,7 +110,8 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise
         if (!owner || !isTerminal(owner.status)) continue;
         if (dry) actions.push({ kind: 'sandbox', target: box.id, action: 'would remove', reason: owner ? `session ${owner.status}` : 'no session' });
         else {
-          const handle = owner?.sessionDir ? await provider?.reconnect?.(box.id, { sessionId: owner.id, sessionDir: owner.sessionDir }) : undefined;
+          const ownerDir = sandboxDirOf(owner);
+          const handle = await provider?.reconnect?.(box.id, { sessionId: owner.id, ...(ownerDir ? { sandboxDir: ownerDir } : {}) });
           if (handle) await provider?.destroy(handle);
           actions.push({ kind: 'sandbox', target: box.id, action: handle ? 'removed' : 'kept', reason: handle ? `session ${owner?.status ?? 'gone'}` : 'cannot reconnect to remove it' });
         }

@@ -7,6 +7,7 @@ import { AppError } from '../../errors.js';
 import { providerFor } from './provider-for.js';
 import { checkOutputDir } from '../output-path.js';
 import { withRegistry } from '../../core/registry.js';
+import { sandboxDirOf } from '../../core/sandbox-dir.js';
 
 /** Options of `parallel-cc sandbox download`. */
 export interface DownloadFlags {
@@ -45,7 +46,8 @@ export async function downloadCommand(flags: DownloadFlags, ctx: Context): Promi
     const found = candidate ? await providerFor(s, ctx) : undefined;
     // An orphaned session's sandbox is still there only where sandboxes outlive their CLI (cloud).
     const provider = liveness === 'active' || found?.capabilities.survivesCli ? found : undefined;
-    const box = provider?.reconnect && s.sandboxId && s.sessionDir ? await provider.reconnect(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir }) : undefined;
+    const sandboxDir = sandboxDirOf(s);
+    const box = provider?.reconnect && s.sandboxId ? await provider.reconnect(s.sandboxId, { sessionId: s.id, ...(sandboxDir ? { sandboxDir } : {}) }) : undefined;
     let files: string[];
     try {
       const choice = { selective, ...(keep ? { keep } : {}) };

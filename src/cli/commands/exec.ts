@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../config/load.js';
 import type { Context } from '../../core/context.js';
+import { createSandboxDir, removeSandboxDir } from '../../core/sandbox-dir.js';
 import { AppError } from '../../errors.js';
 import type { SandboxHandle } from '../../providers/provider.js';
 
@@ -28,12 +27,12 @@ export async function execCommand(argv: string[], flags: ExecFlags, ctx: Context
   const repo = flags.repo !== undefined ? resolve(ctx.cwd, flags.repo) : undefined;
   const { config } = loadConfig({ home: ctx.home, ...(repo ? { repoRoot: repo } : {}), env: ctx.env });
   const provider = await createProvider(name as (typeof PROVIDER_NAMES)[number], ctx.env, config);
-  const sessionDir = await mkdtemp(join(tmpdir(), 'pcc-exec-'));
+  const sandboxDir = await createSandboxDir(ctx.env);
   let sandbox: SandboxHandle | undefined;
   const onAbort = (): void => void handle?.kill();
   let handle: ReturnType<typeof provider.execute> | undefined;
   try {
-    sandbox = await provider.create({ sessionId: `x${randomBytes(4).toString('hex')}`, sessionDir, bridges: {}, labels: { 'parallel-cc.session': 'exec' } });
+    sandbox = await provider.create({ sessionId: `x${randomBytes(4).toString('hex')}`, sandboxDir, bridges: {}, labels: { 'parallel-cc.session': 'exec' } });
     if (repo) {
       const { planUpload } = await import('../../core/sync/plan.js');
       await provider.upload(sandbox, await planUpload(repo, config.uploadIgnorePatterns));
@@ -46,6 +45,6 @@ export async function execCommand(argv: string[], flags: ExecFlags, ctx: Context
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     if (sandbox) await provider.destroy(sandbox).catch(() => undefined);
-    await rm(sessionDir, { recursive: true, force: true }).catch(() => undefined);
+    await removeSandboxDir(sandboxDir).catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@ import { findSession, viewSession } from '../../core/ops/view.js';
 import { sandboxCost, type SandboxStats } from '../../providers/provider.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
+import { sandboxDirOf } from '../../core/sandbox-dir.js';
 
 /** Options of `parallel-cc sandbox health`. */
 export interface HealthFlags {
@@ -52,8 +53,9 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
     const pricing = provider?.capabilities.pricing;
     // A running cloud sandbox costs by the second: estimate from its creation time, live.
     const sandboxCostUsd = pricing && s.sandboxCreatedAt ? (view.liveness === 'ended' ? (s.sandboxCostUsd ?? undefined) : sandboxCost(pricing, (ctx.now().getTime() - Date.parse(s.sandboxCreatedAt)) / 1000)) : undefined;
-    if ((view.liveness === 'active' || (view.liveness === 'orphaned' && provider?.capabilities.survivesCli)) && s.sandboxId && s.sessionDir) {
-      const box = await provider?.reconnect?.(s.sandboxId, { sessionId: s.id, sessionDir: s.sessionDir });
+    const sandboxDir = sandboxDirOf(s);
+    if ((view.liveness === 'active' || (view.liveness === 'orphaned' && provider?.capabilities.survivesCli)) && s.sandboxId) {
+      const box = await provider?.reconnect?.(s.sandboxId, { sessionId: s.id, ...(sandboxDir ? { sandboxDir } : {}) });
       if (box && provider) {
         try {
           stats = (await provider.stats?.(box)) ?? {};
@@ -61,7 +63,7 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
           await provider.destroy(box, { keep: true });
         }
       }
-      if (s.provider === 'native') stats.diskBytes = await du(join(s.sessionDir, 'sandbox'));
+      if (s.provider === 'native' && sandboxDir) stats.diskBytes = (await du(join(sandboxDir, 'workspace'))) + (await du(join(sandboxDir, 'home')));
     }
     return {
       sessionId: s.id,

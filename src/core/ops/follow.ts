@@ -2,6 +2,7 @@ import { parseClaudeLine } from '../../agents/claude.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
 import type { StreamEvent } from '../events.js';
+import { sandboxDirOf } from '../sandbox-dir.js';
 
 /** What {@link followInSandbox} found. */
 export type FollowResult =
@@ -19,8 +20,9 @@ export async function followInSandbox(
   provider: SandboxProvider | undefined,
   opts: { afterLine: number; signal: AbortSignal; now: () => Date; onEvent: (e: StreamEvent) => void },
 ): Promise<FollowResult> {
-  if (!provider?.capabilities.survivesCli || !provider.followLog || !provider.reconnect || !session.sandboxId || !session.sessionDir) return { kind: 'unsupported' };
-  const handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, sessionDir: session.sessionDir }).catch(() => undefined);
+  if (!provider?.capabilities.survivesCli || !provider.followLog || !provider.reconnect || !session.sandboxId) return { kind: 'unsupported' };
+  const sandboxDir = sandboxDirOf(session);
+  const handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
   if (!handle) return { kind: 'gone', sandboxId: session.sandboxId };
   let lineNo = opts.afterLine;
   try {

@@ -2,10 +2,10 @@ import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
 import { copyIntoWorkspace } from '../local-upload.js';
+import { neutralPath, requireSandboxDir, sandboxFiles } from '../sandbox-files.js';
 import { parseSize } from '../native/cgroup.js';
 import { NATIVE_PORTS } from '../native/index.js';
 import {
@@ -24,7 +24,6 @@ import { DockerExecHandle } from './exec.js';
 import { chownTree, freeLoopbackPort, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
 
-const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
 const OPT = '/opt/parallel-cc';
 const WORKDIR = '/workspace';
 const HOMEDIR = '/home/agent';
@@ -92,17 +91,20 @@ export class DockerProvider implements SandboxProvider {
   }
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
-    const root = join(spec.sessionDir, 'sandbox');
+    // Every bind source is in the session's sandbox folder (a random name under a neutral root):
+    // the container reads them in /proc/self/mountinfo, so they must not name the host's folders.
+    const root = requireSandboxDir(spec, 'docker');
     const workspace = join(root, 'workspace');
     const home = join(root, 'home');
     await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
-    const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${INIT_SCRIPT}:${OPT}/init.cjs:ro`];
+    const files = await sandboxFiles(root, spec.agentBinary);
+    const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
     this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
     const runtime = await this.runtime;
-    if (runtime) binds.push(...runtime.binds);
-    if (spec.agentBinary) binds.push(`${spec.agentBinary}:${OPT}/bin/claude:ro`);
+    if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
+    if (files.agent) binds.push(`${files.agent}:${OPT}/bin/claude:ro`);
     const endpoints: SandboxHandle['endpoints'] = {};
     if (spec.bridges.apiSocket) {
       binds.push(`${spec.bridges.apiSocket}:${OPT}/run/api.sock`);
@@ -156,6 +158,13 @@ export class DockerProvider implements SandboxProvider {
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
     return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
+  }
+
+  /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */
+  private async neutralBind(bind: string, root: string): Promise<string> {
+    const [src, dest, mode] = bind.split(':') as [string, string, string];
+    if (dest !== `${HOST_LIB}/node` || src.startsWith('/usr/') || src.startsWith('/bin/')) return bind;
+    return `${await neutralPath(src, root, 'node')}:${dest}:${mode}`;
   }
 
   /** Counts the daemon's `oom` events for the container (an OOM kill inside it). */
@@ -240,7 +249,7 @@ export class DockerProvider implements SandboxProvider {
     if (bind) await rm(join(bind.slice(0, -`:${WORKDIR}`.length), '..'), { recursive: true, force: true });
   }
 
-  async reconnect(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined> {
+  async reconnect(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined> {
     if (sandboxId !== containerName(session.sessionId)) return undefined;
     const container = this.docker.getContainer(sandboxId);
     const info = await container.inspect().catch(() => undefined);

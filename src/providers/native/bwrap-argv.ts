@@ -47,10 +47,36 @@ export const ETC_ENTRIES: readonly string[] = [
   'inputrc',
 ];
 
-/** Builds the argv (starting with "bwrap") for a plan. */
-export function bwrapArgv(plan: BwrapPlan): string[] {
+/** The file descriptor bwrap reads its options from (`--args 3`). */
+export const ARGS_FD = 3;
+
+/**
+ * How one sandboxed command is started: a short, fixed argv plus the options bwrap reads from a
+ * file descriptor. bwrap's own argv stays readable inside the sandbox as /proc/1/cmdline (pid 1 is
+ * bwrap's forked child), so every mount source, environment value and uid mapping goes through
+ * `--args` instead; only the command itself — which names sandbox paths only — is on the argv.
+ */
+export interface BwrapCommand {
+  /** `bwrap --args 3 -- <command…>` */
+  argv: string[];
+  /** The options, in order; {@link encodeArgs} turns them into what fd 3 carries. */
+  options: string[];
+}
+
+/** Builds the command for a plan (see {@link BwrapCommand}). */
+export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
+  return { argv: ['bwrap', '--args', String(ARGS_FD), '--', ...plan.argv], options: bwrapOptions(plan) };
+}
+
+/** The options as bwrap's `--args` expects them: each one NUL-terminated. */
+export function encodeArgs(options: readonly string[]): Buffer {
+  for (const o of options) if (o.includes('\0')) throw new Error(`a bwrap option cannot contain NUL: ${JSON.stringify(o)}`);
+  return Buffer.from(options.map((o) => `${o}\0`).join(''), 'utf8');
+}
+
+/** Every bwrap option for a plan, in order (the command comes after them, on the argv). */
+export function bwrapOptions(plan: BwrapPlan): string[] {
   const args = [
-    'bwrap',
     // New user, pid, net, ipc, uts and cgroup namespaces: no host processes, no network but loopback.
     '--unshare-all',
     '--unshare-user',
@@ -76,6 +102,6 @@ export function bwrapArgv(plan: BwrapPlan): string[] {
   args.push('--remount-ro', '/');
   args.push('--clearenv');
   for (const [k, v] of Object.entries(plan.env)) args.push('--setenv', k, v);
-  args.push('--chdir', plan.cwd, '--', ...plan.argv);
+  args.push('--chdir', plan.cwd);
   return args;
 }

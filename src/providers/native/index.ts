@@ -1,16 +1,15 @@
 import { lstat, mkdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
 import { ChildExecHandle } from '../child-exec.js';
 import { copyIntoWorkspace } from '../local-upload.js';
 import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
-import { bwrapArgv, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
+import { neutralPath, requireSandboxDir, sandboxFiles } from '../sandbox-files.js';
+import { bwrapCommand, encodeArgs, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
 import { parseSize, SessionCgroup } from './cgroup.js';
 
-const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
 const SANDBOX_UID = 1000;
 const SANDBOX_GID = 1000;
 const WORKDIR = '/workspace';
@@ -25,6 +24,8 @@ interface NativeState {
   workspace: string;
   home: string;
   mounts: Mount[];
+  /** The node that runs init.cjs, as the sandbox sees it. */
+  node: string;
   live: Set<ChildExecHandle>;
   /** Memory/pids limits; undefined where cgroups cannot be created here (see limitsNote). */
   cgroup?: SessionCgroup;
@@ -43,12 +44,15 @@ async function systemMounts(): Promise<Mount[]> {
   return out;
 }
 
-/** The node binary's install prefix when it lives outside /usr (nvm, volta…), so the init script can run. */
-async function nodeMounts(): Promise<Mount[]> {
+/**
+ * The node that runs init.cjs: the system's as it is; one installed elsewhere (nvm, volta…, often
+ * under the user's home) is linked into the sandbox folder and mounted at a fixed path, so neither
+ * its mount source nor the command line names the host folder it came from.
+ */
+async function nodeMount(root: string): Promise<{ node: string; mounts: Mount[] }> {
   const node = await realpath(process.execPath);
-  if (node.startsWith('/usr/') || node.startsWith('/bin/')) return [];
-  const prefix = dirname(dirname(node));
-  return [{ kind: 'ro-bind', src: prefix, dest: prefix }];
+  if (node.startsWith('/usr/') || node.startsWith('/bin/')) return { node, mounts: [] };
+  return { node: `${OPT}/node`, mounts: [{ kind: 'ro-bind', src: await neutralPath(node, root, 'node'), dest: `${OPT}/node` }] };
 }
 
 /**
@@ -88,7 +92,9 @@ export class NativeProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec, cgroupName = `native-${spec.sessionId}`): Promise<SandboxHandle> {
     this.system ??= await systemMounts();
-    const root = join(spec.sessionDir, 'sandbox');
+    // Everything mounted comes from the session's sandbox folder (a random name under a neutral
+    // root): mount sources are readable in /proc/self/mountinfo and must not name the host's folders.
+    const root = requireSandboxDir(spec, 'native');
     const workspace = join(root, 'workspace');
     const home = join(root, 'home');
     const etc = join(root, 'etc');
@@ -97,15 +103,17 @@ export class NativeProvider implements SandboxProvider {
     await writeFile(join(etc, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nagent:x:${SANDBOX_UID}:${SANDBOX_GID}:agent:${HOMEDIR}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
     await writeFile(join(etc, 'group'), `root:x:0:\nagent:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`);
     await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
+    const files = await sandboxFiles(root, spec.agentBinary);
+    const node = await nodeMount(root);
     const mounts: Mount[] = [
       ...ETC_ENTRIES.map((e): Mount => ({ kind: 'ro-bind-try', src: `/etc/${e}`, dest: `/etc/${e}` })),
       ...['passwd', 'group', 'hosts'].map((f): Mount => ({ kind: 'ro-bind', src: join(etc, f), dest: `/etc/${f}` })),
-      ...(await nodeMounts()),
-      { kind: 'ro-bind', src: INIT_SCRIPT, dest: `${OPT}/init.cjs` },
+      ...node.mounts,
+      { kind: 'ro-bind', src: files.init, dest: `${OPT}/init.cjs` },
       { kind: 'bind', src: workspace, dest: WORKDIR },
       { kind: 'bind', src: home, dest: HOMEDIR },
     ];
-    if (spec.agentBinary) mounts.push({ kind: 'ro-bind', src: spec.agentBinary, dest: `${OPT}/bin/claude` });
+    if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/claude` });
     const endpoints: SandboxHandle['endpoints'] = {};
     if (spec.bridges.apiSocket) {
       mounts.push({ kind: 'ro-bind', src: spec.bridges.apiSocket, dest: `${OPT}/run/api.sock` });
@@ -123,6 +131,7 @@ export class NativeProvider implements SandboxProvider {
       workspace,
       home,
       mounts,
+      node: node.node,
       live: new Set(),
       ...(cgroup instanceof SessionCgroup ? { cgroup } : { limitsNote: `memory/pids limits are not enforced: ${cgroup.unavailable}` }),
     });
@@ -135,16 +144,16 @@ export class NativeProvider implements SandboxProvider {
    * `reattach`/`cleanup` collect the results — inside the sandbox, never by running git on the
    * agent's repo from the host (its .git/config and hooks are agent-controlled).
    */
-  async reconnect(sandboxId: string, session: { sessionId: string; sessionDir: string }): Promise<SandboxHandle | undefined> {
-    if (sandboxId !== `native-${session.sessionId}`) return undefined;
+  async reconnect(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined> {
+    if (sandboxId !== `native-${session.sessionId}` || !session.sandboxDir) return undefined;
     // Anything left of it counts: its folder (maybe half-uploaded) or its cgroup.
-    const folder = await lstat(join(session.sessionDir, 'sandbox')).then(
+    const folder = await lstat(join(session.sandboxDir, 'workspace')).then(
       () => true,
       () => false,
     );
     if (!folder && !(await SessionCgroup.open(sandboxId))) return undefined;
     // Its own cgroup: the session's may still hold a live agent, which destroying this handle must not touch.
-    return this.create({ sessionId: session.sessionId, sessionDir: session.sessionDir, bridges: {}, labels: {} }, `native-${session.sessionId}-r${process.pid}`);
+    return this.create({ sessionId: session.sessionId, sandboxDir: session.sandboxDir, bridges: {}, labels: {} }, `native-${session.sessionId}-r${process.pid}`);
   }
 
   /** Native sandboxes that still have a cgroup (their CLI may have died), for `cleanup`. */
@@ -194,8 +203,8 @@ export class NativeProvider implements SandboxProvider {
       ...(sandbox.endpoints.api ? [{ port: NATIVE_PORTS.api, socket: `${OPT}/run/api.sock` }] : []),
       ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
     ];
-    const argv = req.network && bridges.length > 0 ? [process.execPath, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : req.argv;
-    const full = bwrapArgv({
+    const argv = req.network && bridges.length > 0 ? [s.node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : req.argv;
+    const cmd = bwrapCommand({
       system: this.system ?? [],
       mounts: s.mounts,
       uid: SANDBOX_UID,
@@ -205,7 +214,8 @@ export class NativeProvider implements SandboxProvider {
       env,
       argv,
     });
-    const handle = new ChildExecHandle(s.cgroup ? s.cgroup.wrap(full) : full, { env: this.launchEnv(), cwd: '/', ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
+    // The options go through fd 3 (`--args`): bwrap's argv is the sandbox's /proc/1/cmdline.
+    const handle = new ChildExecHandle(s.cgroup ? s.cgroup.wrap(cmd.argv) : cmd.argv, { env: this.launchEnv(), cwd: '/', fds: [encodeArgs(cmd.options)], ...(req.stdin !== undefined ? { stdin: req.stdin } : {}) });
     s.live.add(handle);
     void handle.wait().then(() => s.live.delete(handle));
     return handle;
