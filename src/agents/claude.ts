@@ -147,6 +147,20 @@ export function parseClaudeLine(line: string): AgentEvent[] {
   if (!isObj(msg)) return [{ type: 'raw', line }];
   switch (msg.type) {
     case 'system':
+      if (msg.subtype === 'api_retry') {
+        const maxRetries = num(msg.max_retries);
+        const delayMs = num(msg.retry_delay_ms);
+        return [
+          {
+            type: 'api_retry',
+            attempt: num(msg.attempt) ?? 0,
+            ...(maxRetries !== undefined ? { maxRetries } : {}),
+            ...(delayMs !== undefined ? { delayMs } : {}),
+            status: num(msg.error_status) ?? null,
+            ...(typeof msg.error === 'string' ? { error: msg.error } : {}),
+          },
+        ];
+      }
       if (msg.subtype !== 'init') return [];
       return [
         {

@@ -3,7 +3,7 @@ import { fmtDuration, fmtUsd } from '../core/multi/output.js';
 import type { MultiEvent, MultiSummary, TaskState } from '../core/multi/types.js';
 import { Redactor } from '../core/redact.js';
 import type { AppError } from '../errors.js';
-import { describeToolInput, useColor } from './render.js';
+import { describeApiRetry, describeToolInput, useColor } from './render.js';
 
 /** Output mode and streams of a --multi run. */
 export interface MultiRenderOptions {
@@ -97,6 +97,7 @@ export class MultiRenderer {
         if (this.debug && !this.live) this.err.write(`[${e.taskId}] ${this.paint('2', `[DEBUG] ${ev.message}`)}\n`);
       } else if (ev.type === 'tool_use') this.update(e.taskId, 'running', `→ ${ev.name} ${describeToolInput(ev.name, ev.input)}`, this.o.stream);
       else if (ev.type === 'warning') this.update(e.taskId, undefined, `warning: ${ev.message}`, true);
+      else if (ev.type === 'api_retry') this.update(e.taskId, undefined, `⟳ ${describeApiRetry(ev)}`, true);
       return;
     }
     // Tool calls arrive as task_event above; the matching 'running' state events add nothing here.

@@ -17,6 +17,11 @@ export type AgentEvent =
       costUsd?: number;
       usage?: TokenUsage;
     }
+  /**
+   * The agent's model API call failed and is retried (claude's `system`/`api_retry`): `status` is the
+   * HTTP status, null when no answer came at all (connection refused, DNS, TLS).
+   */
+  | { type: 'api_retry'; attempt: number; maxRetries?: number; delayMs?: number; status: number | null; error?: string }
   | { type: 'stderr'; text: string }
   | { type: 'raw'; line: string };
 

@@ -214,6 +214,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     });
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = agent.result?.costUsd ?? agent.estimate?.costUsd ?? null;
@@ -221,7 +222,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
     outcome = agent.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
-    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'));
+    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'), agent.hint ? { hint: agent.hint } : {});
     if (outcome === 'over_budget')
       failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
         hint: 'Raise --budget-per-task, or split the task into smaller ones.',

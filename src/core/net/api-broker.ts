@@ -10,6 +10,8 @@ export interface ApiBroker {
   socketPath: string;
   /** Requests refused for a wrong or missing placeholder key. */
   rejected(): number;
+  /** Why the last request could not reach upstream at all (refused, DNS, TLS); undefined once one got an answer. */
+  unreachable(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startApiBroker(opts: {
   const upstream = new URL(opts.upstream);
   const basePath = upstream.pathname.replace(/\/$/, '');
   let rejected = 0;
+  let unreachable: string | undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const key = req.headers['x-api-key'];
@@ -64,11 +67,14 @@ export async function startApiBroker(opts: {
         headers,
       },
       (upRes) => {
+        unreachable = undefined;
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       },
     );
     out.on('error', (e) => {
+      // Only a request that got no answer at all says the API is unreachable (not a stream cut mid-way).
+      if (!res.headersSent) unreachable = `${upstream.host}: ${e.message}`;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
       // The upstream error names only the host, never the credential.
       res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `parallel-cc broker: cannot reach ${upstream.host}: ${e.message}` } }));
@@ -78,5 +84,5 @@ export async function startApiBroker(opts: {
 
   const server = createServer(handle);
   const close = await listenUnix(server, opts.socketPath);
-  return { socketPath: opts.socketPath, rejected: () => rejected, close };
+  return { socketPath: opts.socketPath, rejected: () => rejected, unreachable: () => unreachable, close };
 }
