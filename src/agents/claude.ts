@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { AgentEvent, TokenUsage } from '../core/events.js';
 import type { Credential } from '../core/net/api-broker.js';
+import { roundUsd } from '../core/pricing.js';
 
 /** How an agent is started inside a sandbox. */
 export interface AgentLaunch {
@@ -197,7 +198,7 @@ export function parseClaudeLine(line: string): AgentEvent[] {
           ...(typeof msg.result === 'string' ? { text: msg.result } : {}),
           ...(duration !== undefined ? { durationMs: duration } : {}),
           ...(turns !== undefined ? { numTurns: turns } : {}),
-          ...(cost !== undefined ? { costUsd: cost } : {}),
+          ...(cost !== undefined ? { costUsd: roundUsd(cost) } : {}),
           ...(usage ? { usage } : {}),
         },
       ];

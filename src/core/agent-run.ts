@@ -3,7 +3,7 @@ import { parseClaudeLine } from '../agents/claude.js';
 import { assistantUsage } from '../agents/claude-usage.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary, type TokenUsage } from './events.js';
-import { CostMeter } from './pricing.js';
+import { CostMeter, roundUsd } from './pricing.js';
 import { resultAuthFailure, retryVerdict, type ApiFailure } from './api-errors.js';
 
 /** How the agent process ended, as the orchestrator sees it. */
@@ -118,7 +118,7 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
     signal.removeEventListener('abort', onAbort);
   }
   const exit = await handle.wait();
-  const estimate = meter ? { estimate: { costUsd: meter.costUsd(), usage: meter.usage() } } : {};
+  const estimate = meter ? { estimate: { costUsd: roundUsd(meter.costUsd()), usage: meter.usage() } } : {};
   if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
   if (overBudget) return { outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
   if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };

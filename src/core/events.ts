@@ -64,6 +64,7 @@ export interface RunSummary {
   branch: string;
   worktree: string | null;
   baseCommit: string;
+  /** Commits on the branch beyond baseCommit (`git log baseCommit..branch`): the agent's, plus the working-state snapshot when one was made. */
   commits: number;
   filesChanged: string[];
   costUsd: number | null;
@@ -73,6 +74,8 @@ export interface RunSummary {
   durationMs: number;
   logPath: string;
   egressDenied: number;
+  /** Who stopped the session from outside (`sandbox kill`), when it was killed that way. */
+  killedBy?: string;
   error?: string;
   hint?: string;
 }

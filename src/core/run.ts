@@ -18,6 +18,7 @@ import { collectSandboxResults, initSandboxRepo } from './sandbox-repo.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
+import { watchKill } from './kill-request.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
 import { createSessionWorktree, removeSessionWorktree } from './worktree.js';
@@ -75,7 +76,6 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
  */
 export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSummary> {
   const { ctx, config, sessions, provider } = deps;
-  const signal = req.signal ?? ctx.signal;
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
@@ -87,6 +87,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const paths = homePaths(ctx.home);
   const sessionDir = join(paths.sessions, id);
   await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+  // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone.
+  const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
+  const signal = kill.signal;
   const logPath = join(sessionDir, 'events.ndjson');
   const promptPath = join(sessionDir, 'prompt.txt');
   await writeFile(promptPath, req.prompt, { mode: 0o600 });
@@ -133,6 +136,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let cost: number | null = null;
   let usage: TokenUsage | null = null;
   let commits = 0;
+  let snapshotMade = false;
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
@@ -149,6 +153,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
     startCommit = wt.startCommit;
+    snapshotMade = wt.snapshotCommit !== undefined;
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
@@ -229,6 +234,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       });
     if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${timeout.minutes}-minute timeout; its work so far is kept`);
 
+    if (kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
@@ -244,6 +250,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = err;
     outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
+    kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
     if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
@@ -255,7 +262,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     }
   }
 
+  const killedBy = outcome === 'killed' && failure?.kind !== 'results' ? kill.request()?.by : undefined;
+  if (killedBy) failure = new AppError('interrupted', `killed by ${killedBy}${kill.request()?.collect === false ? ' (its work was not collected: --no-download)' : ''}`);
   const worktreeKept = worktreeMade && (commits > 0 || failure?.kind === 'results');
+  // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
+  const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
   const status = failure?.kind === 'results' ? 'failed' : outcome;
   const summary: RunSummary = {
     sessionId: id,
@@ -265,7 +276,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     branch,
     worktree: worktreeKept ? worktreePath : null,
     baseCommit,
-    commits,
+    commits: branchCommits,
     filesChanged: files,
     costUsd: cost,
     ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}),
@@ -273,6 +284,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
+    ...(killedBy ? { killedBy } : {}),
     ...(failure ? { error: redactor.text(failure.message) } : {}),
     ...(failure?.hint ? { hint: failure.hint } : {}),
   };
@@ -280,7 +292,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     status,
     completedAt: ctx.now().toISOString(),
     exitCode: summary.exitCode,
-    commits,
+    commits: branchCommits,
     filesChanged: files.length,
     error: failure ? redactor.text(failure.message) : null,
     worktreePath: summary.worktree,
