@@ -234,7 +234,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       });
     if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${timeout.minutes}-minute timeout; its work so far is kept`);
 
-    if (kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
+    if (outcome === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });

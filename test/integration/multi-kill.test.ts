@@ -79,6 +79,6 @@ describe('sandbox kill of one --multi task', () => {
     } finally {
       db.close();
     }
-    for (const t of summary.tasks) if (t.worktree) git(repo, 'worktree', 'remove', '--force', String(t.worktree));
+    for (const t of summary.tasks) if (typeof t.worktree === 'string') git(repo, 'worktree', 'remove', '--force', t.worktree);
   }, 180_000);
 });
