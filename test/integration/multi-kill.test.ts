@@ -81,4 +81,28 @@ describe('sandbox kill of one --multi task', () => {
     }
     for (const t of summary.tasks) if (typeof t.worktree === 'string') git(repo, 'worktree', 'remove', '--force', t.worktree);
   }, 180_000);
+
+  it('kill --no-download of a live single run: the owner stops it without collecting, and says so', async () => {
+    server = await startModelServer({ scenario: { steps: [commit('lost'), { toolUses: [{ name: 'Bash', input: { command: LONG_COMMAND, timeout: 600000 } }] }] } });
+    const repo = makeRepo({ 'README.md': '# single\n' });
+    const home = tempDir('pcc-mkill-home-');
+    made.push(repo, home);
+    const env = { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-test-${'n'.repeat(24)}`, NO_COLOR: '1' };
+    const run = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'hold', '--json'], { env });
+    let stdout = '';
+    run.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    await expect.poll(() => stdout.includes('setTimeout'), { timeout: 60_000, interval: 200 }).toBe(true);
+    const id = String(parseNdjson(stdout.slice(0, stdout.lastIndexOf('\n') + 1))[0]?.sessionId);
+    const killer = startCli(['sandbox', 'kill', '--session-id', id, '--no-download', '--json'], { env });
+    const k = await killer.done;
+    expect(k.code, k.stderr).toBe(0);
+    expect(JSON.parse(k.stdout)).toMatchObject({ sessionId: id, status: 'killed', how: 'owner-stopped', branch: null });
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    const summary = parseNdjson(r.stdout).find((e) => e.type === 'summary')?.summary as Json;
+    expect(summary).toMatchObject({ status: 'killed', worktree: null, killedBy: `\`parallel-cc sandbox kill\` (pid ${killer.child.pid})` });
+    expect(String(summary.error)).toMatch(/^killed by `parallel-cc sandbox kill` \(pid \d+\) \(its work was not collected: --no-download\)$/);
+    expect(stdout).not.toContain('"phase":"collecting"');
+    expect(git(repo, 'branch', '--list', `parallel-cc/${id}`)).toBe('');
+  }, 120_000);
 });
