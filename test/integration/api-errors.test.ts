@@ -85,6 +85,14 @@ describe('model API errors (real claude binary)', () => {
     expect(r.stdout).toMatch(/FAILED/);
   }, 60_000);
 
+  it('403 (claude gives up at once): the same reason and hint', async () => {
+    const { repo, env } = await setup({ failure: { status: 403 } });
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'hi', '--json', '--timeout', '10'], { env });
+    expect(r.code).toBe(1);
+    const s = summaryOf(parseNdjson(r.stdout));
+    expect(s).toMatchObject({ status: 'failed', error: 'the model API rejected the key (403)', hint: expect.stringMatching(/ANTHROPIC_API_KEY/) as unknown });
+  }, 60_000);
+
   it('500 twice, then answers: both retries are shown and the run completes', async () => {
     const { repo, env } = await setup({ failure: { status: 500, times: 2 } });
     const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'hi', '--json'], { env });
