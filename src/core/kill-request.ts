@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -73,8 +73,10 @@ export function watchKill(sessionDir: string, outer: AbortSignal): KillSwitch {
     const p = join(sessionDir, REQUEST);
     if (!existsSync(p)) return;
     try {
-      renameSync(p, join(sessionDir, TAKEN));
-      taken = parse(readFileSync(join(sessionDir, TAKEN), 'utf8')) ?? { by: 'a kill request', at: new Date().toISOString(), collect: true };
+      const t = join(sessionDir, TAKEN);
+      renameSync(p, t);
+      // Only a plain file is read (never a planted symlink): the text ends up in the registry.
+      taken = (lstatSync(t).isFile() ? parse(readFileSync(t, 'utf8')) : undefined) ?? { by: 'a kill request', at: new Date().toISOString(), collect: true };
     } catch {
       return;
     }

@@ -83,7 +83,7 @@ export async function finishSession(
     const ahead = await git(session.repoPath, ['rev-list', '--count', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
     const snapshotOnly = await git(session.repoPath, ['log', '--format=%s', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
     const onlySnapshot = ahead === '0' || (ahead === '1' && snapshotOnly.trim() === SNAPSHOT_MESSAGE);
-    branchCommits = Number(ahead) || 0;
+    branchCommits = ahead === '' ? undefined : Number(ahead);
     if (onlySnapshot && commits === 0 && !error?.includes('results not applied')) {
       const tip = await git(session.repoPath, ['rev-parse', `refs/heads/${session.branch}`]).catch(() => undefined);
       await removeSessionWorktree(session.repoPath, worktree, session.branch, tip);

@@ -87,9 +87,6 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const paths = homePaths(ctx.home);
   const sessionDir = join(paths.sessions, id);
   await mkdir(sessionDir, { recursive: true, mode: 0o700 });
-  // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone.
-  const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
-  const signal = kill.signal;
   const logPath = join(sessionDir, 'events.ndjson');
   const promptPath = join(sessionDir, 'prompt.txt');
   await writeFile(promptPath, req.prompt, { mode: 0o600 });
@@ -126,6 +123,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
   });
 
+  // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone (it needs the row).
+  const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
+  const signal = kill.signal;
   let sandbox: SandboxHandle | undefined;
   let net: SessionNet | undefined;
   let netDir: string | undefined;
