@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { AgentEvent, TokenUsage } from '../core/events.js';
 import type { Credential } from '../core/net/api-broker.js';
+import { roundUsd } from '../core/pricing.js';
 
 /** How an agent is started inside a sandbox. */
 export interface AgentLaunch {
@@ -147,6 +148,20 @@ export function parseClaudeLine(line: string): AgentEvent[] {
   if (!isObj(msg)) return [{ type: 'raw', line }];
   switch (msg.type) {
     case 'system':
+      if (msg.subtype === 'api_retry') {
+        const maxRetries = num(msg.max_retries);
+        const delayMs = num(msg.retry_delay_ms);
+        return [
+          {
+            type: 'api_retry',
+            attempt: num(msg.attempt) ?? 0,
+            ...(maxRetries !== undefined ? { maxRetries } : {}),
+            ...(delayMs !== undefined ? { delayMs } : {}),
+            status: num(msg.error_status) ?? null,
+            ...(typeof msg.error === 'string' ? { error: msg.error } : {}),
+          },
+        ];
+      }
       if (msg.subtype !== 'init') return [];
       return [
         {
@@ -183,7 +198,7 @@ export function parseClaudeLine(line: string): AgentEvent[] {
           ...(typeof msg.result === 'string' ? { text: msg.result } : {}),
           ...(duration !== undefined ? { durationMs: duration } : {}),
           ...(turns !== undefined ? { numTurns: turns } : {}),
-          ...(cost !== undefined ? { costUsd: cost } : {}),
+          ...(cost !== undefined ? { costUsd: roundUsd(cost) } : {}),
           ...(usage ? { usage } : {}),
         },
       ];

@@ -5,7 +5,7 @@ import { Redactor } from '../core/redact.js';
 import { escapeControls } from '../core/sanitize.js';
 import { plural } from '../core/format.js';
 import type { AppError } from '../errors.js';
-import { describeToolInput, useColor } from './render.js';
+import { describeApiRetry, describeToolInput, useColor } from './render.js';
 import { columnsOf, safeSink, TerminalStyle } from './terminal.js';
 
 /** Output mode and streams of a --multi run. */
@@ -127,6 +127,7 @@ export class MultiRenderer {
         if (this.debug && !this.live) this.err.write(`[${e.taskId}] ${this.paint('2', `[DEBUG] ${ev.message}`)}\n`);
       } else if (ev.type === 'tool_use') this.update(e.taskId, 'running', `→ ${ev.name} ${describeToolInput(ev.name, ev.input)}`, this.o.stream);
       else if (ev.type === 'warning') this.update(e.taskId, undefined, `warning: ${ev.message}`, true);
+      else if (ev.type === 'api_retry') this.update(e.taskId, undefined, `⟳ ${describeApiRetry(ev)}`, true);
       return;
     }
     // Tool calls arrive as task_event above; the matching 'running' state events add nothing here.

@@ -47,6 +47,13 @@ export function describeToolInput(name: string, input: unknown): string {
   return pick ? oneLine(String(i[pick]), 160) : name === 'TodoWrite' ? 'update todos' : oneLine(JSON.stringify(input), 100);
 }
 
+/** "model API answered 500 (server_error); retry 2/10 in 1.2s" */
+export function describeApiRetry(e: Extract<StreamEvent, { type: 'api_retry' }>): string {
+  const what = e.status === null ? `model API did not answer${e.error && e.error !== 'unknown' ? ` (${e.error})` : ''}` : `model API answered ${e.status}${e.error ? ` (${e.error})` : ''}`;
+  const wait = e.delayMs !== undefined ? ` in ${(e.delayMs / 1000).toFixed(1)}s` : '';
+  return `${what}; retry ${e.attempt}${e.maxRetries !== undefined ? `/${e.maxRetries}` : ''}${wait}`;
+}
+
 /**
  * The one renderer. In JSON mode every event is one line of NDJSON on stdout; otherwise events are
  * printed for people (colour only on a TTY without NO_COLOR) and progress goes to stderr. Every byte
@@ -150,6 +157,9 @@ export class Renderer {
         live(p(e.isError ? '31' : '32', `■ agent ${e.isError ? 'failed' : 'finished'}${d}${e.numTurns !== undefined ? ` · ${plural(e.numTurns, 'turn')}` : ''} · ${fmtCost(e.costUsd)}${u}`));
         return;
       }
+      case 'api_retry':
+        if (opts.stream) this.o.stderr.write(`${this.errPaint('33', `  ⟳ ${describeApiRetry(e)}`)}\n`);
+        return;
       case 'stderr':
         live(p('2', `  stderr: ${e.text}`));
         return;

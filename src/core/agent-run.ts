@@ -3,7 +3,8 @@ import { parseClaudeLine } from '../agents/claude.js';
 import { assistantUsage } from '../agents/claude-usage.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary, type TokenUsage } from './events.js';
-import { CostMeter } from './pricing.js';
+import { CostMeter, roundUsd } from './pricing.js';
+import { resultAuthFailure, retryVerdict, type ApiFailure } from './api-errors.js';
 
 /** How the agent process ended, as the orchestrator sees it. */
 export interface AgentOutcome {
@@ -11,6 +12,8 @@ export interface AgentOutcome {
   exitCode: number | null;
   result?: Extract<AgentEvent, { type: 'result' }>;
   error?: string;
+  /** What to do about `error` (e.g. a rejected key). */
+  hint?: string;
   /** Running estimate from the responses' usage (set when a budget was given). */
   estimate?: { costUsd: number; usage: TokenUsage };
 }
@@ -24,6 +27,8 @@ export interface AgentRunOptions {
   onActivity: (what: string) => void;
   /** Stop the agent once its estimated cost passes this many USD (outcome `over_budget`). */
   budgetUsd?: number;
+  /** The credential broker's reason when it could not reach the model API on its last attempt. */
+  apiUnreachable?: () => string | undefined;
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -70,15 +75,30 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
       void handle.kill();
     }
   };
+  // A refused key or an API that never answers stops the run at once instead of at the timeout.
+  let apiFailure: ApiFailure | undefined;
+  let noAnswerStreak = 0;
+  const onRetry = (ev: Extract<AgentEvent, { type: 'api_retry' }>): void => {
+    noAnswerStreak = ev.status === null ? noAnswerStreak + 1 : 0;
+    const verdict = apiFailure ? undefined : retryVerdict(ev, noAnswerStreak);
+    if (!verdict) return;
+    apiFailure = verdict;
+    void handle.kill();
+  };
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
   let lineNo = 0;
   const handleLine = (line: string): void => {
     lineNo += 1;
     checkBudget(line);
-    for (const ev of parseClaudeLine(line)) {
+    for (const parsed of parseClaudeLine(line)) {
+      // Behind the broker an unreachable API looks like the broker's 502: say what really happened.
+      const why = parsed.type === 'api_retry' ? opts.apiUnreachable?.() : undefined;
+      const ev: AgentEvent = parsed.type === 'api_retry' && why ? { ...parsed, status: null, error: why } : parsed;
       if (ev.type === 'result') result = ev;
       emit({ ...ev, agentLine: lineNo });
+      if (ev.type === 'api_retry') onRetry(ev);
+      else if (ev.type !== 'raw' && ev.type !== 'stderr') noAnswerStreak = 0;
       const now = Date.now();
       if (ev.type === 'tool_use' && now - lastActivity > 1000) {
         lastActivity = now;
@@ -98,12 +118,14 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
     signal.removeEventListener('abort', onAbort);
   }
   const exit = await handle.wait();
-  const estimate = meter ? { estimate: { costUsd: meter.costUsd(), usage: meter.usage() } } : {};
+  const estimate = meter ? { estimate: { costUsd: roundUsd(meter.costUsd()), usage: meter.usage() } } : {};
   if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
   if (overBudget) return { outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
   if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+  const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text) : undefined);
+  if (api) return { outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
   const why = result?.isError
     ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
     : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result ? '' : ' before reporting a result'}`;

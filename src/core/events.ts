@@ -17,6 +17,11 @@ export type AgentEvent =
       costUsd?: number;
       usage?: TokenUsage;
     }
+  /**
+   * The agent's model API call failed and is retried (claude's `system`/`api_retry`): `status` is the
+   * HTTP status, null when no answer came at all (connection refused, DNS, TLS).
+   */
+  | { type: 'api_retry'; attempt: number; maxRetries?: number; delayMs?: number; status: number | null; error?: string }
   | { type: 'stderr'; text: string }
   | { type: 'raw'; line: string };
 
@@ -59,6 +64,7 @@ export interface RunSummary {
   branch: string;
   worktree: string | null;
   baseCommit: string;
+  /** Commits on the branch beyond baseCommit (`git log baseCommit..branch`): the agent's, plus the working-state snapshot when one was made. */
   commits: number;
   filesChanged: string[];
   costUsd: number | null;
@@ -68,6 +74,8 @@ export interface RunSummary {
   durationMs: number;
   logPath: string;
   egressDenied: number;
+  /** Who stopped the session from outside (`sandbox kill`), when it was killed that way. */
+  killedBy?: string;
   error?: string;
   hint?: string;
 }

@@ -1,5 +1,13 @@
 import type { TokenUsage } from './events.js';
 
+/**
+ * Rounds a cost to a millionth of a dollar: every cost parallel-cc prints, logs or stores goes
+ * through this, so sums never show float noise like 0.0024000000000000002.
+ */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}
+
 /** USD per million tokens of one model family. */
 export interface ModelPrice {
   input: number;

@@ -81,18 +81,21 @@ export async function finishSession(
   // Whatever is left of its folder (sockets of a dead CLI, a sandbox never created) goes too.
   if (session.sandboxDir) await removeSandboxDir(session.sandboxDir).catch(() => undefined);
   let worktreeKept = worktree !== undefined;
+  let branchCommits: number | undefined;
   if (worktree && session.branch && session.baseCommit) {
     // Nothing beyond the start (base or working-state snapshot) on the branch: remove it, like a run does.
     const ahead = await git(session.repoPath, ['rev-list', '--count', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
     const snapshotOnly = await git(session.repoPath, ['log', '--format=%s', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
     const onlySnapshot = ahead === '0' || (ahead === '1' && snapshotOnly.trim() === SNAPSHOT_MESSAGE);
+    branchCommits = ahead === '' ? undefined : Number(ahead);
     if (onlySnapshot && commits === 0 && !error?.includes('results not applied')) {
       const tip = await git(session.repoPath, ['rev-parse', `refs/heads/${session.branch}`]).catch(() => undefined);
       await removeSessionWorktree(session.repoPath, worktree, session.branch, tip);
       worktreeKept = false;
     }
   }
-  const total = (session.commits ?? 0) + commits;
+  // As in a run: the commits `git log base..branch` lists (the agent's plus the working-state snapshot).
+  const total = branchCommits !== undefined ? (worktreeKept ? branchCommits : 0) : (session.commits ?? 0) + commits;
   // A sandbox billed by time cost what it cost until now (it was destroyed just above).
   const pricing = provider?.capabilities.pricing;
   const sandboxCostUsd = pricing && session.sandboxCreatedAt ? sandboxCost(pricing, (deps.now().getTime() - Date.parse(session.sandboxCreatedAt)) / 1000) : undefined;

@@ -21,6 +21,7 @@ import { Redactor } from './redact.js';
 import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
+import { watchKill } from './kill-request.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
 import { createSessionWorktree, removeSessionWorktree } from './worktree.js';
@@ -78,7 +79,6 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
  */
 export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSummary> {
   const { ctx, config, sessions, provider } = deps;
-  const signal = req.signal ?? ctx.signal;
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
@@ -126,6 +126,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
   });
 
+  // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone (it needs the row).
+  const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
+  const signal = kill.signal;
   let sandbox: SandboxHandle | undefined;
   let net: SessionNet | undefined;
   let netDir: string | undefined;
@@ -137,6 +140,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let cost: number | null = null;
   let usage: TokenUsage | null = null;
   let commits = 0;
+  let snapshotMade = false;
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
@@ -162,6 +166,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
     startCommit = wt.startCommit;
+    snapshotMade = wt.snapshotCommit !== undefined;
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
@@ -231,6 +236,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     });
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = agent.result?.costUsd ?? agent.estimate?.costUsd ?? null;
@@ -238,13 +244,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
     outcome = agent.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
-    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'));
+    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'), agent.hint ? { hint: agent.hint } : {});
     if (outcome === 'over_budget')
       failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
         hint: 'Raise --budget-per-task, or split the task into smaller ones.',
       });
     if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${timeout.minutes}-minute timeout; its work so far is kept`);
 
+    if (outcome === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
@@ -260,6 +267,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = err;
     outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
+    kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
     if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
@@ -273,7 +281,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     }
   }
 
+  const killedBy = outcome === 'killed' && failure?.kind !== 'results' ? kill.request()?.by : undefined;
+  if (killedBy) failure = new AppError('interrupted', `killed by ${killedBy}${kill.request()?.collect === false ? ' (its work was not collected: --no-download)' : ''}`);
   const worktreeKept = worktreeMade && (commits > 0 || failure?.kind === 'results');
+  // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
+  const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
   const status = failure?.kind === 'results' ? 'failed' : outcome;
   const summary: RunSummary = {
     sessionId: id,
@@ -283,7 +295,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     branch,
     worktree: worktreeKept ? worktreePath : null,
     baseCommit,
-    commits,
+    commits: branchCommits,
     filesChanged: files,
     costUsd: cost,
     ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}),
@@ -291,6 +303,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
+    ...(killedBy ? { killedBy } : {}),
     ...(failure ? { error: redactor.text(failure.message) } : {}),
     ...(failure?.hint ? { hint: failure.hint } : {}),
   };
@@ -298,7 +311,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     status,
     completedAt: ctx.now().toISOString(),
     exitCode: summary.exitCode,
-    commits,
+    commits: branchCommits,
     filesChanged: files.length,
     error: failure ? redactor.text(failure.message) : null,
     worktreePath: summary.worktree,

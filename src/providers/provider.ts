@@ -1,4 +1,5 @@
 import type { ProviderName } from '../config/schema.js';
+import { roundUsd } from '../core/pricing.js';
 
 /** What a provider can and cannot do; callers branch on these, never on the provider's name. */
 export interface ProviderCapabilities {
@@ -32,7 +33,7 @@ export interface SandboxPricing {
 
 /** Estimated cost of a sandbox that has existed for `seconds`. */
 export function sandboxCost(pricing: SandboxPricing, seconds: number): number {
-  return (Math.max(Math.ceil(seconds), pricing.minimumSeconds) * pricing.usdPerHour) / 3600;
+  return roundUsd((Math.max(Math.ceil(seconds), pricing.minimumSeconds) * pricing.usdPerHour) / 3600);
 }
 
 /** Host-side endpoints a sandbox must expose to the agent (unix sockets on this machine). */

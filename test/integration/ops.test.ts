@@ -214,7 +214,9 @@ describe('config show and doctor', () => {
 
   it('doctor marks a missing docker ✗/! with a fix, and fails only for required checks', async () => {
     const home = tempDir('pcc-doc-');
-    const noDocker = { ...process.env, PARALLEL_CC_HOME: home, PATH: '/usr/bin:/bin', ANTHROPIC_API_KEY: KEY, DOCKER_HOST: 'unix:///nonexistent.sock', PARALLEL_CC_CLAUDE_BIN: join(process.cwd(), 'node_modules/@anthropic-ai/claude-code-linux-x64/claude') };
+    // doctor calls the model API once: the scripted server plays it.
+    server = await startModelServer({ scenario: { steps: [] } });
+    const noDocker = { ...process.env, PARALLEL_CC_HOME: home, PATH: '/usr/bin:/bin', ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url, DOCKER_HOST: 'unix:///nonexistent.sock', PARALLEL_CC_CLAUDE_BIN: join(process.cwd(), 'node_modules/@anthropic-ai/claude-code-linux-x64/claude') };
     const ok = await runCli(['doctor', '--json'], { env: noDocker });
     const report = JSON.parse(ok.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; required: boolean; fix?: string }> };
     const docker = report.checks.find((c) => c.name === 'docker daemon');

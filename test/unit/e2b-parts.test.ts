@@ -52,10 +52,11 @@ describe('E2B provider parts', () => {
 
   it('prices sandbox time per second with a one-minute minimum ($0.10/hour)', () => {
     const e2b = { usdPerHour: 0.1, minimumSeconds: 60 };
-    expect(sandboxCost(e2b, 5)).toBeCloseTo(0.1 / 60, 10);
-    expect(sandboxCost(e2b, 600)).toBeCloseTo(0.1 / 6, 10);
-    expect(sandboxCost(e2b, 3600)).toBeCloseTo(0.1, 10);
-    expect(sandboxCost(e2b, 90.2)).toBeCloseTo((91 * 0.1) / 3600, 10);
+    // Rounded to a millionth of a dollar, like every cost parallel-cc emits or stores.
+    expect(sandboxCost(e2b, 5)).toBe(0.001667);
+    expect(sandboxCost(e2b, 600)).toBe(0.016667);
+    expect(sandboxCost(e2b, 3600)).toBe(0.1);
+    expect(sandboxCost(e2b, 90.2)).toBe(0.002528);
   });
 
   it('cuts the agent timeout short when the sandbox would end before its work could be collected', () => {

@@ -4,6 +4,8 @@ import { findClaudeBinary } from '../../agents/claude.js';
 import { loadConfig } from '../../config/load.js';
 import { homePaths, type Context } from '../../core/context.js';
 import { run } from '../../core/exec.js';
+import { resolveCredential } from '../../core/credentials.js';
+import { checkModelApi } from '../../core/net/api-check.js';
 import { SessionCgroup } from '../../providers/native/cgroup.js';
 import { openDb } from '../../store/db.js';
 
@@ -93,6 +95,21 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     detail: hasKey ? 'present (local sandboxes only ever get a placeholder; cloud sandboxes get the key as an env var of the agent process)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
+  if (hasKey) {
+    // One authenticated call through a credential broker, as a sandbox's agent makes it: a wrong key
+    // or an unreachable ANTHROPIC_BASE_URL shows here instead of as a stuck run.
+    let upstream = 'https://api.anthropic.com';
+    try {
+      upstream = loadConfig({ home: ctx.home, env }).config.anthropicBaseUrl;
+    } catch {
+      // the config check above already reports it
+    }
+    const api = await resolveCredential(env, undefined, ctx.now()).then(
+      (credential) => checkModelApi({ upstream, credential }),
+      (e: unknown) => ({ ok: false, detail: (e as Error).message }),
+    );
+    add({ name: 'model API', ok: api.ok, required: true, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
+  }
   let e2bDetail = env.E2B_API_KEY ? 'present' : 'not set';
   let e2bOk = Boolean(env.E2B_API_KEY);
   if (env.E2B_API_KEY) {

@@ -7,6 +7,10 @@ import { AppError } from '../../errors.js';
 import { isTerminal, type Session, type SessionRepository } from '../../store/sessions.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
+import { killTaken, requestKill, withdrawKill } from '../../core/kill-request.js';
+
+/** How long a live owner may take to notice a kill request (it polls every 250 ms). */
+const OWNER_TAKES_MS = 5_000;
 
 /** Options of `parallel-cc sandbox kill`. */
 export interface KillFlags {
@@ -40,9 +44,10 @@ async function waitTerminal(sessions: SessionRepository, id: string, ms: number)
 }
 
 /**
- * `parallel-cc sandbox kill`: a session run by a live CLI is stopped through that CLI (SIGTERM → it
- * stops the agent, brings the work back and records `killed`), so one process owns the session's
- * state; a session whose CLI is gone is finished here. --no-download skips bringing results back.
+ * `parallel-cc sandbox kill`: a session run by a live CLI is stopped through that CLI (a kill request
+ * in the session's folder → it stops that session's agent, brings the work back and records `killed`
+ * with who killed it; the rest of a --multi batch goes on), so one process owns the session's state;
+ * a session whose CLI is gone is finished here. --no-download skips bringing results back.
  */
 export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillOutput> {
   return withRegistry(ctx, async (sessions) => {
@@ -50,8 +55,28 @@ export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillO
     if (isTerminal(session.status)) throw new AppError('usage', `session ${session.id} is not running (it ended: ${session.status})`);
     let how: KillOutput['how'] = 'finished-here';
     const owner = session.pid;
+    const inBatch = session.groupId !== null;
     if (owner && owner !== process.pid && pidAlive(owner)) {
-      if (flags.download !== false) {
+      // Through the owner, for this session only: a --multi batch runs many sessions in one process.
+      const dir = session.sessionDir;
+      if (dir) {
+        requestKill(dir, { by: `\`parallel-cc sandbox kill\` (pid ${process.pid})`, at: ctx.now().toISOString(), collect: flags.download !== false });
+        if (await killTaken(dir, OWNER_TAKES_MS)) {
+          const ended = await waitTerminal(sessions, session.id, inBatch ? 120_000 : 30_000);
+          if (ended) {
+            session = ended;
+            how = 'owner-stopped';
+          }
+        } else withdrawKill(dir);
+      }
+      if (how !== 'owner-stopped' && inBatch) {
+        // A signal would stop every task of the batch: never do that for one of them.
+        throw new AppError('agent', `the --multi batch running session ${session.id} (pid ${owner}) did not stop it in time`, {
+          hint: `Run the kill again, or stop the whole batch with Ctrl-C in its terminal (kill -TERM ${owner}).`,
+        });
+      }
+      if (how !== 'owner-stopped' && flags.download !== false && pidAlive(owner)) {
+        // An owner that does not take requests (an older CLI): SIGTERM, as it always understood.
         process.kill(owner, 'SIGTERM');
         const ended = await waitTerminal(sessions, session.id, 30_000);
         if (ended) {
@@ -60,7 +85,7 @@ export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillO
         }
       }
       if (how !== 'owner-stopped') {
-        // Told not to download, or the owner did not stop in time: stop it hard (its sandbox dies with it).
+        // The owner did not stop in time: stop it hard (its sandbox dies with it).
         try {
           process.kill(owner, 'SIGKILL');
         } catch {
@@ -78,7 +103,9 @@ export async function killCommand(flags: KillFlags, ctx: Context): Promise<KillO
       });
       session = sessions.require(report.sessionId);
     }
-    if (!flags.keepWorktree && session.worktreePath) {
+    // A batch's task keeps its worktree like the batch's other tasks: the batch copies its changed
+    // files from it and its summary names it.
+    if (!flags.keepWorktree && !(inBatch && how === 'owner-stopped') && session.worktreePath) {
       const present = await access(session.worktreePath).then(
         () => true,
         () => false,

@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { resolveCredential, type AuthMethod } from '../credentials.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import { repoRoot, resolveCommit } from '../git.js';
+import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
 import { newSessionId, runSession } from '../run.js';
 import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
@@ -58,7 +59,7 @@ function failureReason(s: RunSummary, interrupted: boolean): FailureReason | und
     case 'over_budget':
       return 'over_budget';
     case 'killed':
-      return interrupted ? 'interrupted' : 'killed_by_fail_fast';
+      return s.killedBy ? 'killed_by_user' : interrupted ? 'interrupted' : 'killed_by_fail_fast';
     case 'failed':
       return s.exitCode === 5 ? 'results_failed' : s.exitCode === 2 || s.exitCode === 3 ? 'setup_failed' : 'agent_failed';
   }
@@ -80,7 +81,9 @@ function dependencyBranch(task: TaskSpec, done: ReadonlyMap<string, TaskResult>)
  * process exit code is `summary.exitCode`.
  */
 export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<MultiSummary> {
-  const { ctx, config, sessions, provider, emit } = deps;
+  const { ctx, config, sessions, provider } = deps;
+  // Every event of the batch says when it happened (per-task events carry their session's ts).
+  const emit = (e: MultiEvent): void => deps.emit(e.type === 'task' ? { ...e, ts: ctx.now().toISOString() } : e);
   assertAcyclic(req.tasks);
   const root = await repoRoot(req.repo);
   if (req.base !== undefined) await resolveCommit(root, req.base);
@@ -210,7 +213,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
       filesChanged: summary.filesChanged,
       durationMs: summary.durationMs,
       // What the task cost in all: the model, plus the sandbox's time where it is billed (E2B).
-      costUsd: summary.costUsd === null && summary.sandboxCostUsd === undefined ? null : (summary.costUsd ?? 0) + (summary.sandboxCostUsd ?? 0),
+      costUsd: summary.costUsd === null && summary.sandboxCostUsd === undefined ? null : roundUsd((summary.costUsd ?? 0) + (summary.sandboxCostUsd ?? 0)),
       usage: summary.usage,
       startedAt: row?.startedAt ?? null,
       completedAt: row?.completedAt ?? null,
@@ -281,7 +284,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
     wallMs,
     taskTimeMs,
     timeSavedMs: taskTimeMs - wallMs,
-    totalCostUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+    totalCostUsd: costs.length ? roundUsd(costs.reduce((a, b) => a + b, 0)) : null,
     counts,
     exitCode: interrupted ? 130 : tasks.every((t) => t.status === 'completed') ? 0 : 1,
     interrupted,

@@ -7,6 +7,8 @@ export type FailureReason =
   | 'timed_out'
   | 'over_budget'
   | 'killed_by_fail_fast'
+  /** Stopped on its own by `sandbox kill`; the rest of the batch went on. */
+  | 'killed_by_user'
   | 'interrupted'
   | 'dependency_failed'
   | 'cancelled_by_fail_fast'
@@ -65,7 +67,7 @@ export interface MultiSummary {
   timeSavedMs: number;
   totalCostUsd: number | null;
   counts: Partial<Record<TaskStatus, number>>;
-  /** 0 when every task completed, 130 after Ctrl-C, otherwise 1. */
+  /** 0 when every task completed, 130 after Ctrl-C, otherwise 1 (a task stopped by `sandbox kill` included). */
   exitCode: number;
   interrupted: boolean;
   tasks: TaskResult[];
@@ -76,6 +78,6 @@ export type TaskState = 'queued' | 'initializing' | 'running' | TaskStatus;
 
 /** Events of a --multi run, in order; every per-task event names its task. */
 export type MultiEvent =
-  | { type: 'task'; taskId: string; state: TaskState; sessionId?: string; detail?: string; error?: string; hint?: string; result?: TaskResult }
+  | { type: 'task'; ts?: string; taskId: string; state: TaskState; sessionId?: string; detail?: string; error?: string; hint?: string; result?: TaskResult }
   | { type: 'task_event'; taskId: string; event: StreamEvent }
   | { type: 'multi_summary'; summary: MultiSummary };

@@ -12,6 +12,8 @@ export interface ApiBroker {
   socketPath: string;
   /** Requests refused for a wrong or missing placeholder key. */
   rejected(): number;
+  /** Why the last request could not reach upstream at all (refused, DNS, TLS); undefined once one got an answer. */
+  unreachable(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startApiBroker(opts: {
   const upstream = new URL(opts.upstream);
   const basePath = upstream.pathname.replace(/\/$/, '');
   let rejected = 0;
+  let unreachable: string | undefined;
 
   const apiError = (res: ServerResponse, status: number, type: string, message: string): void => {
     if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
@@ -80,6 +83,7 @@ export async function startApiBroker(opts: {
           headers,
         },
         (upRes) => {
+          unreachable = undefined;
           upRes.on('error', () => res.destroy());
           try {
             res.writeHead(upRes.statusCode ?? 502, upRes.headers);
@@ -92,7 +96,11 @@ export async function startApiBroker(opts: {
         },
       );
       // The upstream error names only the host, never the credential.
-      out.on('error', (e) => apiError(res, 502, 'api_error', `cannot reach ${upstream.host}: ${e.message}`));
+      out.on('error', (e) => {
+        // Only a request that got no answer at all says the API is unreachable (not a stream cut mid-way).
+        if (!res.headersSent) unreachable = `${upstream.host}: ${e.message}`;
+        apiError(res, 502, 'api_error', `cannot reach ${upstream.host}: ${e.message}`);
+      });
       req.pipe(out);
     } catch {
       // Node refused the request as given (a header value it will not send): the sandbox's fault.
@@ -111,5 +119,5 @@ export async function startApiBroker(opts: {
   server.on('upgrade', refuse);
   server.on('clientError', answerClientError);
   const close = await listenUnix(server, opts.socketPath);
-  return { socketPath: opts.socketPath, rejected: () => rejected, close };
+  return { socketPath: opts.socketPath, rejected: () => rejected, unreachable: () => unreachable, close };
 }

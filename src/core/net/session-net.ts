@@ -10,6 +10,8 @@ export interface SessionNet {
   apiSocket: string;
   egressSocket: string;
   denied(): number;
+  /** Why the model API could not be reached on the last attempt, if it could not (see ApiBroker.unreachable). */
+  apiUnreachable(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startSessionNet(opts: {
     apiSocket: broker.socketPath,
     egressSocket: egress.socketPath,
     denied: () => egress.denied(),
+    apiUnreachable: () => broker.unreachable(),
     close: async () => {
       await Promise.all([broker.close(), egress.close()]);
     },
