@@ -1,7 +1,6 @@
+import { humanBytes as size, plural } from '../core/format.js';
 import type { UploadPlan } from '../core/sync/plan.js';
 
-const size = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /**
  * The human lines of a --dry-run plan: a summary (counts, total size, the largest files, every

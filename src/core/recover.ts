@@ -38,7 +38,7 @@ const exists = (p: string): Promise<boolean> =>
 /**
  * Finishes a session whose owning CLI is gone (or is being killed from outside): reconnects to its
  * sandbox where the provider can, brings the agent's work onto the session branch exactly like a
- * normal run (collect inside the sandbox, validate, `git am`), destroys the sandbox, removes a
+ * normal run (collect inside the sandbox, apply in a quarantine and judge the trees), destroys the sandbox, removes a
  * worktree that holds nothing new, and records the final status. Work is never dropped: when the
  * results cannot be applied the worktree stays and the error says where the patch series is.
  */
