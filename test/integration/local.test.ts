@@ -59,7 +59,7 @@ describe('claude-parallel', () => {
     const [second, third] = await Promise.all([
       wrapper(claudeArgs, { cwd: repo, env }),
       // A session that changes nothing (its claude exits at once): its worktree goes away.
-      wrapper(['--version'], { cwd: repo, env: { ...env, PARALLEL_CC_CLAUDE_BIN: '/bin/true' } }),
+      wrapper(['-p', 'change nothing'], { cwd: repo, env: { ...env, PARALLEL_CC_CLAUDE_BIN: '/bin/true' } }),
     ]);
     const a = await first;
     expect(a.code, a.stderr).toBe(0);
