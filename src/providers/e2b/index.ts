@@ -16,6 +16,7 @@ import {
 } from '../provider.js';
 import { e2bError } from './errors.js';
 import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
+import { KEY_IN_SANDBOX_WARNING, keyProtectionText, protectionOf, sessionNetwork } from './network.js';
 import { shellJoin } from './script.js';
 
 type E2BConfig = Config['providers']['e2b'];
@@ -91,9 +92,12 @@ export class E2BProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     const lifetime = Math.min((spec.lifetimeMinutes ?? 60) + LIFETIME_MARGIN_MINUTES, this.config.defaultTimeout / 60);
+    // The real key stays out of the sandbox: E2B's egress proxy adds it for the model API host only
+    // (network rules), unless the user chose the env-var path for a template/account without rules.
+    const net = spec.egress && !this.config.keyInSandbox ? sessionNetwork(spec.egress) : undefined;
     let sbx: Sandbox;
     try {
-      sbx = await Sandbox.create(this.config.template, { ...this.opts(), timeoutMs: lifetime * 60_000, metadata: spec.labels });
+      sbx = await Sandbox.create(this.config.template, { ...this.opts(), timeoutMs: lifetime * 60_000, metadata: spec.labels, ...(net ? { network: net.network } : {}) });
     } catch (e) {
       throw e2bError(`creating the sandbox from template ${this.config.template}`, e);
     }
@@ -104,7 +108,17 @@ export class E2BProvider implements SandboxProvider {
       await sbx.kill().catch(() => false);
       throw e2bError('preparing the sandbox', e);
     }
-    return { ...this.handle(sbx), expiresAt: Date.now() + lifetime * 60_000 };
+    return {
+      ...this.handle(sbx),
+      expiresAt: Date.now() + lifetime * 60_000,
+      ...(net ? { agentCredential: net.placeholder } : {}),
+      ...(spec.egress && !net ? { warnings: [KEY_IN_SANDBOX_WARNING] } : {}),
+    };
+  }
+
+  /** Which key protection new sessions get (doctor). */
+  keyProtection(): string {
+    return keyProtectionText(this.config.keyInSandbox ? 'key-in-sandbox' : 'network-rules');
   }
 
   /** Runs a short command to completion; fails with its stderr when it fails. */
@@ -213,6 +227,7 @@ export class E2BProvider implements SandboxProvider {
     const m = metrics[metrics.length - 1];
     return {
       uptimeMs: Date.now() - new Date(info.startedAt).getTime(),
+      keyProtection: keyProtectionText(protectionOf(info.network)),
       ...(m ? { cpuPercent: m.cpuUsedPct, memoryBytes: m.memUsed, memoryLimitBytes: m.memTotal, diskBytes: m.diskUsed, diskLimitBytes: m.diskTotal } : {}),
     };
   }
