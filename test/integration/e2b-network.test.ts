@@ -90,11 +90,13 @@ describe('e2b: the API key stays out of the sandbox', () => {
   });
 
   it('keyInSandbox gives the agent the real key as an env var, with a warning, and no network config; doctor says which protection is in force', async () => {
-    await e2b.serve({ steps: [bash('echo ok'), { text: 'done' }] });
+    // The same scan finds the key here: proof that it would have found a leak above.
+    const server = await e2b.serve({ steps: [{ toolUses: [{ name: 'Write', input: { file_path: '/tmp/scan.js', content: SCAN } }] }, bash(`node /tmp/scan.js ${Buffer.from(REAL).reverse().toString('hex')}`), { text: 'done' }] });
     const home = tempDir();
     const env = e2b.env(home, { ANTHROPIC_API_KEY: REAL, PARALLEL_CC_E2B_KEY_IN_SANDBOX: '1' });
     const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'check', '--provider', 'e2b', '--skip-claude-update', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
+    expect(server.toolResults().map((t) => t.content).join('\n')).toMatch(/SCAN real=[1-9]/);
     const events = parseNdjson(r.stdout);
     expect(events.some((e) => e.type === 'warning' && /real API key is inside the cloud sandbox/.test(String(e.message)))).toBe(true);
     const sbx = e2b.sandboxOf(String(events.find((e) => typeof e.sessionId === 'string')?.sessionId));
