@@ -111,4 +111,16 @@ describe('e2b: the API key stays out of the sandbox', () => {
     expect(await detail({ PARALLEL_CC_E2B_KEY_IN_SANDBOX: '1' })).toMatch(/^key in the sandbox/);
     expect(await detail({})).toMatch(/^E2B network rules: the agent holds a placeholder/);
   });
+
+  it('sandbox health of a live E2B session says which key protection is in force, from the sandbox itself', async () => {
+    const home = tempDir();
+    const id = await e2b.killedMidRun(home, makeRepo());
+    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: e2b.env(home) });
+    expect(health.code, health.stderr).toBe(0);
+    expect((JSON.parse(health.stdout) as { keyProtection?: string }).keyProtection).toMatch(/^E2B network rules: the agent holds a placeholder/);
+    const human = await runCli(['sandbox', 'health', '--session-id', id], { env: e2b.env(home) });
+    expect(human.stdout).toMatch(/^API key +E2B network rules/m);
+    const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--json'], { env: e2b.env(home) });
+    expect(kill.code, kill.stderr).toBe(0);
+  });
 });
