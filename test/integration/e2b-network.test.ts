@@ -123,4 +123,19 @@ describe('e2b: the API key stays out of the sandbox', () => {
     const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--json'], { env: e2b.env(home) });
     expect(kill.code, kill.stderr).toBe(0);
   });
+
+  it('refuses to run when E2B drops the network rules (a deployment without them): clear error, keyInSandbox hint, sandbox killed', async () => {
+    await e2b.serve({ steps: [{ text: 'never' }] });
+    e2b.emulator().networkRules(false);
+    const home = tempDir();
+    const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'x', '--provider', 'e2b', '--skip-claude-update'], { env: e2b.env(home, { ANTHROPIC_API_KEY: REAL }) });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/E2B did not apply the network rules/);
+    expect(r.stderr).toMatch(/PARALLEL_CC_E2B_KEY_IN_SANDBOX=1/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const sandboxes = e2b.emulator().sandboxes();
+    expect(sandboxes.at(-1)?.state).toBe('killed');
+    expect(e2b.emulator().commands.filter((c) => c.sandboxId === sandboxes.at(-1)?.sandboxId)).toEqual([]);
+  });
 });
+

@@ -25,6 +25,7 @@ const HOMEDIR = '/home/user';
 const WORKDIR = `${HOMEDIR}/workspace`;
 /** E2B's price: $0.10 per sandbox-hour, billed per second with a one-minute minimum (spec 000). */
 export const E2B_PRICING = { usdPerHour: 0.1, minimumSeconds: 60 } as const;
+const NO_RULES_HINT = 'Set providers.e2b.keyInSandbox: true (or PARALLEL_CC_E2B_KEY_IN_SANDBOX=1) to give the agent the real key as an env var instead — any code it runs can read it and egress is not restricted — or use --provider docker or native.';
 /** Extra sandbox lifetime beyond the agent's timeout: upload before, collecting results after. */
 const LIFETIME_MARGIN_MINUTES = 10;
 
@@ -102,6 +103,9 @@ export class E2BProvider implements SandboxProvider {
       throw e2bError(`creating the sandbox from template ${this.config.template}`, e);
     }
     try {
+      // A deployment or template without network rules may drop them silently: the agent would then
+      // hold only a placeholder and no allowlist would apply. Refuse before anything runs.
+      if (net && !(await sbx.getInfo()).network?.rules) throw new AppError('environment', 'E2B did not apply the network rules that keep the API key out of the sandbox (this template, account or deployment has no network rules)', { hint: NO_RULES_HINT });
       // Straight through the SDK: the provider's own command plumbing keeps its files in STATE_DIR.
       await sbx.commands.run(shellJoin(['mkdir', '-p', '-m', '700', STATE_DIR, WORKDIR]), { cwd: HOMEDIR });
     } catch (e) {
