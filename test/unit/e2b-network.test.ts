@@ -59,10 +59,31 @@ describe('E2B emulator network semantics', () => {
   it('rejects bad list parameters with a 400 message', () => {
     const q = (s: string): URLSearchParams => new URLSearchParams(s);
     expect(listPage([], q('limit=0'))).toMatch(/limit/);
-    expect(listPage([], q('limit=101'))).toMatch(/limit/);
+    expect(listPage([], q('limit=-1'))).toMatch(/limit/);
     expect(listPage([], q('state=killed'))).toMatch(/invalid state/);
     expect(listPage([], q('order=up'))).toMatch(/invalid order/);
-    expect(listPage([], q('nextToken=garbage'))).toMatch(/nextToken/);
+    expect(listPage([], q('nextToken=garbage'))).toMatch(/next token/i);
     expect(listPage([], q('startedAfter=soon'))).toMatch(/startedAfter/);
+    expect(listPage([], q('template=base:v1'))).toMatch(/tags are not supported/);
+  });
+
+  it('orders by start time, ties by id the other way; clamps limit to 100; a cursor only continues a listing of its own order', () => {
+    const t = new Date('2026-01-01T00:00:00Z');
+    const later = new Date('2026-01-01T00:00:01Z');
+    const boxes = [
+      { sandboxId: 'b', templateId: 'base', state: 'running' as const, metadata: {}, createdAt: t },
+      { sandboxId: 'a', templateId: 'base', state: 'paused' as const, metadata: {}, createdAt: t },
+      { sandboxId: 'c', templateId: 'base', state: 'running' as const, metadata: {}, createdAt: later },
+      ...Array.from({ length: 120 }, (_, i) => ({ sandboxId: `z${String(i).padStart(3, '0')}`, templateId: 'other', state: 'running' as const, metadata: {}, createdAt: t })),
+    ];
+    const ids = (p: ReturnType<typeof listPage>): string[] => (typeof p === 'string' ? [p] : p.items.map((b) => b.sandboxId));
+    expect(ids(listPage(boxes, new URLSearchParams('template=base')))).toEqual(['c', 'a', 'b']);
+    expect(ids(listPage(boxes, new URLSearchParams('template=base&order=asc')))).toEqual(['b', 'a', 'c']);
+    const first = listPage(boxes, new URLSearchParams('template=base&limit=2'));
+    if (typeof first === 'string' || !first.nextToken) throw new Error('expected a next page');
+    expect(Buffer.from(first.nextToken, 'base64url').toString()).toBe(`${t.toISOString()}__a`);
+    expect(ids(listPage(boxes, new URLSearchParams({ template: 'base', limit: '2', nextToken: first.nextToken })))).toEqual(['b']);
+    expect(listPage(boxes, new URLSearchParams({ template: 'base', order: 'asc', nextToken: first.nextToken }))).toBe('Invalid next token');
+    expect(ids(listPage(boxes, new URLSearchParams('limit=1000')))).toHaveLength(100);
   });
 });
