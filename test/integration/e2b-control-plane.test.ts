@@ -77,6 +77,7 @@ describe('E2B emulator control plane', () => {
       expect(await Sandbox.betaPause(sbx.sandboxId, opts())).toBe(true);
       expect(await Sandbox.betaPause(sbx.sandboxId, opts())).toBe(false); // already paused: 409
       expect((await Sandbox.getInfo(sbx.sandboxId, opts())).state).toBe('paused');
+      await expect(Sandbox.setTimeout(sbx.sandboxId, 60_000, opts())).rejects.toThrow(/not found/i);
       // Longer than its 3 s timeout: a paused sandbox's timeout does not run.
       await new Promise((r) => setTimeout(r, 4_000));
       const resumed = await Sandbox.connect(sbx.sandboxId, { ...opts(), timeoutMs: 30_000 });
