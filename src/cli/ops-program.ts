@@ -130,6 +130,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
           `Activity  ${h.lastActivity ?? 'n/a'}${h.lastActivityAt ? ` at ${h.lastActivityAt}` : ''}`,
           `Cost      ${h.costUsd === null ? 'n/a (reported when the agent finishes)' : `$${h.costUsd.toFixed(4)}`}`,
           ...(h.sandboxCostUsd !== undefined ? [`Sandbox   $${h.sandboxCostUsd.toFixed(4)} so far (time-billed, est.)`] : []),
+          ...(h.keyProtection ? [`API key   ${h.keyProtection}`] : []),
         ],
       };
     }),

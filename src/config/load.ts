@@ -51,6 +51,7 @@ export const ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_E2B_TEMPLATE', 'providers.e2b.template', str],
   ['PARALLEL_CC_E2B_TIMEOUT', 'providers.e2b.defaultTimeout', num],
   ['PARALLEL_CC_E2B_REQUEST_TIMEOUT', 'providers.e2b.requestTimeoutSeconds', num],
+  ['PARALLEL_CC_E2B_KEY_IN_SANDBOX', 'providers.e2b.keyInSandbox', bool],
   ['PARALLEL_CC_DAYTONA_TARGET', 'providers.daytona.target', str],
   ['PARALLEL_CC_CF_SANDBOX_TIMEOUT', 'providers.cloudflare.timeout', num],
 ];

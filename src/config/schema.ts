@@ -58,6 +58,11 @@ export const ConfigSchema = z
             defaultTimeout: z.number().positive().default(3600),
             /** How long one E2B API request may take before it is an error, in seconds. */
             requestTimeoutSeconds: z.number().positive().default(30),
+            /**
+             * Give the agent the real API key as an env var instead of a placeholder plus E2B network
+             * rules (for templates or accounts without network rules). Egress is then not restricted.
+             */
+            keyInSandbox: z.boolean().default(false),
           })
           .strict()
           .default({}),

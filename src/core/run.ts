@@ -199,7 +199,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       agentBinary,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
       lifetimeMinutes: req.timeoutMinutes,
+      ...(bridged ? {} : { egress: { apiUrl: config.anthropicBaseUrl, credential, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains] } }),
     });
+    // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
+    if (sandbox.agentCredential) agentCredential = sandbox.agentCredential;
+    for (const w of sandbox.warnings ?? []) emit({ type: 'warning', message: w });
     const createdAt = ctx.now();
     sessions.update(id, { sandboxId: sandbox.id, sandboxCreatedAt: createdAt.toISOString() });
     const pricing = provider.capabilities.pricing;

@@ -1,5 +1,6 @@
 import type { ProviderName } from '../config/schema.js';
 import { roundUsd } from '../core/pricing.js';
+import type { Credential } from '../core/net/api-broker.js';
 
 /** What a provider can and cannot do; callers branch on these, never on the provider's name. */
 export interface ProviderCapabilities {
@@ -44,6 +45,16 @@ export interface SandboxBridges {
   egressSocket?: string;
 }
 
+/**
+ * The session's egress policy for providers that enforce it themselves (E2B's network rules):
+ * the model API (reachable, with the real credential added on the way) and the allowed domains.
+ */
+export interface SandboxEgress {
+  apiUrl: string;
+  credential: Credential;
+  allowDomains: string[];
+}
+
 /** Everything a provider needs to create one session's sandbox. */
 export interface SandboxSpec {
   sessionId: string;
@@ -53,6 +64,8 @@ export interface SandboxSpec {
    */
   sandboxDir?: string;
   bridges: SandboxBridges;
+  /** Egress policy (given to providers without host bridges; local ones use `bridges`). */
+  egress?: SandboxEgress;
   /** The agent binary on the host (bound read-only into local sandboxes). */
   agentBinary?: string;
   labels: Record<string, string>;
@@ -78,6 +91,10 @@ export interface SandboxHandle {
   endpoints: { api?: string; proxy?: string };
   /** When the sandbox ends by itself (epoch ms; cloud sandboxes have a lifetime), if it does. */
   expiresAt?: number;
+  /** The credential the agent gets when the provider adds the real one on egress (a placeholder). */
+  agentCredential?: Credential;
+  /** Warnings of the creation that the run reports (e.g. the key is inside the sandbox). */
+  warnings?: string[];
 }
 
 /** One command to run inside a sandbox. */
@@ -158,6 +175,8 @@ export interface SandboxProvider {
   reconnect?(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined>;
   /** Live resource numbers for `sandbox health` (real ones: cgroup, docker stats, SDK metrics). */
   stats?(sandbox: SandboxHandle): Promise<SandboxStats>;
+  /** Which key protection new sessions of this provider get, in one line (doctor). */
+  keyProtection?(): string;
   /**
    * Resource-limit hits so far (out-of-memory kills, pids limit reached), so the run can say
    * "killed: out of memory (limit 2g)" instead of a bare exit code. `note` explains missing limits.
@@ -197,6 +216,8 @@ export interface SandboxStats {
   diskBytes?: number;
   diskLimitBytes?: number;
   pids?: number;
+  /** How the model API key is protected in this sandbox (cloud providers without host bridges). */
+  keyProtection?: string;
 }
 
 /** Runs a command to completion, collecting its output. */

@@ -39,6 +39,7 @@ export function useE2B(): E2BHarness {
   });
   afterEach(async () => {
     emulator?.fault(undefined);
+    emulator?.networkRules(true);
     await server?.close();
     server = undefined;
   });

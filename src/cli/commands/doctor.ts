@@ -92,7 +92,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     name: 'anthropic credentials',
     ok: hasKey,
     required: true,
-    detail: hasKey ? 'present (local sandboxes only ever get a placeholder; cloud sandboxes get the key as an env var of the agent process)' : 'none',
+    detail: hasKey ? 'present (local sandboxes only ever get a placeholder; E2B sandboxes a placeholder plus network rules unless providers.e2b.keyInSandbox)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
   if (hasKey) {
@@ -117,7 +117,9 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     try {
       const { createProvider } = await import('../../providers/registry.js');
       const config = loadConfig({ home: ctx.home, env }).config;
-      await (await createProvider('e2b', env, config)).checkAvailable();
+      const e2b = await createProvider('e2b', env, config);
+      add({ name: 'e2b key protection', ok: true, required: false, detail: e2b.keyProtection?.() ?? 'unknown' });
+      await e2b.checkAvailable();
       e2bDetail = 'present and accepted by the E2B API';
     } catch (e) {
       e2bOk = false;

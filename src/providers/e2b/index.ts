@@ -16,6 +16,7 @@ import {
 } from '../provider.js';
 import { e2bError } from './errors.js';
 import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
+import { KEY_IN_SANDBOX_WARNING, keyProtectionText, protectionOf, sessionNetwork } from './network.js';
 import { shellJoin } from './script.js';
 
 type E2BConfig = Config['providers']['e2b'];
@@ -24,6 +25,7 @@ const HOMEDIR = '/home/user';
 const WORKDIR = `${HOMEDIR}/workspace`;
 /** E2B's price: $0.10 per sandbox-hour, billed per second with a one-minute minimum (spec 000). */
 export const E2B_PRICING = { usdPerHour: 0.1, minimumSeconds: 60 } as const;
+const NO_RULES_HINT = 'Set providers.e2b.keyInSandbox: true (or PARALLEL_CC_E2B_KEY_IN_SANDBOX=1) to give the agent the real key as an env var instead — any code it runs can read it and egress is not restricted — or use --provider docker or native.';
 /** Extra sandbox lifetime beyond the agent's timeout: upload before, collecting results after. */
 const LIFETIME_MARGIN_MINUTES = 10;
 
@@ -91,20 +93,36 @@ export class E2BProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     const lifetime = Math.min((spec.lifetimeMinutes ?? 60) + LIFETIME_MARGIN_MINUTES, this.config.defaultTimeout / 60);
+    // The real key stays out of the sandbox: E2B's egress proxy adds it for the model API host only
+    // (network rules), unless the user chose the env-var path for a template/account without rules.
+    const net = spec.egress && !this.config.keyInSandbox ? sessionNetwork(spec.egress) : undefined;
     let sbx: Sandbox;
     try {
-      sbx = await Sandbox.create(this.config.template, { ...this.opts(), timeoutMs: lifetime * 60_000, metadata: spec.labels });
+      sbx = await Sandbox.create(this.config.template, { ...this.opts(), timeoutMs: lifetime * 60_000, metadata: spec.labels, ...(net ? { network: net.network } : {}) });
     } catch (e) {
       throw e2bError(`creating the sandbox from template ${this.config.template}`, e);
     }
     try {
+      // A deployment or template without network rules may drop them silently: the agent would then
+      // hold only a placeholder and no allowlist would apply. Refuse before anything runs.
+      if (net && !(await sbx.getInfo()).network?.rules) throw new AppError('environment', 'E2B did not apply the network rules that keep the API key out of the sandbox (this template, account or deployment has no network rules)', { hint: NO_RULES_HINT });
       // Straight through the SDK: the provider's own command plumbing keeps its files in STATE_DIR.
       await sbx.commands.run(shellJoin(['mkdir', '-p', '-m', '700', STATE_DIR, WORKDIR]), { cwd: HOMEDIR });
     } catch (e) {
       await sbx.kill().catch(() => false);
       throw e2bError('preparing the sandbox', e);
     }
-    return { ...this.handle(sbx), expiresAt: Date.now() + lifetime * 60_000 };
+    return {
+      ...this.handle(sbx),
+      expiresAt: Date.now() + lifetime * 60_000,
+      ...(net ? { agentCredential: net.placeholder } : {}),
+      ...(spec.egress && !net ? { warnings: [KEY_IN_SANDBOX_WARNING] } : {}),
+    };
+  }
+
+  /** Which key protection new sessions get (doctor). */
+  keyProtection(): string {
+    return keyProtectionText(this.config.keyInSandbox ? 'key-in-sandbox' : 'network-rules');
   }
 
   /** Runs a short command to completion; fails with its stderr when it fails. */
@@ -213,6 +231,7 @@ export class E2BProvider implements SandboxProvider {
     const m = metrics[metrics.length - 1];
     return {
       uptimeMs: Date.now() - new Date(info.startedAt).getTime(),
+      keyProtection: keyProtectionText(protectionOf(info.network)),
       ...(m ? { cpuPercent: m.cpuUsedPct, memoryBytes: m.memUsed, memoryLimitBytes: m.memTotal, diskBytes: m.diskUsed, diskLimitBytes: m.diskTotal } : {}),
     };
   }
