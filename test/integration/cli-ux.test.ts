@@ -261,7 +261,7 @@ describe('friction', () => {
     const plain = await runCli(['sandbox', 'run', '--repo', r2, '--dry-run'], { env });
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toContain('Upload      32 files');
-    expect(plain.stdout).toMatch(/largest:\n\s+4\.9 KiB {2}big\.bin/);
+    expect(plain.stdout).toMatch(/largest:\n\s+5\.0 kB {2}big\.bin/);
     expect(plain.stdout).toContain('Excluded    2 paths: 2 secrets, 0 ignored');
     expect(plain.stdout).toMatch(/- \.env \(secret\)\n {2}- id_rsa \(secret\)/);
     expect(plain.stdout).not.toContain('+ src/f7.ts');
