@@ -24,6 +24,8 @@ const HOMEDIR = '/home/user';
 const WORKDIR = `${HOMEDIR}/workspace`;
 /** E2B's price: $0.10 per sandbox-hour, billed per second with a one-minute minimum (spec 000). */
 export const E2B_PRICING = { usdPerHour: 0.1, minimumSeconds: 60 } as const;
+/** What E2B accepts as one session's upload (spec 000): 500 MB, 100,000 files. */
+export const E2B_UPLOAD_LIMITS = { maxBytes: 500_000_000, maxFiles: 100_000 } as const;
 /** Extra sandbox lifetime beyond the agent's timeout: upload before, collecting results after. */
 const LIFETIME_MARGIN_MINUTES = 10;
 
@@ -44,6 +46,7 @@ export class E2BProvider implements SandboxProvider {
     resourceLimits: false,
     agentInstalled: true,
     pricing: E2B_PRICING,
+    uploadLimits: E2B_UPLOAD_LIMITS,
   };
   private readonly boxes = new Map<string, Sandbox>();
 
