@@ -114,6 +114,16 @@ describe('envd filesystem', () => {
     expect(await sh('wc -c < /home/user/gz.bin')).toBe('100000');
   });
 
+  it('keeps file metadata as user.e2b.* xattrs: surfaced by write, stat, list and move; a rewrite replaces it', async () => {
+    const info = await sbx.files.write('/home/user/meta/m.txt', 'x', { metadata: { author: 'pcc', stage: 'one' } });
+    expect(info.metadata).toEqual({ author: 'pcc', stage: 'one' });
+    expect((await sbx.files.getInfo('/home/user/meta/m.txt')).metadata).toEqual({ author: 'pcc', stage: 'one' });
+    expect((await sbx.files.list('/home/user/meta')).map((e) => e.metadata)).toEqual([{ author: 'pcc', stage: 'one' }]);
+    expect((await sbx.files.rename('/home/user/meta/m.txt', '/home/user/meta/n.txt')).metadata).toEqual({ author: 'pcc', stage: 'one' });
+    await sbx.files.write('/home/user/meta/n.txt', 'y');
+    expect((await sbx.files.getInfo('/home/user/meta/n.txt')).metadata).toBeUndefined();
+  });
+
   it.runIf(ROOT)('writes as the requested user and owns new parents for them', async () => {
     await sbx.files.write('/home/user/own/r.txt', 'r', { user: 'root' });
     expect(await sbx.files.getInfo('/home/user/own/r.txt')).toMatchObject({ owner: 'root', group: 'root' });
