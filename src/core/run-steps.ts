@@ -1,4 +1,6 @@
 import { claudeUpdateArgv, claudeUpdateOutcome } from '../agents/claude.js';
+import { AppError } from '../errors.js';
+import { humanBytes } from './format.js';
 import { sandboxCost, type SandboxHandle, type SandboxPricing, type SandboxProvider, type UploadSource } from '../providers/provider.js';
 import type { StreamEvent } from './events.js';
 
@@ -43,6 +45,23 @@ export function agentTimeout(requestedMinutes: number, sandbox: SandboxHandle, n
   if (left >= requestedMinutes) return { minutes: requestedMinutes };
   const minutes = left >= 5 ? Math.floor(left) : Math.max(0.5, Math.floor(left * 10) / 10);
   return { minutes, note: `the agent gets ${minutes} of the requested ${requestedMinutes} minutes: the sandbox ends by itself ${Math.round((sandbox.expiresAt - now) / 60_000)} minutes from now and its work must be collected before that (raise PARALLEL_CC_E2B_TIMEOUT if your plan allows longer sandboxes)` };
+}
+
+/**
+ * Refuses an upload plan over the provider's limits (E2B: 500 MB, 100,000 files) before any sandbox
+ * is created, with the sizes and how to exclude more.
+ */
+export function checkUploadLimits(provider: SandboxProvider, plan: UploadSource & { totalBytes: number }): void {
+  const limits = provider.capabilities.uploadLimits;
+  if (!limits) return;
+  const over = [
+    ...(plan.totalBytes > limits.maxBytes ? [`${humanBytes(plan.totalBytes)} (the limit is ${humanBytes(limits.maxBytes)})`] : []),
+    ...(plan.files.length > limits.maxFiles ? [`${plan.files.length.toLocaleString('en-US')} files (the limit is ${limits.maxFiles.toLocaleString('en-US')})`] : []),
+  ];
+  if (over.length === 0) return;
+  throw new AppError('usage', `the upload to ${provider.name} is too big: ${over.join(' and ')}`, {
+    hint: 'Exclude what the agent does not need (build output, data, dependencies) with a .e2bignore file in the repo root (gitignore syntax), or use --provider native or docker.',
+  });
 }
 
 /** Uploads the working state, reporting progress (about every 10%) when it is more than a few MB. */

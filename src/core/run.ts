@@ -18,7 +18,7 @@ import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createRunDir, createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
-import { agentTimeout, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
+import { agentTimeout, checkUploadLimits, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
@@ -170,6 +170,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
+    checkUploadLimits(provider, plan);
     emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });
     // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.

@@ -24,6 +24,8 @@ export interface ProviderCapabilities {
   agentInstalled?: boolean;
   /** What the sandbox costs while it exists (cloud providers bill by time). */
   pricing?: SandboxPricing;
+  /** The most a sandbox accepts as its upload (E2B, spec 000): a bigger plan is refused before a sandbox exists. */
+  uploadLimits?: { maxBytes: number; maxFiles: number };
 }
 
 /** Time-based billing of a sandbox (E2B: $0.10/hour, per second, one-minute minimum). */

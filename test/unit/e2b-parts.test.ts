@@ -78,6 +78,9 @@ describe('E2B provider parts', () => {
     const slow = Object.assign(new Error('Request timed out'), { name: 'TimeoutError' });
     expect(e2bError('listing', slow).hint).toMatch(/PARALLEL_CC_E2B_REQUEST_TIMEOUT/);
     expect(e2bError('connecting', Object.assign(new Error('404: sandbox not found'), { statusCode: 404 })).kind).toBe('not_found');
+    const full = Object.assign(new Error('attempted to write 2097152 bytes: not enough disk space available'), { name: 'NotEnoughSpaceError' });
+    expect(e2bError('uploading the working state', full)).toMatchObject({ kind: 'environment', message: "the E2B sandbox's disk is full while uploading the working state: attempted to write 2097152 bytes: not enough disk space available" });
+    expect(e2bError('uploading', Object.assign(new Error('507: full'), { statusCode: 507 })).hint).toMatch(/\.e2bignore/);
     expect(e2bError('x', Object.assign(new Error('fetch failed'), { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') })).message).toMatch(/^cannot reach the E2B API/);
   });
 

@@ -38,6 +38,13 @@ export function e2bError(action: string, e: unknown): AppError {
       hint: `Check your network and ${STATUS_PAGE}, then retry; PARALLEL_CC_E2B_REQUEST_TIMEOUT sets how long to wait (seconds).`,
     });
   }
+  // envd answers 507 when the sandbox's disk is full: no outage, the work does not fit.
+  if (err.name === 'NotEnoughSpaceError' || status === 507) {
+    return new AppError('environment', `the E2B sandbox's disk is full while ${action}: ${msg}`, {
+      cause: e,
+      hint: 'Upload less (exclude build output, data and dependencies in .e2bignore) or use a template with a larger disk (--e2b-template).',
+    });
+  }
   if (status !== undefined && status >= 500) {
     return new AppError('environment', `the E2B API failed while ${action} (HTTP ${status}): ${msg}`, { cause: e, hint: `E2B may be having an outage: see ${STATUS_PAGE}, then retry.` });
   }

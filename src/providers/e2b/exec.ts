@@ -24,8 +24,8 @@ function exitOf(e: unknown): number | null {
 /**
  * An {@link ExecHandle} over an E2B command: output arrives through the SDK's stdout/stderr
  * callbacks (already decoded as a stream, so UTF-8 is never split), or — in collect mode — is read
- * back byte-exact from a file once the command ends. `kill` signals the command and, for a kept
- * command, its whole process group.
+ * back byte-exact from a file once the command ends. `kill` signals the command's whole process
+ * group (envd alone would reach only its pid).
  */
 export class E2BExecHandle extends QueuedExecHandle {
   protected readonly exit: Promise<ExecExit>;
@@ -68,7 +68,7 @@ export class E2BExecHandle extends QueuedExecHandle {
         onStdout: (d) => this.push('stdout', d),
         onStderr: (d) => this.push('stderr', d),
       });
-      if (this.killed) await this.command.kill().catch(() => false);
+      if (this.killed) await this.killAll();
       let exitCode: number | null;
       try {
         exitCode = (await this.command.wait()).exitCode;
@@ -88,17 +88,24 @@ export class E2BExecHandle extends QueuedExecHandle {
     }
   }
 
+  /**
+   * envd's kill reaches only the pid: the command's process group first (every command runs in a
+   * session of its own whose id is its pid; a kept command also wrote it down), then the command.
+   */
+  private async killAll(): Promise<void> {
+    const pid = this.command?.pid;
+    const log = this.files.log;
+    const group = log ? `$(cat ${log.pid} 2>/dev/null)` : pid !== undefined ? String(pid) : '';
+    if (group) {
+      await this.sbx.commands.run(`pg=${group}; [ -n "$pg" ] && kill -KILL -- "-$pg" 2>/dev/null; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+    }
+    await this.command?.kill().catch(() => false);
+  }
+
   async kill(): Promise<void> {
     if (this.out.done) return;
     this.killed = true;
-    const log = this.files.log;
-    // The command's process group first (a kept command runs in its own session), then the command.
-    if (log) {
-      await this.sbx.commands
-        .run(`pg=$(cat ${log.pid} 2>/dev/null) && [ -n "$pg" ] && kill -KILL -- "-$pg" 2>/dev/null; true`, { timeoutMs: 30_000 })
-        .catch(() => undefined);
-    }
-    await this.command?.kill().catch(() => false);
+    await this.killAll();
     // The SDK reports the end once envd does; if the sandbox is gone it may never: stop waiting.
     const grace = setTimeout(() => this.giveUp({ exitCode: 137, signal: 'SIGKILL' }), KILL_GRACE_MS);
     await this.exit;

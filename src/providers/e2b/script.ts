@@ -24,8 +24,8 @@ export interface ScriptFiles {
 }
 
 /**
- * The bash script that runs one command: in its own session (so a kill reaches everything it
- * started), stdin from a file, stdout streamed, collected into a file, or streamed and kept.
+ * The bash script that runs one command: always in its own session whose id is the command's pid
+ * (so a kill of that group reaches everything it started — envd itself signals only the pid), stdin from a file, stdout streamed, collected into a file, or streamed and kept.
  * The exit code of the command itself is what the script exits with.
  */
 export function commandScript(argv: readonly string[], files: ScriptFiles): string {
@@ -38,6 +38,8 @@ export function commandScript(argv: readonly string[], files: ScriptFiles): stri
     const inner = `echo $$ > ${shellQuote(pid)}; set -o pipefail; ${cmd} ${input} | tee -a ${shellQuote(out)}; code=$?; echo $code > ${shellQuote(exit)}; exit $code`;
     return `exec setsid -w bash -c ${shellQuote(inner)}`;
   }
-  if (files.stdout) return `exec ${cmd} ${input} > ${shellQuote(files.stdout)}`;
-  return `exec ${cmd} ${input}`;
+  // envd signals only the command's pid: in a session of its own (bash is no group leader, so
+  // setsid forks nothing and the pid stays the command's), a kill of the group reaches its children.
+  if (files.stdout) return `exec setsid -w ${cmd} ${input} > ${shellQuote(files.stdout)}`;
+  return `exec setsid -w ${cmd} ${input}`;
 }
