@@ -277,7 +277,7 @@ describe('sandbox run --multi (native provider, real claude)', () => {
     const r = await done;
     expect(r.code, r.stderr).toBe(130);
     const reg = byTask(rows(home));
-    expect([reg.get('task-1')?.status, reg.get('task-2')?.status, reg.get('task-3')?.status]).toEqual(['killed', 'killed', 'skipped']);
+    expect([reg.get('task-1')?.status, reg.get('task-2')?.status, reg.get('task-3')?.status], JSON.stringify([...reg.values()].map((x) => [x.taskId, x.status, x.error]))).toEqual(['killed', 'killed', 'skipped']);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { interrupted: boolean; exitCode: number };
     expect(summary).toMatchObject({ interrupted: true, exitCode: 130 });
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/interrupted/);
