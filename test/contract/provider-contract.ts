@@ -78,7 +78,7 @@ export function providerContract(label: string, target: ContractTarget): void {
       expect(await run(['true'])).toMatchObject({ exitCode: 0, signal: null });
       const signalled = await run(['sh', '-c', 'kill -TERM $$']);
       // Either encoding of "ended by SIGTERM": the signal itself, or the shell's 128 + 15.
-      expect(signalled.signal === 'SIGTERM' || signalled.exitCode === 143).toBe(true);
+      expect(signalled.signal === 'SIGTERM' || signalled.exitCode === 143, `${String(signalled.signal)} / ${String(signalled.exitCode)}`).toBe(true);
       const missing = await run(['no-such-command-pcc-contract']);
       expect(missing.exitCode).not.toBe(0);
       expect(missing.exitCode).not.toBeNull();
