@@ -11,8 +11,9 @@ const config = { ...ConfigSchema.parse({}).providers.docker, image: DOCKER_TEST_
 describe.skipIf(!dockerReady())('docker', () => {
   providerContract('docker', {
     make: () => new DockerProvider(process.env, config),
-    takeDown: async (sandbox) => {
+    takeDown: (sandbox) => {
       execFileSync('docker', ['kill', sandbox.id], { stdio: 'ignore' });
+      return Promise.resolve();
     },
   });
 });

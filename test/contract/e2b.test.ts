@@ -1,6 +1,5 @@
 /** The provider contract against E2B, pointed at the local E2B emulator (test/fixtures/e2b). */
 import { afterAll } from 'vitest';
-import { Sandbox } from 'e2b';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { E2BProvider } from '../../src/providers/e2b/index.js';
 import { startE2BEmulator } from '../fixtures/e2b/index.js';
@@ -16,9 +15,7 @@ const config = ConfigSchema.parse({}).providers.e2b;
 
 providerContract('e2b (emulator)', {
   make: () => new E2BProvider(env, config),
-  // The cloud sandbox ends from outside (killed, or its E2B timeout passed).
-  takeDown: async (sandbox) => {
-    await Sandbox.kill(sandbox.id, { apiKey: E2B_KEY, apiUrl: emulator.apiUrl, sandboxUrl: emulator.sandboxUrl });
-  },
+  // The cloud sandbox ends from outside: another CLI (`sandbox kill`) ends it by its id.
+  takeDown: (sandbox) => new E2BProvider(env, config).destroy(sandbox),
   textStreams: true,
 });

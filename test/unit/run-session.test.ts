@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigSchema, type ProviderName } from '../../src/config/schema.js';
+import { ConfigSchema } from '../../src/config/schema.js';
 import { homePaths } from '../../src/core/context.js';
 import type { StreamEvent } from '../../src/core/events.js';
 import { runSession, type RunRequest } from '../../src/core/run.js';
@@ -44,7 +44,7 @@ async function run(agentPath: string, opts: { provider?: FakeProvider; timeoutMi
   const provider = opts.provider ?? new FakeProvider();
   const events: StreamEvent[] = [];
   const sink = { write: () => true };
-  const req: RunRequest = { repo, prompt: PROMPT, provider: provider.name as ProviderName, timeoutMinutes: opts.timeoutMinutes ?? 1, allowDomains: [], keepSandbox: false };
+  const req: RunRequest = { repo, prompt: PROMPT, provider: provider.name, timeoutMinutes: opts.timeoutMinutes ?? 1, allowDomains: [], keepSandbox: false };
   const summary = await runSession(req, {
     ctx: { cwd: repo, env: { ...process.env, HOME: home, ANTHROPIC_API_KEY: `sk-ant-unit-${'u'.repeat(24)}` }, home, now: () => new Date(), stdout: sink, stderr: sink, signal: new AbortController().signal },
     config: ConfigSchema.parse({ claudeBin: agentPath }),

@@ -29,7 +29,8 @@ const GO_SIGNALS: Record<string, string> = { killed: 'SIGKILL', terminated: 'SIG
  * reports that as the signal (exit code null), as the local providers do.
  */
 function signalOf(e: unknown): string | null {
-  const m = /^signal: (.+)$/.exec(String((e as { error?: unknown }).error ?? '').trim());
+  const error = (e as { error?: unknown }).error;
+  const m = /^signal: (.+)$/.exec(typeof error === 'string' ? error.trim() : '');
   if (!m?.[1] || (e as { exitCode?: unknown }).exitCode !== -1) return null;
   return m[1].startsWith('SIG') ? m[1] : (GO_SIGNALS[m[1]] ?? `SIG${m[1].toUpperCase()}`);
 }
