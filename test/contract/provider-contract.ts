@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execCollect, type SandboxProvider } from '../../src/providers/provider.js';
 import { fileCases } from './contract-files.js';
-import { createBox, drain, sh, sizeOf, until, type Box, type ContractTarget } from './target.js';
+import { createBox, drain, sh, sizeOf, until, within, type Box, type ContractTarget } from './target.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -91,9 +91,12 @@ export function providerContract(label: string, target: ContractTarget): void {
         const handle = box.provider.execute(box.sandbox, { argv: ['sh', '-c', script], ...(logName ? { logName } : {}) });
         const done = drain(handle);
         await until('both processes to beat', async () => (await sizeOf(box, `g-${tag}`)) > 0 && (await sizeOf(box, `c-${tag}`)) > 0);
-        await handle.kill();
-        await handle.kill(); // idempotent
-        const exit = await done;
+        // Bounded: a kill that misses a grandchild holding the output pipes would otherwise hang here.
+        const exit = await within(15_000, 'the command to end after kill()', (async () => {
+          await handle.kill();
+          await handle.kill(); // idempotent
+          return done;
+        })());
         expect(exit.signal !== null || (exit.exitCode !== null && exit.exitCode !== 0)).toBe(true);
         const before = [await sizeOf(box, `g-${tag}`), await sizeOf(box, `c-${tag}`)];
         await new Promise((r) => setTimeout(r, 1000));

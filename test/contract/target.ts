@@ -68,6 +68,17 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
   }
 }
 
+/** `work`, or a failure naming `what` once `ms` have passed without it. */
+export async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A byte count of a file in the workdir (0 when it does not exist). */
 export async function sizeOf(box: Box, name: string): Promise<number> {
   return Number((await sh(box, 'if [ -e "$1" ]; then wc -c < "$1"; else echo 0; fi', name)).trim());
