@@ -31,7 +31,7 @@ export function providerContract(label: string, target: ContractTarget): void {
     });
 
     it('streams output while the command runs, before it ends', async () => {
-      const script = 'echo first; i=0; while [ ! -e go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; echo second; rm -f go';
+      const script = 'echo first; i=0; while [ ! -e go ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo second; rm -f go';
       const handle = box.provider.execute(box.sandbox, { argv: ['sh', '-c', script] });
       let ended = false;
       void handle.wait().then(() => (ended = true));
