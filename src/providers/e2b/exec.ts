@@ -21,6 +21,20 @@ function exitOf(e: unknown): number | null {
   return typeof code === 'number' ? code : null;
 }
 
+/** envd's names of the signals a command can die of (Go's `signal: killed`…), as Node names them. */
+const GO_SIGNALS: Record<string, string> = { killed: 'SIGKILL', terminated: 'SIGTERM', interrupt: 'SIGINT', hangup: 'SIGHUP', aborted: 'SIGABRT', 'segmentation fault': 'SIGSEGV', 'broken pipe': 'SIGPIPE' };
+
+/**
+ * A command that died of a signal ends with exit code -1 and `error: "signal: <name>"`; the port
+ * reports that as the signal (exit code null), as the local providers do.
+ */
+function signalOf(e: unknown): string | null {
+  const error = (e as { error?: unknown }).error;
+  const m = /^signal: (.+)$/.exec(typeof error === 'string' ? error.trim() : '');
+  if (!m?.[1] || (e as { exitCode?: unknown }).exitCode !== -1) return null;
+  return m[1].startsWith('SIG') ? m[1] : (GO_SIGNALS[m[1]] ?? `SIG${m[1].toUpperCase()}`);
+}
+
 /**
  * An {@link ExecHandle} over an E2B command: output arrives through the SDK's stdout/stderr
  * callbacks (already decoded as a stream, so UTF-8 is never split), or — in collect mode — is read
@@ -70,15 +84,18 @@ export class E2BExecHandle extends QueuedExecHandle {
       });
       if (this.killed) await this.killAll();
       let exitCode: number | null;
+      let signal: string | null = null;
       try {
         exitCode = (await this.command.wait()).exitCode;
       } catch (e) {
         exitCode = exitOf(e);
         if (exitCode === null && !this.killed) throw e;
+        signal = signalOf(e);
+        if (signal) exitCode = null;
       }
       if (stdout && !this.killed) this.push('stdout', Buffer.from(await this.sbx.files.read(stdout, { format: 'bytes' })));
       if (this.killed) return { exitCode: exitCode ?? 137, signal: 'SIGKILL' };
-      return { exitCode, signal: null };
+      return { exitCode, signal };
     } catch (e) {
       this.push('stderr', `${this.onError(e).message}\n`);
       return { exitCode: this.killed ? 137 : 125, signal: this.killed ? 'SIGKILL' : null };

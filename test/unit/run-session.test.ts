@@ -1,0 +1,117 @@
+/**
+ * runSession end to end over the tempdir fake provider with a scripted agent (a shell script in
+ * claude's place, speaking its stream-json): the outcomes a run can have and what each leaves in
+ * the summary, the registry, the worktree and the sandbox folder. No sandbox, no model server.
+ */
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { homePaths } from '../../src/core/context.js';
+import type { StreamEvent } from '../../src/core/events.js';
+import { runSession, type RunRequest } from '../../src/core/run.js';
+import { AppError } from '../../src/errors.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { SessionRepository } from '../../src/store/sessions.js';
+import { FakeProvider } from '../fixtures/fake-provider/index.js';
+import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
+
+const RESULT = JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'done', total_cost_usd: 0.0123, usage: { input_tokens: 10, output_tokens: 5 } });
+const INIT = JSON.stringify({ type: 'system', subtype: 'init', model: 'scripted' });
+const PROMPT = 'write hello.txt\nand commit it — «exactly» as told\n';
+
+/** A scripted agent in claude's place: reads the prompt on stdin, then runs `body` in the workdir. */
+function agent(body: string): string {
+  const path = join(tempDir('pcc-agent-'), 'claude');
+  writeFileSync(path, `#!/bin/sh\nset -e\nprompt=$(cat; echo .)\necho '${INIT}'\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+let dbs: Db[] = [];
+afterEach(() => {
+  dbs.forEach((d) => d.close());
+  dbs = [];
+});
+
+/** One run of `agentPath` over a fresh repo and home, with the fake provider. */
+async function run(agentPath: string, opts: { provider?: FakeProvider; timeoutMinutes?: number } = {}) {
+  const repo = makeRepo({ 'README.md': '# unit\n' });
+  const home = tempDir('pcc-home-');
+  const db = openDb(homePaths(home).db);
+  dbs.push(db);
+  const sessions = new SessionRepository(db);
+  const provider = opts.provider ?? new FakeProvider();
+  const events: StreamEvent[] = [];
+  const sink = { write: () => true };
+  const req: RunRequest = { repo, prompt: PROMPT, provider: provider.name, timeoutMinutes: opts.timeoutMinutes ?? 1, allowDomains: [], keepSandbox: false };
+  const summary = await runSession(req, {
+    ctx: { cwd: repo, env: { ...process.env, HOME: home, ANTHROPIC_API_KEY: `sk-ant-unit-${'u'.repeat(24)}` }, home, now: () => new Date(), stdout: sink, stderr: sink, signal: new AbortController().signal },
+    config: ConfigSchema.parse({ claudeBin: agentPath }),
+    sessions,
+    provider,
+    emit: (e) => events.push(e),
+  });
+  return { repo, summary, row: sessions.get(summary.sessionId), provider, events };
+}
+
+/** Every sandbox the run created is gone (folder and all). */
+const sandboxesGone = (p: FakeProvider): boolean => p.created.length > 0 && p.created.every((s) => !existsSync(join(s.workdir, '..')));
+
+describe('runSession over the fake provider', () => {
+  it('completed: the agent’s commit lands on the branch, the row says completed, the sandbox is gone', async () => {
+    const r = await run(agent(`printf %s "\${prompt%.}" > prompt-seen.txt\necho hello > hello.txt\ngit add -A && git commit -qm "agent: hello"\necho '${RESULT}'`));
+    expect(r.summary).toMatchObject({ status: 'completed', exitCode: 0, costUsd: 0.0123, commits: 1, filesChanged: ['hello.txt', 'prompt-seen.txt'] });
+    expect(r.summary.error).toBeUndefined();
+    expect(git(r.repo, 'show', `${r.summary.branch}:hello.txt`)).toBe('hello');
+    expect(git(r.repo, 'show', `${r.summary.branch}:prompt-seen.txt`)).toBe(PROMPT.trimEnd()); // byte-exact stdin (git trims the final newline)
+    expect(r.row).toMatchObject({ status: 'completed', exitCode: 0, commits: 1 });
+    expect(sandboxesGone(r.provider)).toBe(true);
+    expect(r.events.at(-1)).toMatchObject({ type: 'summary' });
+  });
+
+  it('failed agent: exit 3 without a result is a failure with the reason; what it wrote is still kept', async () => {
+    const r = await run(agent('echo half > half.txt\nexit 3'));
+    expect(r.summary).toMatchObject({ status: 'failed', exitCode: 1, commits: 1, filesChanged: ['half.txt'] });
+    expect(r.summary.error).toBe('the agent exited with code 3 before reporting a result');
+    expect(git(r.repo, 'show', `${r.summary.branch}:half.txt`)).toBe('half');
+    expect(r.row).toMatchObject({ status: 'failed', exitCode: 1, error: r.summary.error });
+    expect(sandboxesGone(r.provider)).toBe(true);
+  });
+
+  it('failed agent with nothing done: no branch is left behind', async () => {
+    const r = await run(agent('exit 3'));
+    expect(r.summary).toMatchObject({ status: 'failed', exitCode: 1, worktree: null, commits: 0 });
+    expect(() => git(r.repo, 'rev-parse', '--verify', '--quiet', r.summary.branch)).toThrow();
+    expect(r.row).toMatchObject({ status: 'failed', branch: null, worktreePath: null });
+  });
+
+  it('timeout: the agent (and what it started) is stopped, its work so far is kept', async () => {
+    const started = Date.now();
+    const r = await run(agent('echo partial > partial.txt\nsleep 30 &\nsleep 30'), { timeoutMinutes: 0.01 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.summary).toMatchObject({ status: 'timed_out', exitCode: 4, commits: 1 });
+    expect(r.summary.error).toMatch(/stopped after the 0\.01-minute timeout; its work so far is kept/);
+    expect(git(r.repo, 'show', `${r.summary.branch}:partial.txt`)).toBe('partial');
+    expect(r.row).toMatchObject({ status: 'timed_out', exitCode: 4 });
+    expect(sandboxesGone(r.provider)).toBe(true);
+  });
+
+  it('results refused: a link out of the tree fails the run, the branch stays for inspection', async () => {
+    const r = await run(agent(`ln -s /etc/passwd leak\ngit add -A && git commit -qm "agent: leak"\necho '${RESULT}'`));
+    expect(r.summary).toMatchObject({ status: 'failed', exitCode: 5 });
+    expect(r.summary.error).toMatch(/^refused the agent's results: .*leak/);
+    expect(r.summary.worktree).not.toBeNull();
+    expect(() => git(r.repo, 'show', `${r.summary.branch}:leak`)).toThrow();
+    expect(r.row).toMatchObject({ status: 'failed', exitCode: 5 });
+    expect(sandboxesGone(r.provider)).toBe(true);
+  });
+
+  it('provider check failure: the row is failed with the provider’s reason and hint; no sandbox is made', async () => {
+    const provider = new FakeProvider({ unavailable: new AppError('environment', 'the fake backend is down', { hint: 'Start the fake backend.' }) });
+    const r = await run(agent(`echo '${RESULT}'`), { provider });
+    expect(r.summary).toMatchObject({ status: 'failed', exitCode: 3, error: 'the fake backend is down', hint: 'Start the fake backend.', worktree: null });
+    expect(r.row).toMatchObject({ status: 'failed', exitCode: 3, error: 'the fake backend is down' });
+    expect(provider.created).toEqual([]);
+  });
+});
