@@ -60,11 +60,6 @@ export function registerProviderModule(mod: ProviderModule): () => void {
   };
 }
 
-/** Names of the providers that can be used in this build. */
-export function availableProviders(): string[] {
-  return providerNames();
-}
-
 /** Creates the provider for a name, or explains which ones exist. Loads its implementation on demand. */
 export async function createProvider(name: string, env: NodeJS.ProcessEnv, config: Config): Promise<SandboxProvider> {
   const mod = providerModule(name);
