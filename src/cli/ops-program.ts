@@ -13,6 +13,7 @@ import type { LogsFlags } from './commands/logs.js';
 import type { StatusFlags } from './commands/status.js';
 import { humanBytes, plural } from '../core/format.js';
 import { Renderer } from './render.js';
+import { providerSummaries } from './provider-flags.js';
 import { statusLines } from './render-ops.js';
 
 /** What an ops command hands back: its data, the human rendering, and the exit code. */
@@ -148,7 +149,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
   sandbox
     .command('exec')
     .description('run one command in a fresh sandbox (no agent, no branch) and exit with its code')
-    .option('--provider <name>', 'native (default) | docker | e2b')
+    .option('--provider <name>', providerSummaries(' | ', ' | '))
     .option('--repo <path>', "copy this repository's files (minus secrets and ignored files) into the workspace")
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .action(async (argv: string[], flags: ExecFlags) => {
@@ -195,8 +196,8 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .option('--json', 'one JSON document on stdout')
     .action(
       act<{ json?: boolean }>(ctx, setExit, async () => {
-        const [{ configKeys }, { ENV_MAPPINGS }] = await Promise.all([import('../config/keys.js'), import('../config/load.js')]);
-        const keys = configKeys(ENV_MAPPINGS);
+        const [{ configKeys }, { envMappings }] = await Promise.all([import('../config/keys.js'), import('../config/load.js')]);
+        const keys = configKeys(envMappings());
         return { value: keys, human: () => keyLines(keys) };
       }),
     );

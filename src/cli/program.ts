@@ -8,16 +8,17 @@ import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
+import { providerFlagOptions, providerSummaries } from './provider-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Declares the `sandbox run` options (shared by `sandbox run` and the deprecated `sandbox-run`). */
 function runOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--repo <path>', 'repository to work on', '.')
     .option('--prompt <text>', 'task for the agent')
     .option('--prompt-file <path>', 'read the task from a file (e.g. PLAN.md)')
-    .addOption(new Option('--provider <name>', 'sandbox provider: native (default), docker or e2b'))
+    .addOption(new Option('--provider <name>', `sandbox provider: ${providerSummaries(' or ')}`))
     .option('--timeout <duration>', 'stop the agent after this long: minutes (30) or 30m / 1800s / 1h (more than 0, at most 60 minutes; default 60)')
     .option('--base <ref>', 'branch from this ref instead of HEAD plus your uncommitted work')
     .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
@@ -26,10 +27,10 @@ function runOptions(cmd: Command): Command {
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
-    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
-    .option('--docker-image <image>', 'image for --provider docker (default parallel-cc-agent:latest)')
-    .option('--docker-network <mode>', 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host')
-    .option('--e2b-template <name>', 'E2B template with Claude Code installed (default anthropic-claude-code; env PARALLEL_CC_E2B_TEMPLATE)')
+    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way');
+  // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
+  for (const option of providerFlagOptions()) cmd.addOption(option);
+  return cmd
     .option('--skip-claude-update', 'do not run `claude update` in a cloud sandbox before the agent starts')
     .option('--multi', 'run several tasks at once, each in its own sandbox and branch (see --task, --task-file)')
     .option('--task <prompt>', '--multi: one task (repeatable)', collect)

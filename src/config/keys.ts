@@ -1,5 +1,5 @@
 import type { ZodTypeAny } from 'zod';
-import { ConfigSchema } from './schema.js';
+import { configSchema } from './schema.js';
 
 /** One configuration key as `config keys` lists it. */
 export interface ConfigKey {
@@ -58,11 +58,11 @@ function walk(t: ZodTypeAny, prefix: string, out: ConfigKey[], env: ReadonlyArra
 
 /**
  * Every configuration key, read from the zod schema (the single source), with the variable of
- * `envMappings` (load.ts's ENV_MAPPINGS: [name, key, …]) that sets each.
+ * `envMappings` (load.ts's envMappings(): [name, key, …]) that sets each.
  */
 export function configKeys(envMappings: ReadonlyArray<readonly [string, string, ...unknown[]]> = []): ConfigKey[] {
   const out: ConfigKey[] = [];
-  walk(ConfigSchema, '', out, envMappings);
+  walk(configSchema(), '', out, envMappings);
   return out;
 }
 

@@ -4,7 +4,9 @@ import type { ZodError } from 'zod';
 import { AppError } from '../errors.js';
 import { durationMinutes } from './duration.js';
 import { keysBelow } from './keys.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { providerModules } from '../providers/registry.js';
+import { bool, str } from './env-parse.js';
+import { configSchema, type Config } from './schema.js';
 
 /** A partial, not yet validated layer of configuration. */
 export type ConfigLayer = Record<string, unknown>;
@@ -25,13 +27,8 @@ export interface LoadConfigInput {
 
 type EnvMapping = [name: string, path: string, parse: (v: string) => unknown];
 
-const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
-const num = (v: string): unknown => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
-const bool = (v: string): unknown => (/^(1|true|yes|on)$/i.test(v) ? true : /^(0|false|no|off)$/i.test(v) ? false : v);
-const str = (v: string): string => v;
-
-/** Every environment variable of the spec, and the config key it sets. */
-export const ENV_MAPPINGS: readonly EnvMapping[] = [
+/** The variables of the core keys; each provider module declares its own (see {@link envMappings}). */
+const CORE_ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_SANDBOX_PROVIDER', 'defaultProvider', str],
   // Plain numbers are seconds (the spec); `30m` / `1800s` / `1h` mean what they say, like the config key.
   ['PARALLEL_CC_SANDBOX_TIMEOUT', 'timeoutMinutes', (v) => durationMinutes(v, 's') ?? v],
@@ -39,22 +36,12 @@ export const ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_LOG_LEVEL', 'logLevel', (v) => v.toLowerCase()],
   ['PARALLEL_CC_CLAUDE_BIN', 'claudeBin', str],
   ['ANTHROPIC_BASE_URL', 'anthropicBaseUrl', str],
-  ['PARALLEL_CC_NATIVE_ALLOWED_DOMAINS', 'providers.native.allowedDomains', list],
-  ['PARALLEL_CC_NATIVE_ALLOW_WRITE_PATHS', 'providers.native.filesystem.allowWrite', list],
-  ['PARALLEL_CC_NATIVE_DENY_READ_PATHS', 'providers.native.filesystem.denyRead', list],
-  ['PARALLEL_CC_NATIVE_MEMORY_LIMIT', 'providers.native.memoryLimit', str],
-  ['PARALLEL_CC_NATIVE_PIDS_LIMIT', 'providers.native.pidsLimit', num],
-  ['PARALLEL_CC_DOCKER_IMAGE', 'providers.docker.image', str],
-  ['PARALLEL_CC_DOCKER_NETWORK', 'providers.docker.network', str],
-  ['PARALLEL_CC_DOCKER_MEMORY_LIMIT', 'providers.docker.memoryLimit', str],
-  ['PARALLEL_CC_DOCKER_CPU_LIMIT', 'providers.docker.cpuLimit', num],
-  ['PARALLEL_CC_E2B_TEMPLATE', 'providers.e2b.template', str],
-  ['PARALLEL_CC_E2B_TIMEOUT', 'providers.e2b.defaultTimeout', num],
-  ['PARALLEL_CC_E2B_REQUEST_TIMEOUT', 'providers.e2b.requestTimeoutSeconds', num],
-  ['PARALLEL_CC_E2B_KEY_IN_SANDBOX', 'providers.e2b.keyInSandbox', bool],
-  ['PARALLEL_CC_DAYTONA_TARGET', 'providers.daytona.target', str],
-  ['PARALLEL_CC_CF_SANDBOX_TIMEOUT', 'providers.cloudflare.timeout', num],
 ];
+
+/** Every environment variable of the spec and the config key it sets: the core's, then each registered provider's. */
+export function envMappings(): EnvMapping[] {
+  return [...CORE_ENV_MAPPINGS, ...providerModules().flatMap((m) => m.env.map((e): EnvMapping => [e.name, `providers.${m.name}.${e.key}`, e.parse]))];
+}
 
 /** Sets a dotted path in a nested object, creating objects on the way. */
 export function setPath(target: ConfigLayer, path: string, value: unknown): void {
@@ -115,7 +102,7 @@ function readJsonLayer(file: string): ConfigLayer | undefined {
 export function envLayer(env: NodeJS.ProcessEnv): { layer: ConfigLayer; sources: ConfigSources } {
   const layer: ConfigLayer = {};
   const sources: ConfigSources = {};
-  for (const [name, path, parse] of ENV_MAPPINGS) {
+  for (const [name, path, parse] of envMappings()) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     setPath(layer, path, parse(raw));
@@ -131,6 +118,7 @@ export function envLayer(env: NodeJS.ProcessEnv): { layer: ConfigLayer; sources:
  */
 export function loadConfig(input: LoadConfigInput): { config: Config; sources: ConfigSources } {
   const env = envLayer(input.env);
+  const schema = configSchema();
   const layers: Array<{ name: string; layer: ConfigLayer | undefined; sources?: ConfigSources }> = [
     { name: join(input.home, 'sandbox.json'), layer: readJsonLayer(join(input.home, 'sandbox.json')) },
     ...(input.repoRoot ? [{ name: join(input.repoRoot, '.parallel-cc.json'), layer: readJsonLayer(join(input.repoRoot, '.parallel-cc.json')) }] : []),
@@ -142,7 +130,7 @@ export function loadConfig(input: LoadConfigInput): { config: Config; sources: C
   for (const { name, layer, sources: layerSources } of layers) {
     if (!layer) continue;
     merged = merge(merged, layer);
-    const check = ConfigSchema.safeParse(merged);
+    const check = schema.safeParse(merged);
     if (!check.success) {
       const where = name === 'environment' ? 'an environment variable' : name;
       throw new AppError('usage', `invalid configuration in ${where}: ${describeZod(check.error, layerSources)}`, {
@@ -151,7 +139,7 @@ export function loadConfig(input: LoadConfigInput): { config: Config; sources: C
     }
     for (const [path] of flatten(layer)) sources[path] = layerSources?.[path] ?? name;
   }
-  const config = ConfigSchema.parse(merged);
+  const config = schema.parse(merged) as Config;
   for (const [path] of flatten(config)) sources[path] ??= 'default';
   return { config, sources };
 }

@@ -1,23 +1,31 @@
-import { z } from 'zod';
+import { z, type ZodTypeAny } from 'zod';
+import { BUILTIN_PROVIDERS, DEFAULT_PROVIDER, PROVIDER_NAMES, providerModules, registryVersion, type ProviderName } from '../providers/registry.js';
+import type { ProviderModule } from '../providers/module.js';
 import { durationMinutes } from './duration.js';
 
-/** Names of the sandbox providers parallel-cc knows. */
-export const PROVIDER_NAMES = ['native', 'docker', 'e2b', 'daytona', 'cloudflare'] as const;
-/** A sandbox provider name. */
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export { PROVIDER_NAMES, type ProviderName } from '../providers/registry.js';
 
 /** Longest allowed run, in minutes (spec 000: "max: 60"). */
 export const MAX_TIMEOUT_MINUTES = 60;
-
-const domainList = z.array(z.string().min(1)).default([]);
 
 /**
  * The single source of truth for configuration. Every layer (defaults, ~/.parallel-cc/sandbox.json,
  * the repo's .parallel-cc.json, PARALLEL_CC_* env vars, flags) is validated against this schema.
  */
-export const ConfigSchema = z
+export const ConfigSchema = buildSchema(PROVIDER_NAMES, BUILTIN_PROVIDERS);
+
+/** The `providers` object: each registered module's own section under its name. */
+type Sections<M extends readonly ProviderModule[]> = { [K in M[number] as K['name']]: K['config'] };
+
+function providerSections<M extends readonly ProviderModule[]>(modules: M): z.ZodDefault<z.ZodObject<Sections<M>, 'strict'>> {
+  const shape = Object.fromEntries(modules.map((m) => [m.name, m.config])) as Sections<M>;
+  return z.object(shape).strict().default({} as never);
+}
+
+function buildSchema<M extends readonly ProviderModule[]>(names: readonly [ProviderName, ...ProviderName[]], modules: M) {
+  return z
   .object({
-    defaultProvider: z.enum(PROVIDER_NAMES).default('native'),
+    defaultProvider: z.enum(names as [ProviderName, ...ProviderName[]]).default(DEFAULT_PROVIDER),
     /** Minutes; a string with a unit (`30m`, `1800s`, `1h`) is accepted too, as in PARALLEL_CC_SANDBOX_TIMEOUT. */
     timeoutMinutes: z
       .preprocess((v) => (typeof v === 'string' ? (durationMinutes(v, 'm') ?? v) : v), z.number().positive().max(MAX_TIMEOUT_MINUTES))
@@ -27,52 +35,24 @@ export const ConfigSchema = z
     claudeBin: z.string().min(1).optional(),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     uploadIgnorePatterns: z.array(z.string()).default([]),
-    providers: z
-      .object({
-        native: z
-          .object({
-            allowedDomains: domainList,
-            /** cgroup limits on everything in the sandbox (the agent and whatever it starts). */
-            memoryLimit: z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g').default('2g'),
-            pidsLimit: z.number().int().positive().default(512),
-            filesystem: z
-              .object({ allowWrite: z.array(z.string()).default([]), denyRead: z.array(z.string()).default([]) })
-              .strict()
-              .default({}),
-          })
-          .strict()
-          .default({}),
-        docker: z
-          .object({
-            image: z.string().min(1).default('parallel-cc-agent:latest'),
-            network: z.enum(['none', 'bridge', 'host']).default('none'),
-            memoryLimit: z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g').default('2g'),
-            cpuLimit: z.number().positive().default(1),
-          })
-          .strict()
-          .default({}),
-        e2b: z
-          .object({
-            template: z.string().min(1).default('anthropic-claude-code'),
-            /** Longest life of a sandbox, in seconds (it ends by itself after it, even if the CLI died). */
-            defaultTimeout: z.number().positive().default(3600),
-            /** How long one E2B API request may take before it is an error, in seconds. */
-            requestTimeoutSeconds: z.number().positive().default(30),
-            /**
-             * Give the agent the real API key as an env var instead of a placeholder plus E2B network
-             * rules (for templates or accounts without network rules). Egress is then not restricted.
-             */
-            keyInSandbox: z.boolean().default(false),
-          })
-          .strict()
-          .default({}),
-        daytona: z.object({ target: z.enum(['us', 'eu']).default('us') }).passthrough().default({}),
-        cloudflare: z.object({ timeout: z.number().positive().default(300) }).passthrough().default({}),
-      })
-      .strict()
-      .default({}),
+    providers: providerSections(modules),
   })
   .strict();
+}
+
+let cached: { version: number; schema: ZodTypeAny } | undefined;
+
+/**
+ * The schema of every registered provider module (the built-in ones give {@link ConfigSchema};
+ * a module registered by a test adds its section and name).
+ */
+export function configSchema(): ZodTypeAny {
+  if (cached?.version !== registryVersion()) {
+    const modules = providerModules();
+    cached = { version: registryVersion(), schema: buildSchema(modules.map((m) => m.name) as unknown as [ProviderName, ...ProviderName[]], modules) };
+  }
+  return cached.schema;
+}
 
 /** The effective, validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;

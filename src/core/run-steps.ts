@@ -2,6 +2,7 @@ import { claudeUpdateArgv, claudeUpdateOutcome } from '../agents/claude.js';
 import { AppError } from '../errors.js';
 import { humanBytes } from './format.js';
 import { sandboxCost, type SandboxHandle, type SandboxPricing, type SandboxProvider, type UploadSource } from '../providers/provider.js';
+import { providerModule } from '../providers/registry.js';
 import type { StreamEvent } from './events.js';
 
 type Emit = (e: StreamEvent) => void;
@@ -44,7 +45,9 @@ export function agentTimeout(requestedMinutes: number, sandbox: SandboxHandle, n
   const left = (sandbox.expiresAt - now - COLLECT_MARGIN_MS) / 60_000;
   if (left >= requestedMinutes) return { minutes: requestedMinutes };
   const minutes = left >= 5 ? Math.floor(left) : Math.max(0.5, Math.floor(left * 10) / 10);
-  return { minutes, note: `the agent gets ${minutes} of the requested ${requestedMinutes} minutes: the sandbox ends by itself ${Math.round((sandbox.expiresAt - now) / 60_000)} minutes from now and its work must be collected before that (raise PARALLEL_CC_E2B_TIMEOUT if your plan allows longer sandboxes)` };
+  // How to get a longer-lived sandbox is the provider's to say (its module's hint).
+  const hint = providerModule(sandbox.provider)?.hints?.longerLifetime;
+  return { minutes, note: `the agent gets ${minutes} of the requested ${requestedMinutes} minutes: the sandbox ends by itself ${Math.round((sandbox.expiresAt - now) / 60_000)} minutes from now and its work must be collected before that${hint ? ` (${hint})` : ''}` };
 }
 
 /**

@@ -6,7 +6,8 @@ import { homePaths, type Context } from '../../core/context.js';
 import { run } from '../../core/exec.js';
 import { resolveCredential } from '../../core/credentials.js';
 import { checkModelApi } from '../../core/net/api-check.js';
-import { SessionCgroup } from '../../providers/native/cgroup.js';
+import type { DoctorCheck } from '../../providers/module.js';
+import { createProvider, DEFAULT_PROVIDER, providerModules } from '../../providers/registry.js';
 import { openDb } from '../../store/db.js';
 
 /** Options of `parallel-cc doctor`. */
@@ -16,13 +17,7 @@ export interface DoctorFlags {
 }
 
 /** One check: ✓ or ✗, whether a failure blocks parallel-cc, and the fix. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  required: boolean;
-  detail: string;
-  fix?: string;
-}
+export type Check = DoctorCheck;
 
 async function probe(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; out: string }> {
   try {
@@ -34,6 +29,39 @@ async function probe(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ok: bool
 }
 
 /**
+ * The checks of every registered provider module, each followed by whether its SDK is installed
+ * (listed by `doctor --sandbox`, or when required). A provider's failures are required ones only
+ * when it is the default provider.
+ */
+export async function providerDoctorChecks(input: { env: NodeJS.ProcessEnv; defaultProvider: string; home: string }): Promise<Check[]> {
+  const { env } = input;
+  const req = createRequire(import.meta.url);
+  const checks: Check[] = [];
+  for (const m of providerModules()) {
+    const required = m.name === input.defaultProvider;
+    if (m.doctor)
+      checks.push(
+        ...(await m.doctor({
+          env,
+          required,
+          probe: (argv) => probe(argv, env),
+          create: () => createProvider(m.name, env, loadConfig({ home: input.home, env }).config),
+        })),
+      );
+    if (m.sdk) {
+      let ok = true;
+      try {
+        req.resolve(m.sdk);
+      } catch {
+        ok = false;
+      }
+      checks.push({ name: `sdk ${m.sdk}`, ok, required, detail: ok ? 'installed' : 'not installed', fix: `npm install ${m.sdk}` });
+    }
+  }
+  return checks;
+}
+
+/**
  * `parallel-cc doctor`: every prerequisite with ✓/✗ and the fix. Exits non-zero only when a
  * required check fails (a missing docker daemon is fine when docker is not the provider you use).
  */
@@ -41,7 +69,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
   const env = ctx.env;
   const checks: Check[] = [];
   const add = (c: Check): void => void checks.push(c);
-  let provider = 'native';
+  let provider: string = DEFAULT_PROVIDER;
   try {
     provider = loadConfig({ home: ctx.home, env }).config.defaultProvider;
     add({ name: 'config', ok: true, required: true, detail: `valid (default provider: ${provider})` });
@@ -52,41 +80,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
   add({ name: 'node', ok: major >= 20, required: true, detail: `v${process.versions.node}`, fix: 'Install Node.js 20 or newer.' });
   const gitV = await probe(['git', '--version'], env);
   add({ name: 'git', ok: gitV.ok, required: true, detail: gitV.out, fix: 'sudo apt-get install git' });
-  const bwrapV = await probe(['bwrap', '--version'], env);
-  add({ name: 'bubblewrap', ok: bwrapV.ok, required: provider === 'native', detail: bwrapV.ok ? bwrapV.out : 'not found', fix: 'sudo apt-get install bubblewrap' });
-  if (bwrapV.ok) {
-    const ns = await probe(['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/', '/', '--', 'true'], env);
-    add({
-      name: 'user namespaces',
-      ok: ns.ok,
-      required: provider === 'native',
-      detail: ns.ok ? 'bwrap can create a sandbox' : ns.out,
-      fix: 'Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or use --provider docker.',
-    });
-  }
-  const cg = await SessionCgroup.create(`doctor-${process.pid}`, { memoryBytes: 64 * 1024 * 1024, pids: 16 });
-  if (cg instanceof SessionCgroup) await cg.remove();
-  add({
-    name: 'native resource limits',
-    ok: cg instanceof SessionCgroup,
-    required: false,
-    detail: cg instanceof SessionCgroup ? 'cgroup memory/pids limits can be enforced' : cg.unavailable,
-    fix: 'Run as a user with a delegated cgroup (systemd-run --user --scope -p Delegate=yes …) to get memory/pids limits.',
-  });
-  const docker = await probe(['docker', 'version', '--format', '{{.Server.Version}}'], env);
-  add({ name: 'docker daemon', ok: docker.ok, required: provider === 'docker', detail: docker.ok ? `server ${docker.out}` : 'not reachable', fix: 'Install and start Docker (sudo apt-get install docker.io && sudo systemctl start docker), or use the native provider.' });
-  const req = createRequire(import.meta.url);
-  // Only the SDKs of providers this build ships: advertising one that cannot be used misleads.
-  const built: readonly string[] = (await import('../../providers/registry.js')).availableProviders();
-  for (const [pkg, forProvider] of ([['dockerode', 'docker'], ['e2b', 'e2b'], ['@daytonaio/sdk', 'daytona']] as const).filter(([, p]) => built.includes(p))) {
-    let ok = true;
-    try {
-      req.resolve(pkg);
-    } catch {
-      ok = false;
-    }
-    add({ name: `sdk ${pkg}`, ok, required: provider === forProvider, detail: ok ? 'installed' : 'not installed', fix: `npm install ${pkg}` });
-  }
+  checks.push(...(await providerDoctorChecks({ env, defaultProvider: provider, home: ctx.home })));
   const hasKey = Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN || (env.HOME && existsSync(`${env.HOME}/.claude/.credentials.json`)));
   add({
     name: 'anthropic credentials',
@@ -110,23 +104,6 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     );
     add({ name: 'model API', ok: api.ok, required: true, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
   }
-  let e2bDetail = env.E2B_API_KEY ? 'present' : 'not set';
-  let e2bOk = Boolean(env.E2B_API_KEY);
-  if (env.E2B_API_KEY) {
-    // One authenticated call, as a run makes before it starts: a revoked key or an outage shows here.
-    try {
-      const { createProvider } = await import('../../providers/registry.js');
-      const config = loadConfig({ home: ctx.home, env }).config;
-      const e2b = await createProvider('e2b', env, config);
-      add({ name: 'e2b key protection', ok: true, required: false, detail: e2b.keyProtection?.() ?? 'unknown' });
-      await e2b.checkAvailable();
-      e2bDetail = 'present and accepted by the E2B API';
-    } catch (e) {
-      e2bOk = false;
-      e2bDetail = (e as Error).message;
-    }
-  }
-  add({ name: 'E2B_API_KEY', ok: e2bOk, required: provider === 'e2b', detail: e2bDetail, fix: 'export E2B_API_KEY=… (https://e2b.dev/dashboard?tab=keys); see https://status.e2b.dev for outages' });
   const dbPath = homePaths(ctx.home).db;
   if (existsSync(dbPath)) {
     try {

@@ -21,12 +21,12 @@ export interface ExecFlags {
 export async function execCommand(argv: string[], flags: ExecFlags, ctx: Context): Promise<number> {
   if (argv.length === 0) throw new AppError('usage', 'nothing to run', { hint: 'parallel-cc sandbox exec [--provider native] -- <command> [args…]' });
   // Loaded on demand: this command is meant to start fast.
-  const [{ PROVIDER_NAMES }, { createProvider }] = await Promise.all([import('../../config/schema.js'), import('../../providers/registry.js')]);
-  const name = flags.provider ?? 'native';
-  if (!(PROVIDER_NAMES as readonly string[]).includes(name)) throw new AppError('usage', `unknown provider "${name}"`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
+  const { createProvider, DEFAULT_PROVIDER, providerNames } = await import('../../providers/registry.js');
+  const name = flags.provider ?? DEFAULT_PROVIDER;
+  if (!providerNames().includes(name)) throw new AppError('usage', `unknown provider "${name}"`, { hint: `Use one of: ${providerNames().join(', ')}.` });
   const repo = flags.repo !== undefined ? resolve(ctx.cwd, flags.repo) : undefined;
   const { config } = loadConfig({ home: ctx.home, ...(repo ? { repoRoot: repo } : {}), env: ctx.env });
-  const provider = await createProvider(name as (typeof PROVIDER_NAMES)[number], ctx.env, config);
+  const provider = await createProvider(name, ctx.env, config);
   const sandboxDir = await createSandboxDir(ctx.env);
   let sandbox: SandboxHandle | undefined;
   const onAbort = (): void => void handle?.kill();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Context } from '../../core/context.js';
 import { findSession, viewSession } from '../../core/ops/view.js';
 import { sandboxCost, type SandboxStats } from '../../providers/provider.js';
+import { providerModule } from '../../providers/registry.js';
 import { providerFor } from './provider-for.js';
 import { withRegistry } from '../../core/registry.js';
 import { sandboxDirOf } from '../../core/sandbox-dir.js';
@@ -63,7 +64,8 @@ export async function healthCommand(flags: HealthFlags, ctx: Context): Promise<H
           await provider.destroy(box, { keep: true });
         }
       }
-      if (s.provider === 'native' && sandboxDir) stats.diskBytes = (await du(join(sandboxDir, 'workspace'))) + (await du(join(sandboxDir, 'home')));
+      // Providers whose sandbox lives in the session's folder (their module says so) count its disk use there.
+      if (providerModule(s.provider)?.diskInSandboxDir && sandboxDir) stats.diskBytes = (await du(join(sandboxDir, 'workspace'))) + (await du(join(sandboxDir, 'home')));
     }
     return {
       sessionId: s.id,

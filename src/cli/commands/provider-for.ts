@@ -1,16 +1,15 @@
 import { loadConfig } from '../../config/load.js';
-import { PROVIDER_NAMES, type ProviderName } from '../../config/schema.js';
 import type { Context } from '../../core/context.js';
 import type { SandboxProvider } from '../../providers/provider.js';
-import { createProvider } from '../../providers/registry.js';
+import { createProvider, providerNames } from '../../providers/registry.js';
 import type { Session } from '../../store/sessions.js';
 
 /** The provider a recorded session ran on, configured as for its repo; undefined for local sessions. */
 export async function providerFor(session: Session, ctx: Context): Promise<SandboxProvider | undefined> {
-  if (session.kind !== 'sandbox' || !(PROVIDER_NAMES as readonly string[]).includes(session.provider)) return undefined;
+  if (session.kind !== 'sandbox' || !providerNames().includes(session.provider)) return undefined;
   const { config } = loadConfig({ home: ctx.home, repoRoot: session.repoPath, env: ctx.env });
   try {
-    return await createProvider(session.provider as ProviderName, ctx.env, config);
+    return await createProvider(session.provider, ctx.env, config);
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
-import { MAX_TIMEOUT_MINUTES, PROVIDER_NAMES, type ProviderName } from '../../config/schema.js';
+import { MAX_TIMEOUT_MINUTES, type ProviderName } from '../../config/schema.js';
 import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
 import type { RunSummary, StreamEvent } from '../../core/events.js';
@@ -13,11 +13,14 @@ import { runSession } from '../../core/run.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
-import { createProvider } from '../../providers/registry.js';
+import { createProvider, providerNames } from '../../providers/registry.js';
+import { providerFlagConfig } from '../provider-flags.js';
+
+export { providerFlagConfig };
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 
-/** Raw options of `sandbox run` as commander hands them over. */
+/** Raw options of `sandbox run` as commander hands them over (plus the provider modules' flags, see {@link providerFlagConfig}). */
 export interface RunFlags {
   repo?: string;
   prompt?: string;
@@ -32,9 +35,6 @@ export interface RunFlags {
   allowDomain?: string[];
   cleanup?: boolean;
   authMethod?: string;
-  dockerImage?: string;
-  dockerNetwork?: string;
-  e2bTemplate?: string;
   skipClaudeUpdate?: boolean;
 }
 
@@ -85,21 +85,11 @@ export function parseTimeout(raw: string | undefined, fallback: number): number 
   return n;
 }
 
-/** Parses --provider (default: the configured provider). */
+/** Parses --provider (default: the configured provider): the name of a registered provider module. */
 export function parseProvider(raw: string | undefined, fallback: ProviderName): ProviderName {
   if (raw === undefined) return fallback;
-  if (!(PROVIDER_NAMES as readonly string[]).includes(raw)) throw new AppError('usage', `unknown provider "${raw}"`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
+  if (!providerNames().includes(raw)) throw new AppError('usage', `unknown provider "${raw}"`, { hint: `Use one of: ${providerNames().join(', ')}.` });
   return raw as ProviderName;
-}
-
-/** The configuration layer of the provider flags (`--docker-image`, `--docker-network`, `--e2b-template`); `--multi` uses it too. */
-export function providerFlagConfig(flags: RunFlags): Record<string, unknown> {
-  return {
-    providers: {
-      docker: { ...(flags.dockerImage !== undefined ? { image: flags.dockerImage } : {}), ...(flags.dockerNetwork !== undefined ? { network: flags.dockerNetwork } : {}) },
-      e2b: flags.e2bTemplate !== undefined ? { template: flags.e2bTemplate } : {},
-    },
-  };
 }
 
 /** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */

@@ -15,6 +15,7 @@ import {
   type UploadSource,
 } from '../provider.js';
 import { e2bError } from './errors.js';
+import { E2B_PRICING } from './module.js';
 import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
 import { KEY_IN_SANDBOX_WARNING, keyProtectionText, protectionOf, sessionNetwork } from './network.js';
 import { shellJoin } from './script.js';
@@ -23,8 +24,6 @@ type E2BConfig = Config['providers']['e2b'];
 
 const HOMEDIR = '/home/user';
 const WORKDIR = `${HOMEDIR}/workspace`;
-/** E2B's price: $0.10 per sandbox-hour, billed per second with a one-minute minimum (spec 000). */
-export const E2B_PRICING = { usdPerHour: 0.1, minimumSeconds: 60 } as const;
 const NO_RULES_HINT = 'Set providers.e2b.keyInSandbox: true (or PARALLEL_CC_E2B_KEY_IN_SANDBOX=1) to give the agent the real key as an env var instead — any code it runs can read it and egress is not restricted — or use --provider docker or native.';
 /** What E2B accepts as one session's upload (spec 000): 500 MB, 100,000 files. */
 export const E2B_UPLOAD_LIMITS = { maxBytes: 500_000_000, maxFiles: 100_000 } as const;
