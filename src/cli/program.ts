@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { AGENT_NAMES } from '../agents/registry.js';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';
@@ -30,7 +31,10 @@ function runOptions(cmd: Command): Command {
     .option('--docker-image <image>', 'image for --provider docker (default parallel-cc-agent:latest)')
     .option('--docker-network <mode>', 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host')
     .option('--e2b-template <name>', 'E2B template with Claude Code installed (default anthropic-claude-code; env PARALLEL_CC_E2B_TEMPLATE)')
-    .option('--skip-claude-update', 'do not run `claude update` in a cloud sandbox before the agent starts')
+    .option('--agent-cli <name>', `agent CLI to run: ${AGENT_NAMES.join(' | ')} (default claude; config agentCli, env PARALLEL_CC_AGENT_CLI)`)
+    .option('--agent-command <argv>', '--agent-cli command: the program and its arguments, split like a shell would but never run by one; the prompt is its stdin')
+    .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts')
+    .option('--skip-claude-update', 'the old name of --skip-agent-update')
     .option('--multi', 'run several tasks at once, each in its own sandbox and branch (see --task, --task-file)')
     .option('--task <prompt>', '--multi: one task (repeatable)', collect)
     .option('--task-file <path>', '--multi: tasks, one per line (# comments; JSON lines {prompt, id, base, after})')

@@ -38,6 +38,8 @@ export const ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_SANDBOX_AUTO_CLEANUP', 'autoCleanup', bool],
   ['PARALLEL_CC_LOG_LEVEL', 'logLevel', (v) => v.toLowerCase()],
   ['PARALLEL_CC_CLAUDE_BIN', 'claudeBin', str],
+  ['PARALLEL_CC_AGENT_CLI', 'agentCli', str],
+  ['PARALLEL_CC_AGENT_COMMAND', 'agentCommand', str],
   ['ANTHROPIC_BASE_URL', 'anthropicBaseUrl', str],
   ['PARALLEL_CC_NATIVE_ALLOWED_DOMAINS', 'providers.native.allowedDomains', list],
   ['PARALLEL_CC_NATIVE_ALLOW_WRITE_PATHS', 'providers.native.filesystem.allowWrite', list],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGENT_NAMES, DEFAULT_AGENT } from '../agents/registry.js';
 import { durationMinutes } from './duration.js';
 
 /** Names of the sandbox providers parallel-cc knows. */
@@ -25,6 +26,10 @@ export const ConfigSchema = z
     autoCleanup: z.boolean().default(true),
     anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
     claudeBin: z.string().min(1).optional(),
+    /** The agent CLI a run starts (`--agent-cli`). */
+    agentCli: z.enum(AGENT_NAMES).default(DEFAULT_AGENT),
+    /** The `command` agent's command line, split into words without a shell (`--agent-command`). */
+    agentCommand: z.string().min(1).optional(),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     uploadIgnorePatterns: z.array(z.string()).default([]),
     providers: z

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { findClaudeBinary } from '../../agents/claude.js';
+import { agentFor } from '../../agents/registry.js';
+import { locateOptions } from '../../core/agent-select.js';
 import { loadConfig } from '../../config/load.js';
 import { homePaths, type Context } from '../../core/context.js';
 import { run } from '../../core/exec.js';
@@ -138,12 +139,22 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
       add({ name: 'registry', ok: false, required: true, detail: (e as Error).message, fix: `Move ${dbPath} aside; parallel-cc creates a new one.` });
     }
   } else add({ name: 'registry', ok: true, required: true, detail: `${dbPath} (created on first run)` });
+  // The configured agent, found the way a run finds it (config file, env, PATH).
+  const agentConfig = (() => {
+    try {
+      return loadConfig({ home: ctx.home, env }).config;
+    } catch {
+      return undefined; // the config check above reports it
+    }
+  })();
+  const agent = agentFor(agentConfig?.agentCli);
   try {
-    const bin = findClaudeBinary({ ...(env.PARALLEL_CC_CLAUDE_BIN ? { configured: env.PARALLEL_CC_CLAUDE_BIN } : {}), ...(env.PATH ? { pathEnv: env.PATH } : {}) });
-    const v = await probe([bin, '--version'], env);
-    add({ name: 'claude', ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+    const install = agent.locate(locateOptions(agentConfig ?? {}, ctx));
+    const bin = install.kind === 'binary' ? install.path : install.kind === 'package' ? install.dir : install.command;
+    const v = agent.versionArgs ? await probe([bin, ...agent.versionArgs], env) : { ok: true, out: install.kind === 'sandbox' ? 'the sandbox\'s own' : 'found' };
+    add({ name: agent.name, ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: agent.installHint });
   } catch (e) {
-    add({ name: 'claude', ok: false, required: true, detail: (e as Error).message, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+    add({ name: agent.name, ok: false, required: true, detail: (e as Error).message, fix: agent.installHint });
   }
   const shown = flags.sandbox ? checks : checks.filter((c) => !c.name.startsWith('sdk ') || c.required);
   return { checks: shown, ok: shown.every((c) => c.ok || !c.required) };
