@@ -23,6 +23,11 @@ export function locateAgent(agent: Agent, provider: SandboxProvider, config: Con
   if (install.kind === 'package') {
     throw new AppError('environment', `${agent.label} is a node package folder (${install.dir}), which no sandbox provider can mount yet`, { hint: 'Point it at a self-contained binary instead.' });
   }
+  // Without a model credential there is no egress policy to hand a provider that enforces its own
+  // (E2B's network rules carry the model API): such a sandbox would get an open network. Refused.
+  if (!agent.credential && !(provider.capabilities.hostBridges ?? provider.capabilities.egressControlled)) {
+    throw new AppError('usage', `${agent.label} runs in local sandboxes only (its egress rules need parallel-cc's proxy)`, { hint: 'Use --provider native or docker.' });
+  }
   if (install.kind === 'binary' && provider.capabilities.agentInstalled && !agent.templateCommand) {
     throw new AppError('usage', `${agent.label} is a file on this machine (${install.path}); a sandbox that brings its own agent cannot run it`, {
       hint: 'Give a command the sandbox has (e.g. --agent-command "sh -c …"), or use a local provider (--provider native or docker).',

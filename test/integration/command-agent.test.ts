@@ -97,3 +97,19 @@ describe('the command agent (--agent-cli command)', () => {
     expect(git(repo, 'branch', '--list', 'parallel-cc/*')).toBe('');
   });
 });
+
+describe('doctor and the configured agent', () => {
+  it('checks the configured agent (config file included) and needs no model key for the command agent', async () => {
+    const home = tempDir();
+    const r = await runCli(['doctor', '--json'], { env: { ...env(home), PARALLEL_CC_AGENT_CLI: 'command', PARALLEL_CC_AGENT_COMMAND: 'sh -c true' } });
+    const checks = (parseNdjson(r.stdout)[0]?.checks ?? []) as Array<{ name: string; ok: boolean; required: boolean; detail: string }>;
+    expect(checks.find((c) => c.name === 'command')).toMatchObject({ ok: true, required: true, detail: 'sh (the sandbox\'s own)' });
+    expect(checks.find((c) => c.name === 'anthropic credentials')).toMatchObject({ ok: false, required: false });
+    // claudeBin from ~/.parallel-cc/sandbox.json is the binary doctor checks, as a run would use it.
+    writeFiles(home, { 'sandbox.json': JSON.stringify({ claudeBin: join(home, 'no-claude') }) });
+    const d = await runCli(['doctor', '--json'], { env: env(home) });
+    const claude = ((parseNdjson(d.stdout)[0]?.checks ?? []) as Array<{ name: string; ok: boolean; detail: string }>).find((c) => c.name === 'claude');
+    expect(claude).toMatchObject({ ok: false });
+    expect(claude?.detail).toContain(join(home, 'no-claude'));
+  });
+});

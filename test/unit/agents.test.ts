@@ -8,7 +8,10 @@ import { shellWords } from '../../src/agents/command/words.js';
 import { AGENT_NAMES, agentFor } from '../../src/agents/registry.js';
 import { multiRequest } from '../../src/cli/commands/multi.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { locateAgent } from '../../src/core/agent-select.js';
 import type { Context } from '../../src/core/context.js';
+import type { SandboxProvider } from '../../src/providers/provider.js';
 import { AppError } from '../../src/errors.js';
 import { makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
@@ -105,5 +108,18 @@ describe('agent selection', () => {
       expect(req.skipAgentUpdate).toBe(true);
     }
     expect((await multiRequest({ task: ['a'], outputDir: join(tempDir(), 'out') }, ctx)).req.skipAgentUpdate).toBeUndefined();
+  });
+});
+
+describe('locateAgent (before anything is created)', () => {
+  const provider = (caps: Partial<SandboxProvider['capabilities']>): SandboxProvider =>
+    ({ capabilities: { localFilesystem: false, egressControlled: false, survivesCli: true, resourceLimits: true, ...caps } }) as unknown as SandboxProvider;
+  const config = (agentCommand: string): Config => ({ ...loadConfig({ home: tempDir(), env: {} }).config, agentCommand });
+  const ctx = { env: { PATH: '/usr/bin:/bin' }, cwd: '/' };
+
+  it('refuses the command agent where the provider enforces egress itself (no proxy: it would get an open network)', () => {
+    const err = errorOf(() => locateAgent(commandAgent, provider({ agentInstalled: true }), config('sh -c true'), ctx));
+    expect([err.exitCode, err.message]).toEqual([2, 'the agent command runs in local sandboxes only (its egress rules need parallel-cc\'s proxy)']);
+    expect(locateAgent(commandAgent, provider({ localFilesystem: true, egressControlled: true }), config('sh -c true'), ctx)).toMatchObject({ kind: 'sandbox', command: 'sh' });
   });
 });

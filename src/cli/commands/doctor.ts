@@ -88,11 +88,22 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     }
     add({ name: `sdk ${pkg}`, ok, required: provider === forProvider, detail: ok ? 'installed' : 'not installed', fix: `npm install ${pkg}` });
   }
+  // The configured agent, found the way a run finds it (config file, env, PATH).
+  const agentConfig = (() => {
+    try {
+      return loadConfig({ home: ctx.home, env }).config;
+    } catch {
+      return undefined; // the config check above reports it
+    }
+  })();
+  const agent = agentFor(agentConfig?.agentCli);
+  // An agent without a model API (the command agent) runs without these.
+  const needsKey = agent.credential !== undefined;
   const hasKey = Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN || (env.HOME && existsSync(`${env.HOME}/.claude/.credentials.json`)));
   add({
     name: 'anthropic credentials',
     ok: hasKey,
-    required: true,
+    required: needsKey,
     detail: hasKey ? 'present (local sandboxes only ever get a placeholder; E2B sandboxes a placeholder plus network rules unless providers.e2b.keyInSandbox)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
@@ -109,7 +120,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
       (credential) => checkModelApi({ upstream, credential }),
       (e: unknown) => ({ ok: false, detail: (e as Error).message }),
     );
-    add({ name: 'model API', ok: api.ok, required: true, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
+    add({ name: 'model API', ok: api.ok, required: needsKey, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
   }
   let e2bDetail = env.E2B_API_KEY ? 'present' : 'not set';
   let e2bOk = Boolean(env.E2B_API_KEY);
@@ -139,15 +150,6 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
       add({ name: 'registry', ok: false, required: true, detail: (e as Error).message, fix: `Move ${dbPath} aside; parallel-cc creates a new one.` });
     }
   } else add({ name: 'registry', ok: true, required: true, detail: `${dbPath} (created on first run)` });
-  // The configured agent, found the way a run finds it (config file, env, PATH).
-  const agentConfig = (() => {
-    try {
-      return loadConfig({ home: ctx.home, env }).config;
-    } catch {
-      return undefined; // the config check above reports it
-    }
-  })();
-  const agent = agentFor(agentConfig?.agentCli);
   try {
     const install = agent.locate(locateOptions(agentConfig ?? {}, ctx));
     const bin = install.kind === 'binary' ? install.path : install.kind === 'package' ? install.dir : install.command;
