@@ -7,7 +7,8 @@
  * besides src/bin.ts: it owns its process (signals, exit code).
  */
 import { spawn } from 'node:child_process';
-import { findClaudeBinary } from './agents/claude.js';
+import { findClaudeBinary } from './agents/claude/claude.js';
+import { loadConfig } from './config/load.js';
 import { withRegistry } from './core/registry.js';
 import { processContext } from './core/context.js';
 import { repoRoot } from './core/git.js';
@@ -21,7 +22,9 @@ const say = (s: string): void => void process.stderr.write(`claude-parallel: ${s
 
 let claude: string;
 try {
-  claude = findClaudeBinary({ ...(process.env.PARALLEL_CC_CLAUDE_BIN ? { configured: process.env.PARALLEL_CC_CLAUDE_BIN } : {}), ...(process.env.PATH ? { pathEnv: process.env.PATH } : {}) });
+  // This wrapper exists for claude alone; its binary is found as a run finds it (config `claudeBin`, env, PATH).
+  const configured = loadConfig({ home: ctx.home, env: ctx.env }).config.claudeBin;
+  claude = findClaudeBinary({ ...(configured ? { configured } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
 } catch (e) {
   const err = toAppError(e);
   say(`${err.message}${err.hint ? `\n  ${err.hint}` : ''}`);

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { AGENT_NAMES } from '../agents/registry.js';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';
@@ -27,11 +28,14 @@ function runOptions(cmd: Command): Command {
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
-    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way');
+    .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
+    .option('--agent-cli <name>', `agent CLI to run: ${AGENT_NAMES.join(' | ')} (default claude; config agentCli, env PARALLEL_CC_AGENT_CLI)`)
+    .option('--agent-command <argv>', '--agent-cli command: the program and its arguments, split like a shell would but never run by one; the prompt is its stdin')
+    .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
   return cmd
-    .option('--skip-claude-update', 'do not run `claude update` in a cloud sandbox before the agent starts')
+    .option('--skip-claude-update', 'the old name of --skip-agent-update')
     .option('--multi', 'run several tasks at once, each in its own sandbox and branch (see --task, --task-file)')
     .option('--task <prompt>', '--multi: one task (repeatable)', collect)
     .option('--task-file <path>', '--multi: tasks, one per line (# comments; JSON lines {prompt, id, base, after})')

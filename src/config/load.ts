@@ -35,6 +35,8 @@ const CORE_ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_SANDBOX_AUTO_CLEANUP', 'autoCleanup', bool],
   ['PARALLEL_CC_LOG_LEVEL', 'logLevel', (v) => v.toLowerCase()],
   ['PARALLEL_CC_CLAUDE_BIN', 'claudeBin', str],
+  ['PARALLEL_CC_AGENT_CLI', 'agentCli', str],
+  ['PARALLEL_CC_AGENT_COMMAND', 'agentCommand', str],
   ['ANTHROPIC_BASE_URL', 'anthropicBaseUrl', str],
 ];
 

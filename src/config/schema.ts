@@ -1,6 +1,7 @@
 import { z, type ZodTypeAny } from 'zod';
 import { BUILTIN_PROVIDERS, DEFAULT_PROVIDER, PROVIDER_NAMES, providerModules, registryVersion, type ProviderName } from '../providers/registry.js';
 import type { ProviderModule } from '../providers/module.js';
+import { AGENT_NAMES, DEFAULT_AGENT } from '../agents/registry.js';
 import { durationMinutes } from './duration.js';
 
 export { PROVIDER_NAMES, type ProviderName } from '../providers/registry.js';
@@ -33,6 +34,10 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
     autoCleanup: z.boolean().default(true),
     anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
     claudeBin: z.string().min(1).optional(),
+    /** The agent CLI a run starts (`--agent-cli`). */
+    agentCli: z.enum(AGENT_NAMES).default(DEFAULT_AGENT),
+    /** The `command` agent's command line, split into words without a shell (`--agent-command`). */
+    agentCommand: z.string().min(1).optional(),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     uploadIgnorePatterns: z.array(z.string()).default([]),
     providers: providerSections(modules),

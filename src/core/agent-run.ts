@@ -1,6 +1,4 @@
-import type { AgentLaunch } from '../agents/claude.js';
-import { parseClaudeLine } from '../agents/claude.js';
-import { assistantUsage } from '../agents/claude-usage.js';
+import type { Agent, AgentLaunch } from '../agents/agent.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary, type TokenUsage } from './events.js';
 import { CostMeter, roundUsd } from './pricing.js';
@@ -35,7 +33,7 @@ export interface AgentRunOptions {
 export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
 
 /** Streams the agent's events until it exits, is timed out, or is interrupted. */
-export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
+export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
   const { timeoutMinutes, signal, emit, onActivity, budgetUsd } = opts;
   // Kept inside the sandbox as `agent` too: where the sandbox outlives the CLI, another CLI follows it.
   const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent' });
@@ -63,10 +61,10 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   let result: AgentOutcome['result'];
   let lastActivity = 0;
   // Claude reports its exact cost only at the end; the budget is checked against a running estimate.
-  const meter = budgetUsd === undefined ? undefined : new CostMeter();
+  const meter = budgetUsd === undefined || !agent.responseUsage ? undefined : new CostMeter();
   let overBudget = false;
   const checkBudget = (line: string): void => {
-    const r = meter && assistantUsage(line);
+    const r = meter && agent.responseUsage?.(line);
     if (!meter || !r || budgetUsd === undefined) return;
     meter.add(r.messageId, r.model, r.usage);
     if (!overBudget && meter.costUsd() > budgetUsd) {
@@ -88,10 +86,15 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
   let lineNo = 0;
+  const parseLine = agent.parser();
+  const stderrEvents = (text: string): AgentEvent[] => (agent.stderrLine ? agent.stderrLine(text) : [{ type: 'stderr', text }]);
+  const handleStderr = (text: string): void => {
+    if (text.trim()) for (const ev of stderrEvents(text)) emit(ev);
+  };
   const handleLine = (line: string): void => {
     lineNo += 1;
     checkBudget(line);
-    for (const parsed of parseClaudeLine(line)) {
+    for (const parsed of parseLine(line)) {
       // Behind the broker an unreachable API looks like the broker's 502: say what really happened.
       const why = parsed.type === 'api_retry' ? opts.apiUnreachable?.() : undefined;
       const ev: AgentEvent = parsed.type === 'api_retry' && why ? { ...parsed, status: null, error: why } : parsed;
@@ -109,10 +112,10 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   try {
     for await (const chunk of handle) {
       if (chunk.stream === 'stdout') stdout.push(chunk.data).forEach(handleLine);
-      else stderr.push(chunk.data).forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+      else stderr.push(chunk.data).forEach(handleStderr);
     }
     stdout.flush().forEach(handleLine);
-    stderr.flush().forEach((text) => text.trim() && emit({ type: 'stderr', text }));
+    stderr.flush().forEach(handleStderr);
   } finally {
     timers.forEach(clearTimeout);
     signal.removeEventListener('abort', onAbort);
@@ -124,10 +127,12 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
   if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+  // An agent without a result line (the `command` agent): its exit code is the outcome.
+  if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
   const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text) : undefined);
   if (api) return { outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
   const why = result?.isError
     ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
-    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result ? '' : ' before reporting a result'}`;
+    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result || !agent.reportsResult ? '' : ' before reporting a result'}`;
   return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
 }

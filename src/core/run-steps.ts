@@ -1,4 +1,4 @@
-import { claudeUpdateArgv, claudeUpdateOutcome } from '../agents/claude.js';
+import type { Agent, AgentUpdate } from '../agents/agent.js';
 import { AppError } from '../errors.js';
 import { humanBytes } from './format.js';
 import { sandboxCost, type SandboxHandle, type SandboxPricing, type SandboxProvider, type UploadSource } from '../providers/provider.js';
@@ -7,7 +7,7 @@ import type { StreamEvent } from './events.js';
 
 type Emit = (e: StreamEvent) => void;
 
-/** How long `claude update` may take before the run goes on with the installed version. */
+/** How long an agent's update (`claude update`) may take before the run goes on with the installed version. */
 const UPDATE_TIMEOUT_MS = 180_000;
 /** Uploads above this size report their progress. */
 const PROGRESS_THRESHOLD = 4 * 1024 * 1024;
@@ -16,9 +16,10 @@ const PROGRESS_THRESHOLD = 4 * 1024 * 1024;
  * Updates the agent that a cloud sandbox brings with it (`claude update`, spec 000). A failed
  * update is a warning, never fatal: the installed version runs.
  */
-export async function updateAgent(provider: SandboxProvider, sandbox: SandboxHandle, env: Record<string, string>, emit: Emit): Promise<void> {
-  const argv = claudeUpdateArgv(sandbox.agentPath);
-  emit({ type: 'phase', phase: 'update', message: `running ${argv.join(' ')} (skip with --skip-claude-update)` });
+export async function updateAgent(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, update: AgentUpdate, env: Record<string, string>, emit: Emit): Promise<void> {
+  const argv = update.argv(sandbox.agentPath);
+  const Label = agent.label.charAt(0).toUpperCase() + agent.label.slice(1);
+  emit({ type: 'phase', phase: 'update', message: `running ${argv.join(' ')} (skip with --skip-agent-update)` });
   const handle = provider.execute(sandbox, { argv, env });
   const timer = setTimeout(() => void handle.kill(), UPDATE_TIMEOUT_MS);
   let output = '';
@@ -28,9 +29,9 @@ export async function updateAgent(provider: SandboxProvider, sandbox: SandboxHan
     clearTimeout(timer);
   }
   const exit = await handle.wait();
-  const r = claudeUpdateOutcome(exit.signal ? null : exit.exitCode, output);
-  if (r.ok) emit({ type: 'phase', phase: 'update', message: `claude update: ${r.detail}` });
-  else emit({ type: 'warning', message: `Claude update failed (${exit.signal ? `stopped after ${UPDATE_TIMEOUT_MS / 1000}s` : r.detail}); running the installed version` });
+  const r = update.outcome(exit.signal ? null : exit.exitCode, output);
+  if (r.ok) emit({ type: 'phase', phase: 'update', message: `${agent.label} update: ${r.detail}` });
+  else emit({ type: 'warning', message: `${Label} update failed (${exit.signal ? `stopped after ${UPDATE_TIMEOUT_MS / 1000}s` : r.detail}); running the installed version` });
 }
 
 /** Time kept free at the end of a sandbox's life for collecting the agent's work. */

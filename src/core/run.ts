@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { claudeLaunch, findClaudeBinary } from '../agents/claude.js';
+import type { Agent } from '../agents/agent.js';
+import { agentPathIn, locateAgent } from './agent-select.js';
 import { runAgent } from './agent-run.js';
 import type { Config, ProviderName } from '../config/schema.js';
 import { AppError, toAppError } from '../errors.js';
@@ -48,7 +49,7 @@ export interface RunRequest {
   taskId?: string;
   /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
   excludeDirs?: string[];
-  /** Do not update an agent the sandbox brings with it (--skip-claude-update). */
+  /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */
   skipAgentUpdate?: boolean;
 }
 
@@ -58,6 +59,8 @@ export interface RunDeps {
   config: Config;
   sessions: SessionRepository;
   provider: SandboxProvider;
+  /** The agent CLI the sandbox runs (agents/registry.ts). */
+  agent: Agent;
   /** Receives every event (already stamped) for live rendering. */
   emit: (e: StreamEvent) => void;
 }
@@ -78,12 +81,13 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
  * it happens, so a crash leaves a truthful row behind.
  */
 export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSummary> {
-  const { ctx, config, sessions, provider } = deps;
+  const { ctx, config, sessions, provider, agent } = deps;
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
-  const agentBinary = findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
-  const credential = await resolveCredential(ctx.env, req.authMethod, ctx.now());
+  const install = locateAgent(agent, provider, config, ctx);
+  // An agent without a model API (the `command` agent) needs none of the user's keys: none is read.
+  const credential = agent.credential ? await resolveCredential(ctx.env, req.authMethod, ctx.now()) : undefined;
   const identity = await gitIdentity(root);
 
   const id = newSessionId((x) => sessions.exists(x));
@@ -96,7 +100,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const branch = `parallel-cc/${id}`;
   const worktreePath = join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
   // Logs, the registry and the live stream never carry a credential, whatever the agent printed.
-  const redactor = Redactor.fromEnv(ctx.env, [credential.value]);
+  const redactor = Redactor.fromEnv(ctx.env, credential ? [credential.value] : []);
   const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
   const emit = (e: AgentEvent | Exclude<StreamEvent, AgentEvent>): void => {
     const stamped: StreamEvent = redactor.value({ ts: ctx.now().toISOString(), sessionId: id, ...e });
@@ -115,6 +119,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     branch,
     worktreePath,
     provider: req.provider,
+    agent: agent.name,
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
     promptExcerpt: redactor.text(req.prompt.slice(0, 200)),
@@ -174,19 +179,19 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });
     // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
     // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
-    let agentCredential: Credential = credential;
+    let agentCredential: Credential | undefined = credential;
+    const upstream = agent.credential?.upstream(config);
     const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
     // Local sandboxes mount their state and sockets from a random folder under a neutral root,
     // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
     if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
       netDir = await createRunDir(sandboxDir);
-      agentCredential = { kind: 'api-key', value: `sk-ant-pcc-${randomBytes(18).toString('hex')}` };
+      const placeholder = agent.credential && credential && upstream ? agent.credential.placeholder() : undefined;
+      if (placeholder) agentCredential = { kind: 'api-key', value: placeholder };
       net = await startSessionNet({
         dir: netDir,
-        upstream: config.anthropicBaseUrl,
-        placeholder: agentCredential.value,
-        credential,
+        ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential } } : {}),
         allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains],
         egressLogPath: join(sessionDir, 'egress.ndjson'),
         onEgress: (r) => emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
@@ -196,11 +201,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandbox = await provider.create({
       sessionId: id,
       ...(sandboxDir ? { sandboxDir } : {}),
-      bridges: net ? { apiSocket: net.apiSocket, egressSocket: net.egressSocket } : {},
-      agentBinary,
+      bridges: net ? { ...(net.apiSocket ? { apiSocket: net.apiSocket } : {}), egressSocket: net.egressSocket } : {},
+      ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
+      agentName: agent.mountName,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
       lifetimeMinutes: req.timeoutMinutes,
-      ...(bridged ? {} : { egress: { apiUrl: config.anthropicBaseUrl, credential, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains] } }),
+      ...(bridged || !credential || !upstream ? {} : { egress: { apiUrl: upstream, credential, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains] } }),
     });
     // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
     if (sandbox.agentCredential) agentCredential = sandbox.agentCredential;
@@ -219,23 +225,25 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
-    const apiUrl = sandbox.endpoints.api ?? (net ? undefined : config.anthropicBaseUrl);
-    const launch = claudeLaunch({
-      agentPath: sandbox.agentPath,
+    const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const launch = agent.launch({
+      agentPath: agentPathIn(install, sandbox),
+      ...(install.args ? { args: install.args } : {}),
       prompt: req.prompt,
-      credential: agentCredential,
+      ...(agentCredential ? { credential: agentCredential } : {}),
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
     });
-    if (provider.capabilities.agentInstalled && !req.skipAgentUpdate) {
-      await updateAgent(provider, sandbox, Object.fromEntries(Object.entries(launch.env).filter(([k]) => k !== 'DISABLE_AUTOUPDATER')), emit);
+    if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
+      const drop = agent.update.dropEnv ?? [];
+      await updateAgent(provider, sandbox, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
       checkAbort();
     }
     const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
     if (timeout.note) emit({ type: 'phase', phase: 'running', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
-    emit({ type: 'phase', phase: 'running', message: `running claude (timeout ${timeout.minutes} min)` });
-    const agent = await runAgent(provider, sandbox, launch, {
+    emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
+    const ran = await runAgent(provider, sandbox, agent, launch, {
       timeoutMinutes: timeout.minutes,
       signal,
       emit,
@@ -244,12 +252,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     });
     // A run stopped early has no final result line: its cost is the running estimate.
-    cost = agent.result?.costUsd ?? agent.estimate?.costUsd ?? null;
-    usage = agent.result?.usage ?? agent.estimate?.usage ?? null;
-    sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: agent.exitCode });
-    outcome = agent.outcome;
+    cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
+    usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
+    sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
+    outcome = ran.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
-    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${agent.error ?? 'the agent failed'}` : (agent.error ?? 'the agent failed'), agent.hint ? { hint: agent.hint } : {});
+    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${ran.error ?? 'the agent failed'}` : (ran.error ?? 'the agent failed'), ran.hint ? { hint: ran.hint } : {});
     if (outcome === 'over_budget')
       failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
         hint: 'Raise --budget-per-task, or split the task into smaller ones.',

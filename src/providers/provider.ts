@@ -70,6 +70,8 @@ export interface SandboxSpec {
   egress?: SandboxEgress;
   /** The agent binary on the host (bound read-only into local sandboxes). */
   agentBinary?: string;
+  /** Its name in the sandbox, `/opt/bin/<agentName>` (the agent's `mountName`); default `claude`. */
+  agentName?: string;
   labels: Record<string, string>;
   /**
    * How long the sandbox may live at most, in minutes. Cloud sandboxes are billed by time and end

@@ -35,13 +35,13 @@ export async function neutralPath(src: string, sandboxDir: string, name: string)
 }
 
 /** Places init.cjs (a small copy) and the agent binary (a hard link, see {@link neutralPath}). */
-export async function sandboxFiles(sandboxDir: string, agentBinary: string | undefined): Promise<SandboxFiles> {
+export async function sandboxFiles(sandboxDir: string, agentBinary: string | undefined, agentName = 'claude'): Promise<SandboxFiles> {
   const opt = join(sandboxDir, 'opt');
   await mkdir(opt, { recursive: true, mode: 0o700 });
   const init = join(opt, 'init.cjs');
   await unlink(init).catch(() => undefined);
   await copyFile(INIT_SCRIPT, init);
-  return { init, ...(agentBinary ? { agent: await neutralPath(agentBinary, sandboxDir, 'claude') } : {}) };
+  return { init, ...(agentBinary ? { agent: await neutralPath(agentBinary, sandboxDir, agentName) } : {}) };
 }
 
 /** The sandbox folder a local provider was given; local providers cannot work without one. */

@@ -20,6 +20,8 @@ export interface Session {
   branch: string | null;
   worktreePath: string | null;
   provider: string;
+  /** The agent CLI (agents/registry.ts); null on rows from before the column (they ran claude) and local sessions. */
+  agent: string | null;
   sandboxId: string | null;
   status: SessionStatus;
   promptHash: string | null;

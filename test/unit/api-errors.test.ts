@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClaudeLine } from '../../src/agents/claude.js';
+import { parseClaudeLine } from '../../src/agents/claude/claude.js';
 import { Renderer } from '../../src/cli/render.js';
 import { resultAuthFailure, retryVerdict, UNREACHABLE_ATTEMPTS } from '../../src/core/api-errors.js';
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { claudeUpdateOutcome } from '../../src/agents/claude.js';
+import { claudeUpdateOutcome } from '../../src/agents/claude/claude.js';
 import { agentTimeout } from '../../src/core/run-steps.js';
 import { packTarGz } from '../../src/core/sync/pack.js';
 import { e2bError } from '../../src/providers/e2b/errors.js';

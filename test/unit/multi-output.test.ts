@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assistantUsage } from '../../src/agents/claude-usage.js';
+import { assistantUsage } from '../../src/agents/claude/usage.js';
 import { MultiRenderer, stripAnsi } from '../../src/cli/render-multi.js';
 import { summaryMarkdown } from '../../src/core/multi/output.js';
 import type { MultiSummary, TaskResult } from '../../src/core/multi/types.js';

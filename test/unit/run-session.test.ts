@@ -3,6 +3,7 @@
  * claude's place, speaking its stream-json): the outcomes a run can have and what each leaves in
  * the summary, the registry, the worktree and the sandbox folder. No sandbox, no model server.
  */
+import { agentFor } from '../../src/agents/registry.js';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +51,7 @@ async function run(agentPath: string, opts: { provider?: FakeProvider; timeoutMi
     config: ConfigSchema.parse({ claudeBin: agentPath }),
     sessions,
     provider,
+    agent: agentFor('claude'),
     emit: (e) => events.push(e),
   });
   return { repo, summary, row: sessions.get(summary.sessionId), provider, events };

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { findClaudeBinary } from '../../agents/claude.js';
+import { agentFor } from '../../agents/registry.js';
+import { locateOptions } from '../../core/agent-select.js';
 import { loadConfig } from '../../config/load.js';
 import { homePaths, type Context } from '../../core/context.js';
 import { run } from '../../core/exec.js';
@@ -81,11 +82,22 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
   const gitV = await probe(['git', '--version'], env);
   add({ name: 'git', ok: gitV.ok, required: true, detail: gitV.out, fix: 'sudo apt-get install git' });
   checks.push(...(await providerDoctorChecks({ env, defaultProvider: provider, home: ctx.home })));
+  // The configured agent, found the way a run finds it (config file, env, PATH).
+  const agentConfig = (() => {
+    try {
+      return loadConfig({ home: ctx.home, env }).config;
+    } catch {
+      return undefined; // the config check above reports it
+    }
+  })();
+  const agent = agentFor(agentConfig?.agentCli);
+  // An agent without a model API (the command agent) runs without these.
+  const needsKey = agent.credential !== undefined;
   const hasKey = Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN || (env.HOME && existsSync(`${env.HOME}/.claude/.credentials.json`)));
   add({
     name: 'anthropic credentials',
     ok: hasKey,
-    required: true,
+    required: needsKey,
     detail: hasKey ? 'present (local sandboxes only ever get a placeholder; E2B sandboxes a placeholder plus network rules unless providers.e2b.keyInSandbox)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
@@ -102,7 +114,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
       (credential) => checkModelApi({ upstream, credential }),
       (e: unknown) => ({ ok: false, detail: (e as Error).message }),
     );
-    add({ name: 'model API', ok: api.ok, required: true, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
+    add({ name: 'model API', ok: api.ok, required: needsKey, detail: api.detail, fix: 'Check ANTHROPIC_API_KEY (or your Claude login) and ANTHROPIC_BASE_URL; see https://status.anthropic.com for outages.' });
   }
   const dbPath = homePaths(ctx.home).db;
   if (existsSync(dbPath)) {
@@ -116,11 +128,12 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     }
   } else add({ name: 'registry', ok: true, required: true, detail: `${dbPath} (created on first run)` });
   try {
-    const bin = findClaudeBinary({ ...(env.PARALLEL_CC_CLAUDE_BIN ? { configured: env.PARALLEL_CC_CLAUDE_BIN } : {}), ...(env.PATH ? { pathEnv: env.PATH } : {}) });
-    const v = await probe([bin, '--version'], env);
-    add({ name: 'claude', ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+    const install = agent.locate(locateOptions(agentConfig ?? {}, ctx));
+    const bin = install.kind === 'binary' ? install.path : install.kind === 'package' ? install.dir : install.command;
+    const v = agent.versionArgs ? await probe([bin, ...agent.versionArgs], env) : { ok: true, out: install.kind === 'sandbox' ? 'the sandbox\'s own' : 'found' };
+    add({ name: agent.name, ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: agent.installHint });
   } catch (e) {
-    add({ name: 'claude', ok: false, required: true, detail: (e as Error).message, fix: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN' });
+    add({ name: agent.name, ok: false, required: true, detail: (e as Error).message, fix: agent.installHint });
   }
   const shown = flags.sandbox ? checks : checks.filter((c) => !c.name.startsWith('sdk ') || c.required);
   return { checks: shown, ok: shown.every((c) => c.ok || !c.required) };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { agentFor } from '../../agents/registry.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Context } from '../../core/context.js';
@@ -16,7 +17,7 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
-import { parseProvider, parseTimeout, providerFlagConfig, type RunFlags } from './run.js';
+import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
 export interface MultiFlags extends RunFlags {
@@ -92,7 +93,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
-  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: providerFlagConfig(flags) });
+  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) } });
   checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
   const req: MultiRequest = {
     repo: root,
@@ -106,7 +107,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     allowDomains: flags.allowDomain ?? [],
     keepSandbox: flags.cleanup === false || !config.autoCleanup,
     ...(authMethod ? { authMethod } : {}),
-    ...(flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
+    ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
   };
   return { req, config };
@@ -139,7 +140,7 @@ export async function runBatch(req: MultiRequest, ctx: Context, config: Config, 
   // One registry connection for the whole process, shared by every task.
   const db = openDb(homePaths(ctx.home).db);
   try {
-    return await runMulti(req, { ctx, config, sessions: new SessionRepository(db, ctx.now), provider, emit });
+    return await runMulti(req, { ctx, config, sessions: new SessionRepository(db, ctx.now), provider, agent: agentFor(config.agentCli), emit });
   } finally {
     db.close();
   }

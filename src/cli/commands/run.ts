@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { agentFor } from '../../agents/registry.js';
 import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, type ProviderName } from '../../config/schema.js';
@@ -35,7 +36,11 @@ export interface RunFlags {
   allowDomain?: string[];
   cleanup?: boolean;
   authMethod?: string;
+  /** --skip-agent-update; --skip-claude-update is its old name. */
+  skipAgentUpdate?: boolean;
   skipClaudeUpdate?: boolean;
+  agentCli?: string;
+  agentCommand?: string;
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -92,6 +97,11 @@ export function parseProvider(raw: string | undefined, fallback: ProviderName): 
   return raw as ProviderName;
 }
 
+/** The configuration layer of the agent flags (`--agent-cli`, `--agent-command`); `--multi` uses it too. */
+export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
+  return { ...(flags.agentCli !== undefined ? { agentCli: flags.agentCli } : {}), ...(flags.agentCommand !== undefined ? { agentCommand: flags.agentCommand } : {}) };
+}
+
 /** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
@@ -100,7 +110,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
     home: ctx.home,
     repoRoot: root,
     env: ctx.env,
-    flags: providerFlagConfig(flags),
+    flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) },
   });
   const provider = parseProvider(flags.provider, config.defaultProvider);
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
@@ -128,9 +138,9 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
         ...(authMethod ? { authMethod } : {}),
-        ...(flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
+        ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
       },
-      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, emit },
+      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent: agentFor(config.agentCli), emit },
     );
     return { kind: 'run', summary };
   } finally {

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findClaudeBinary } from '../../agents/claude.js';
+import type { Agent } from '../../agents/agent.js';
+import { locateAgent } from '../agent-select.js';
 import type { Config, ProviderName } from '../../config/schema.js';
 import { toAppError } from '../../errors.js';
 import type { SandboxProvider } from '../../providers/provider.js';
@@ -45,6 +46,8 @@ export interface MultiDeps {
   config: Config;
   sessions: SessionRepository;
   provider: SandboxProvider;
+  /** The agent CLI every task runs. */
+  agent: Agent;
   emit: (e: MultiEvent) => void;
 }
 
@@ -81,7 +84,7 @@ function dependencyBranch(task: TaskSpec, done: ReadonlyMap<string, TaskResult>)
  * process exit code is `summary.exitCode`.
  */
 export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<MultiSummary> {
-  const { ctx, config, sessions, provider } = deps;
+  const { ctx, config, sessions, provider, agent } = deps;
   // Every event of the batch says when it happened (per-task events carry their session's ts).
   const emit = (e: MultiEvent): void => deps.emit(e.type === 'task' ? { ...e, ts: ctx.now().toISOString() } : e);
   assertAcyclic(req.tasks);
@@ -89,8 +92,8 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   if (req.base !== undefined) await resolveCommit(root, req.base);
   // Fail once, before anything starts, on what every task would fail on.
   await provider.checkAvailable();
-  findClaudeBinary({ ...(config.claudeBin ? { configured: config.claudeBin } : {}), ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}) });
-  await resolveCredential(ctx.env, req.authMethod, ctx.now());
+  locateAgent(agent, provider, config, ctx);
+  if (agent.credential) await resolveCredential(ctx.env, req.authMethod, ctx.now());
   await mkdir(req.outputDir, { recursive: true });
   const outputDirs = [req.outputDir, await realpath(req.outputDir).catch(() => req.outputDir)];
 
@@ -189,7 +192,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           // An output dir inside the repo must not travel into the next task's sandbox.
           excludeDirs: outputDirs,
         },
-        { ctx, config, sessions, provider, emit: onEvent },
+        { ctx, config, sessions, provider, agent, emit: onEvent },
       );
     } catch (e) {
       // Failed before the session had a registry row (e.g. its base does not resolve): record one.

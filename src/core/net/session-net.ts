@@ -7,7 +7,8 @@ import { startEgressProxy, type EgressRecord } from './egress-proxy.js';
 
 /** The host-side network services of one session: credential broker and egress proxy. */
 export interface SessionNet {
-  apiSocket: string;
+  /** Absent when the agent needs no model credential (no broker is started). */
+  apiSocket?: string;
   egressSocket: string;
   denied(): number;
   /** Why the model API could not be reached on the last attempt, if it could not (see ApiBroker.unreachable). */
@@ -50,20 +51,19 @@ export function checkRunAllowlist(configured: readonly string[], flagged: readon
  */
 export async function startSessionNet(opts: {
   dir: string;
-  upstream: string;
-  placeholder: string;
-  credential: Credential;
+  /** The model API behind the broker; absent: no broker and no model API on the allowlist (the `command` agent). */
+  api?: { upstream: string; placeholder: string; credential: Credential };
   allowDomains: readonly string[];
   egressLogPath: string;
   onEgress: (r: EgressRecord) => void;
 }): Promise<SessionNet> {
   let allowlist;
   try {
-    allowlist = compileAllowlist([modelApiEntry(opts.upstream), ...opts.allowDomains]);
+    allowlist = compileAllowlist([...(opts.api ? [modelApiEntry(opts.api.upstream)] : []), ...opts.allowDomains]);
   } catch (e) {
     throw new AppError('usage', (e as Error).message, { hint: ALLOW_HINT });
   }
-  const broker = await startApiBroker({ socketPath: join(opts.dir, 'api.sock'), upstream: opts.upstream, placeholder: opts.placeholder, credential: opts.credential });
+  const broker = opts.api ? await startApiBroker({ socketPath: join(opts.dir, 'api.sock'), ...opts.api }) : undefined;
   const egress = await startEgressProxy({
     socketPath: join(opts.dir, 'egress.sock'),
     allowlist,
@@ -73,12 +73,12 @@ export async function startSessionNet(opts: {
     },
   });
   return {
-    apiSocket: broker.socketPath,
+    ...(broker ? { apiSocket: broker.socketPath } : {}),
     egressSocket: egress.socketPath,
     denied: () => egress.denied(),
-    apiUnreachable: () => broker.unreachable(),
+    apiUnreachable: () => broker?.unreachable(),
     close: async () => {
-      await Promise.all([broker.close(), egress.close()]);
+      await Promise.all([broker?.close(), egress.close()]);
     },
   };
 }

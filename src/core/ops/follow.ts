@@ -1,4 +1,4 @@
-import { parseClaudeLine } from '../../agents/claude.js';
+import { agentFor } from '../../agents/registry.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
 import type { StreamEvent } from '../events.js';
@@ -25,13 +25,15 @@ export async function followInSandbox(
   const handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
   if (!handle) return { kind: 'gone', sandboxId: session.sandboxId };
   let lineNo = opts.afterLine;
+  // The row says which agent printed the lines (rows from before the column: claude).
+  const parseLine = agentFor(session.agent).parser();
   try {
     const { exitCode } = await provider.followLog(handle, 'agent', {
       fromLine: opts.afterLine + 1,
       signal: opts.signal,
       onLine: (line) => {
         lineNo += 1;
-        for (const ev of parseClaudeLine(line)) opts.onEvent({ ts: opts.now().toISOString(), sessionId: session.id, ...ev, agentLine: lineNo });
+        for (const ev of parseLine(line)) opts.onEvent({ ts: opts.now().toISOString(), sessionId: session.id, ...ev, agentLine: lineNo });
       },
     });
     return { kind: 'followed', sandboxId: handle.id, lines: lineNo - opts.afterLine, exitCode, interrupted: opts.signal.aborted };

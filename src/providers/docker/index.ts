@@ -98,13 +98,14 @@ export class DockerProvider implements SandboxProvider {
     const home = join(root, 'home');
     await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
-    const files = await sandboxFiles(root, spec.agentBinary);
+    const agentName = spec.agentName ?? 'claude';
+    const files = await sandboxFiles(root, spec.agentBinary, agentName);
     const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
     this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
     const runtime = await this.runtime;
     if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
-    if (files.agent) binds.push(`${files.agent}:${OPT}/bin/claude:ro`);
+    if (files.agent) binds.push(`${files.agent}:${OPT}/bin/${agentName}:ro`);
     const endpoints: SandboxHandle['endpoints'] = {};
     if (spec.bridges.apiSocket) {
       binds.push(`${spec.bridges.apiSocket}:${OPT}/run/api.sock`);
@@ -157,7 +158,7 @@ export class DockerProvider implements SandboxProvider {
     }
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
-    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
+    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/${agentName}`, endpoints };
   }
 
   /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */

@@ -103,7 +103,8 @@ export class NativeProvider implements SandboxProvider {
     await writeFile(join(etc, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nagent:x:${SANDBOX_UID}:${SANDBOX_GID}:agent:${HOMEDIR}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
     await writeFile(join(etc, 'group'), `root:x:0:\nagent:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`);
     await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
-    const files = await sandboxFiles(root, spec.agentBinary);
+    const agentName = spec.agentName ?? 'claude';
+    const files = await sandboxFiles(root, spec.agentBinary, agentName);
     const node = await nodeMount(root);
     const mounts: Mount[] = [
       ...ETC_ENTRIES.map((e): Mount => ({ kind: 'ro-bind-try', src: `/etc/${e}`, dest: `/etc/${e}` })),
@@ -113,7 +114,7 @@ export class NativeProvider implements SandboxProvider {
       { kind: 'bind', src: workspace, dest: WORKDIR },
       { kind: 'bind', src: home, dest: HOMEDIR },
     ];
-    if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/claude` });
+    if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/${agentName}` });
     const endpoints: SandboxHandle['endpoints'] = {};
     if (spec.bridges.apiSocket) {
       mounts.push({ kind: 'ro-bind', src: spec.bridges.apiSocket, dest: `${OPT}/run/api.sock` });
@@ -135,7 +136,7 @@ export class NativeProvider implements SandboxProvider {
       live: new Set(),
       ...(cgroup instanceof SessionCgroup ? { cgroup } : { limitsNote: `memory/pids limits are not enforced: ${cgroup.unavailable}` }),
     });
-    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints };
+    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/${agentName}`, endpoints };
   }
 
   /**

@@ -1,47 +1,12 @@
-import { accessSync, constants, openSync, readSync, closeSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { AppError } from '../errors.js';
-import type { AgentEvent, TokenUsage } from '../core/events.js';
-import type { Credential } from '../core/net/api-broker.js';
-import { roundUsd } from '../core/pricing.js';
-
-/** How an agent is started inside a sandbox. */
-export interface AgentLaunch {
-  argv: string[];
-  env: Record<string, string>;
-  stdin: string;
-}
-
-function magic(path: string): Buffer {
-  try {
-    const fd = openSync(path, 'r');
-    const buf = Buffer.alloc(4);
-    readSync(fd, buf, 0, 4, 0);
-    closeSync(fd);
-    return buf;
-  } catch {
-    return Buffer.alloc(0);
-  }
-}
-
-function isElf(path: string): boolean {
-  return magic(path).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-}
-
-/** A script with an interpreter line: fine when chosen explicitly (it runs with the sandbox's node/sh). */
-function isScript(path: string): boolean {
-  return magic(path).subarray(0, 2).toString('latin1') === '#!';
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { AppError } from '../../errors.js';
+import type { AgentEvent, TokenUsage } from '../../core/events.js';
+import type { Credential } from '../../core/net/api-broker.js';
+import { roundUsd } from '../../core/pricing.js';
+import type { AgentLaunch } from '../agent.js';
+import { executable, isElf, isScript } from '../locate.js';
 
 /** The claude binary of the local npm install (the platform package the wrapper package installs). */
 function localInstall(): string | undefined {

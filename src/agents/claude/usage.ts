@@ -1,11 +1,6 @@
-import type { TokenUsage } from '../core/events.js';
+import type { ResponseUsage } from '../agent.js';
 
-/** The usage one stream-json `assistant` line reports for its model response. */
-export interface ResponseUsage {
-  messageId: string;
-  model?: string;
-  usage: TokenUsage;
-}
+export type { ResponseUsage } from '../agent.js';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 

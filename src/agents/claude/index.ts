@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../errors.js';
+import type { Agent } from '../agent.js';
+import { claudeLaunch, claudeUpdateArgv, claudeUpdateOutcome, findClaudeBinary, parseClaudeLine } from './claude.js';
+import { assistantUsage } from './usage.js';
+
+/**
+ * Claude Code: the host's native binary mounted into local sandboxes (a cloud template brings its
+ * own, updated with `claude update`), stream-json on stdout, the Anthropic API behind the broker.
+ */
+export const claudeAgent: Agent = {
+  name: 'claude',
+  label: 'claude',
+  mountName: 'claude',
+  installHint: 'npm install -g @anthropic-ai/claude-code, or set PARALLEL_CC_CLAUDE_BIN',
+  versionArgs: ['--version'],
+  locate: (opts) => ({ kind: 'binary', path: findClaudeBinary({ ...(opts.claudeBin ? { configured: opts.claudeBin } : {}), ...(opts.pathEnv ? { pathEnv: opts.pathEnv } : {}) }) }),
+  launch: ({ credential, ...opts }) => {
+    if (!credential) throw new AppError('internal', 'claude needs a model API credential to launch');
+    return claudeLaunch({ ...opts, credential, ...(opts.args ? { extraArgs: opts.args } : {}) });
+  },
+  parser: () => parseClaudeLine,
+  reportsResult: true,
+  responseUsage: assistantUsage,
+  update: { argv: claudeUpdateArgv, outcome: claudeUpdateOutcome, dropEnv: ['DISABLE_AUTOUPDATER'] },
+  credential: {
+    upstream: (config) => config.anthropicBaseUrl,
+    placeholder: () => `sk-ant-pcc-${randomBytes(18).toString('hex')}`,
+    headers: (c): Record<string, string> => (c.kind === 'api-key' ? { 'x-api-key': c.value } : { Authorization: `Bearer ${c.value}` }),
+  },
+  templateCommand: 'claude',
+};
