@@ -77,7 +77,8 @@ describe('serve.ts', () => {
     const key = `e2b_${'a1'.repeat(20)}`;
     const { vars } = await serve({ ...process.env, E2B_API_KEY: key });
     expect(vars.E2B_API_KEY).toBe(key);
-    await expect(Sandbox.list({ apiKey: key, apiUrl: vars.E2B_API_URL! }).nextItems()).resolves.toEqual([]);
+    const conn = { apiKey: key, apiUrl: vars.E2B_API_URL! };
+    await expect(Sandbox.list(conn).nextItems()).resolves.toEqual([]);
     proc!.kill('SIGINT');
     expect(((await once(proc!, 'exit')) as [number | null])[0]).toBe(0);
   });
