@@ -14,6 +14,7 @@ import { Sandbox } from 'e2b';
 const SERVE = fileURLToPath(new URL('../fixtures/e2b/serve.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 let proc: ChildProcess | undefined;
+const started: ChildProcess[] = [];
 // tsx and the emulator's sandboxes keep their files here; removed after.
 const tmp = mkdtempSync(join(tmpdir(), 'e2b-serve-'));
 
@@ -29,7 +30,9 @@ const running = (cmdline: string): boolean =>
 
 /** Starts serve.ts and reads its three lines. */
 async function serve(env: NodeJS.ProcessEnv): Promise<{ vars: Record<string, string>; lines: string[] }> {
-  proc = spawn(TSX, [SERVE], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a failed test can take tsx, its node and the sandboxes down at once.
+  proc = spawn(TSX, [SERVE], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.push(proc);
   let out = '';
   proc.stdout?.setEncoding('utf8');
   while (out.split('\n').length < 4) {
@@ -41,7 +44,13 @@ async function serve(env: NodeJS.ProcessEnv): Promise<{ vars: Record<string, str
 }
 
 afterAll(() => {
-  if (proc?.exitCode === null) proc.kill('SIGKILL');
+  for (const p of started) {
+    try {
+      process.kill(-(p.pid ?? 0), 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
   rmSync(tmp, { recursive: true, force: true });
 });
 
