@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pidAlive } from '../../src/core/pid.js';
 import { createSandboxDir, removeSandboxDir, sandboxDirOf, sandboxRoot } from '../../src/core/sandbox-dir.js';
-import { neutralPath, sandboxFiles } from '../../src/providers/sandbox-files.js';
+import { neutralPath, sandboxFiles } from '../../src/providers/local/sandbox-files.js';
 import { tempDir } from '../helpers/git-repo.js';
 
 describe('sandbox folders', () => {

@@ -4,10 +4,11 @@ import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
-import { copyIntoWorkspace } from '../local-upload.js';
-import { neutralPath, requireSandboxDir, sandboxFiles } from '../sandbox-files.js';
-import { parseSize } from '../native/cgroup.js';
-import { NATIVE_PORTS } from '../native/index.js';
+import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
+import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
+import { parseLimits } from '../local/limits.js';
+import { neutralPath, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
+import { copyIntoWorkspace } from '../local/upload.js';
 import {
   execCollect,
   type ExecHandle,
@@ -24,9 +25,6 @@ import { DockerExecHandle } from './exec.js';
 import { chownTree, freeLoopbackPort, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
 
-const OPT = '/opt/parallel-cc';
-const WORKDIR = '/workspace';
-const HOMEDIR = '/home/agent';
 /** Where the host's node (binary, loader, libraries) is mounted for parallel-cc's own helpers. */
 const HOST_LIB = `${OPT}/lib`;
 const PIDS_LIMIT = 512;
@@ -106,18 +104,15 @@ export class DockerProvider implements SandboxProvider {
     const runtime = await this.runtime;
     if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
     if (files.agent) binds.push(`${files.agent}:${OPT}/bin/${agentName}:ro`);
-    const endpoints: SandboxHandle['endpoints'] = {};
-    if (spec.bridges.apiSocket) {
-      binds.push(`${spec.bridges.apiSocket}:${OPT}/run/api.sock`);
-      // On the host's network the container shares the host's loopback: a fixed port would collide
-      // between parallel sessions, so take a free one.
-      endpoints.api = `http://127.0.0.1:${this.config.network === 'host' ? await freeLoopbackPort() : NATIVE_PORTS.api}`;
-    }
-    if (spec.bridges.egressSocket && this.config.network === 'none') {
-      binds.push(`${spec.bridges.egressSocket}:${OPT}/run/egress.sock`);
-      endpoints.proxy = `http://127.0.0.1:${NATIVE_PORTS.proxy}`;
-    }
-    const memory = parseSize(this.config.memoryLimit);
+    // On the host's network the container shares the host's loopback: a fixed port would collide
+    // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
+    const bridges = bridgeMounts(spec.bridges, {
+      ...(spec.bridges.apiSocket && this.config.network === 'host' ? { apiPort: await freeLoopbackPort() } : {}),
+      egress: this.config.network === 'none',
+    });
+    binds.push(...bridges.mounts.map((m) => `${m.src}:${m.dest}`));
+    const endpoints = bridges.endpoints;
+    const { memoryBytes: memory, pids } = parseLimits({ memoryLimit: this.config.memoryLimit }, PIDS_LIMIT);
     const name = containerName(spec.sessionId);
     let container: Docker.Container | undefined;
     try {
@@ -139,7 +134,7 @@ export class DockerProvider implements SandboxProvider {
           Memory: memory,
           MemorySwap: memory,
           NanoCpus: Math.round(this.config.cpuLimit * 1e9),
-          PidsLimit: PIDS_LIMIT,
+          PidsLimit: pids,
           Init: true,
         },
       });
@@ -191,13 +186,9 @@ export class DockerProvider implements SandboxProvider {
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const execId = randomBytes(8).toString('hex');
-    const bridges = [
-      ...(sandbox.endpoints.api ? [{ port: Number(new URL(sandbox.endpoints.api).port), socket: `${OPT}/run/api.sock` }] : []),
-      ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
-    ];
     const node = this.nodeArgv.get(sandbox.id) ?? ['node'];
-    const argv = req.network && bridges.length > 0 ? [...node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
-    const env = { HOME: HOMEDIR, USER: 'agent', LOGNAME: 'agent', SHELL: '/bin/bash', LANG: 'C.UTF-8', TMPDIR: '/tmp', PATH: `${OPT}/bin:/usr/local/bin:/usr/bin:/bin`, ...req.env, PCC_EXEC_ID: execId };
+    const argv = bridgedArgv(node, sandbox.endpoints, req);
+    const env = { ...sandboxEnv(req.env), PCC_EXEC_ID: execId };
     const container = this.docker.getContainer(sandbox.id);
     const start = (async () => {
       const exec = await container.exec({

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { CommandHandle, Sandbox } from 'e2b';
 import { QueuedExecHandle } from '../chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecRequest } from '../provider.js';
-import { commandScript, shellJoin, type ScriptFiles } from './script.js';
+import { commandScript, keptLogFiles, killGroupScript, type KeptLogFiles, type ScriptFiles } from '../remote/kept-log.js';
+import { shellJoin } from '../remote/quote.js';
 
 /** How long a killed command may take to report its end before the handle stops waiting. */
 const KILL_GRACE_MS = 10_000;
@@ -11,8 +12,8 @@ const KILL_GRACE_MS = 10_000;
 export const STATE_DIR = '/home/user/.parallel-cc';
 
 /** Paths of a kept log (see ExecRequest.logName). */
-export function logFiles(name: string): NonNullable<ScriptFiles['log']> {
-  return { out: `${STATE_DIR}/${name}.out`, pid: `${STATE_DIR}/${name}.pid`, exit: `${STATE_DIR}/${name}.exit` };
+export function logFiles(name: string): KeptLogFiles {
+  return keptLogFiles(STATE_DIR, name);
 }
 
 /** A command result from the SDK, whether it exited 0 (value) or not (CommandExitError). */
@@ -112,10 +113,8 @@ export class E2BExecHandle extends QueuedExecHandle {
   private async killAll(): Promise<void> {
     const pid = this.command?.pid;
     const log = this.files.log;
-    const group = log ? `$(cat ${log.pid} 2>/dev/null)` : pid !== undefined ? String(pid) : '';
-    if (group) {
-      await this.sbx.commands.run(`pg=${group}; [ -n "$pg" ] && kill -KILL -- "-$pg" 2>/dev/null; true`, { timeoutMs: 30_000 }).catch(() => undefined);
-    }
+    const group = log ? { pidFile: log.pid } : pid !== undefined ? { pid } : undefined;
+    if (group) await this.sbx.commands.run(killGroupScript(group), { timeoutMs: 30_000 }).catch(() => undefined);
     await this.command?.kill().catch(() => false);
   }
 

@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Sandbox, type SandboxOpts } from 'e2b';
 import type { Config } from '../../config/schema.js';
-import { packTarGz } from '../../core/sync/pack.js';
 import { AppError } from '../../errors.js';
 import {
   execCollect,
@@ -18,7 +17,9 @@ import { e2bError } from './errors.js';
 import { E2B_PRICING } from './module.js';
 import { E2BExecHandle, logFiles, STATE_DIR } from './exec.js';
 import { KEY_IN_SANDBOX_WARNING, keyProtectionText, protectionOf, sessionNetwork } from './network.js';
-import { shellJoin } from './script.js';
+import { followKeptLog, keptLogRunning, type RemoteShell } from '../remote/follow.js';
+import { shellJoin } from '../remote/quote.js';
+import { streamedUpload, webStream } from '../remote/upload.js';
 
 type E2BConfig = Config['providers']['e2b'];
 
@@ -135,18 +136,15 @@ export class E2BProvider implements SandboxProvider {
   }
 
   async upload(sandbox: SandboxHandle, source: UploadSource, opts: UploadOptions = {}): Promise<{ files: number; bytes: number }> {
-    const total = source.files.reduce((n, f) => n + f.size, 0);
-    const tarball = `${STATE_DIR}/upload.tar.gz`;
-    const stream = packTarGz(source, (packed) => opts.onProgress?.(packed, total));
-    try {
-      await this.box(sandbox).files.write(tarball, Readable.toWeb(stream) as unknown as ReadableStream);
-    } catch (e) {
-      stream.destroy();
-      throw e2bError('uploading the working state', e);
-    }
-    await this.run(sandbox, ['tar', '-xzf', tarball, '-C', WORKDIR, '--no-same-owner']);
-    await this.run(sandbox, ['rm', '-f', tarball]);
-    return { files: source.files.length, bytes: total };
+    const sbx = this.box(sandbox);
+    const write = async (path: string, data: Readable): Promise<void> => {
+      try {
+        await sbx.files.write(path, webStream(data));
+      } catch (e) {
+        throw e2bError('uploading the working state', e);
+      }
+    };
+    return streamedUpload({ write, run: (argv) => this.run(sandbox, argv) }, source, { stateDir: STATE_DIR, workdir: WORKDIR }, opts);
   }
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
@@ -179,33 +177,20 @@ export class E2BProvider implements SandboxProvider {
     }
   }
 
+  /** The kit's view of one sandbox: commands from the home folder, files read with `cat`. */
+  private shell(sandbox: SandboxHandle): RemoteShell {
+    return {
+      execute: (req) => this.execute(sandbox, { cwd: HOMEDIR, ...req }),
+      readFile: (path) => this.run(sandbox, ['cat', path]).catch(() => undefined),
+    };
+  }
+
   async followLog(
     sandbox: SandboxHandle,
     name: string,
     opts: { fromLine: number; onLine: (line: string) => void; signal: AbortSignal },
   ): Promise<{ exitCode: number | null }> {
-    const files = logFiles(name);
-    const pid = (await this.run(sandbox, ['cat', files.pid]).catch(() => Buffer.from(''))).toString().trim();
-    // tail exits by itself once the kept command's process group leader is gone.
-    const argv = ['tail', '-n', `+${Math.max(1, opts.fromLine)}`, ...(/^\d+$/.test(pid) ? [`--pid=${pid}`] : []), '-F', files.out];
-    const follow = this.execute(sandbox, { argv: /^\d+$/.test(pid) ? argv : ['cat', files.out], cwd: HOMEDIR });
-    const stop = (): void => void follow.kill();
-    opts.signal.addEventListener('abort', stop, { once: true });
-    let rest = '';
-    try {
-      for await (const chunk of follow) {
-        if (chunk.stream !== 'stdout') continue;
-        const lines = (rest + chunk.data.toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        lines.forEach(opts.onLine);
-      }
-      if (rest) opts.onLine(rest);
-    } finally {
-      opts.signal.removeEventListener('abort', stop);
-    }
-    const exit = await this.run(sandbox, ['cat', files.exit]).catch(() => undefined);
-    const code = exit ? Number(exit.toString().trim()) : NaN;
-    return { exitCode: Number.isInteger(code) ? code : null };
+    return followKeptLog(this.shell(sandbox), logFiles(name), opts);
   }
 
   async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
@@ -221,10 +206,7 @@ export class E2BProvider implements SandboxProvider {
   }
 
   async isRunning(sandbox: SandboxHandle, name: string): Promise<boolean> {
-    const files = logFiles(name);
-    // Running: it wrote its pid, has not written its exit code, and that process is still there.
-    const r = await execCollect(this, sandbox, { argv: ['sh', '-c', 'test ! -e "$1" && kill -0 "$(cat "$2")"', 'sh', files.exit, files.pid], cwd: HOMEDIR });
-    return r.exitCode === 0;
+    return keptLogRunning(this.shell(sandbox), logFiles(name));
   }
 
   async stats(sandbox: SandboxHandle): Promise<SandboxStats> {

@@ -28,14 +28,6 @@ interface Controller {
   procs: string;
 }
 
-/** Parses a size like 512m / 2g / 1048576 into bytes. */
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmgKMG]?)$/.exec(s.trim());
-  if (!m) throw new Error(`not a size: ${s}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
-  return Math.floor(Number(m[1]) * mult);
-}
-
 async function selfCgroups(): Promise<Map<string, string>> {
   const text = await readFile('/proc/self/cgroup', 'utf8').catch(() => '');
   const out = new Map<string, string>();

@@ -3,20 +3,18 @@ import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
 import { ChildExecHandle } from '../child-exec.js';
-import { copyIntoWorkspace } from '../local-upload.js';
+import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
+import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
+import { parseLimits } from '../local/limits.js';
+import { neutralPath, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
+import { copyIntoWorkspace } from '../local/upload.js';
 import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
-import { neutralPath, requireSandboxDir, sandboxFiles } from '../sandbox-files.js';
 import { bwrapCommand, encodeArgs, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
-import { parseSize, SessionCgroup } from './cgroup.js';
+import { SessionCgroup } from './cgroup.js';
 
 const SANDBOX_UID = 1000;
 const SANDBOX_GID = 1000;
-const WORKDIR = '/workspace';
-const HOMEDIR = '/home/agent';
-const OPT = '/opt/parallel-cc';
-/** Loopback ports inside the sandbox's own network namespace, bridged to the host sockets. */
-export const NATIVE_PORTS = { api: 43127, proxy: 43128 } as const;
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
 interface NativeState {
@@ -115,17 +113,11 @@ export class NativeProvider implements SandboxProvider {
       { kind: 'bind', src: home, dest: HOMEDIR },
     ];
     if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/${agentName}` });
-    const endpoints: SandboxHandle['endpoints'] = {};
-    if (spec.bridges.apiSocket) {
-      mounts.push({ kind: 'ro-bind', src: spec.bridges.apiSocket, dest: `${OPT}/run/api.sock` });
-      endpoints.api = `http://127.0.0.1:${NATIVE_PORTS.api}`;
-    }
-    if (spec.bridges.egressSocket) {
-      mounts.push({ kind: 'ro-bind', src: spec.bridges.egressSocket, dest: `${OPT}/run/egress.sock` });
-      endpoints.proxy = `http://127.0.0.1:${NATIVE_PORTS.proxy}`;
-    }
+    const bridges = bridgeMounts(spec.bridges);
+    mounts.push(...bridges.mounts.map((m): Mount => ({ kind: 'ro-bind', ...m })));
+    const endpoints = bridges.endpoints;
     const id = `native-${spec.sessionId}`;
-    const limits = { memoryBytes: parseSize(this.config.memoryLimit), pids: this.config.pidsLimit };
+    const limits = parseLimits(this.config);
     const cgroup = await SessionCgroup.create(cgroupName, limits);
     this.state.set(id, {
       root,
@@ -190,21 +182,8 @@ export class NativeProvider implements SandboxProvider {
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const s = this.get(sandbox);
-    const env: Record<string, string> = {
-      PATH: `${OPT}/bin:/usr/local/bin:/usr/bin:/bin`,
-      HOME: HOMEDIR,
-      USER: 'agent',
-      LOGNAME: 'agent',
-      SHELL: '/bin/bash',
-      LANG: 'C.UTF-8',
-      TMPDIR: '/tmp',
-      ...req.env,
-    };
-    const bridges = [
-      ...(sandbox.endpoints.api ? [{ port: NATIVE_PORTS.api, socket: `${OPT}/run/api.sock` }] : []),
-      ...(sandbox.endpoints.proxy ? [{ port: NATIVE_PORTS.proxy, socket: `${OPT}/run/egress.sock` }] : []),
-    ];
-    const argv = req.network && bridges.length > 0 ? [s.node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : req.argv;
+    const env = sandboxEnv(req.env);
+    const argv = bridgedArgv([s.node], sandbox.endpoints, req);
     const cmd = bwrapCommand({
       system: this.system ?? [],
       mounts: s.mounts,

@@ -1,10 +1,10 @@
 import { copyFile, link, mkdir, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 /** parallel-cc's first process inside a local sandbox (bridges, then the command). */
-const INIT_SCRIPT = fileURLToPath(new URL('../sandbox-init/init.cjs', import.meta.url));
+const INIT_SCRIPT = fileURLToPath(new URL('../../sandbox-init/init.cjs', import.meta.url));
 
 /** Host files a local sandbox needs, placed so that no mount source names a host folder. */
 export interface SandboxFiles {

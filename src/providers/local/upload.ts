@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { copyEntry } from '../core/worktree.js';
-import type { UploadSource } from './provider.js';
+import { copyEntry } from '../../core/worktree.js';
+import type { UploadSource } from '../provider.js';
 
 /**
  * Copies an upload plan into a sandbox folder on this machine (native and docker bind-mount their
