@@ -19,10 +19,10 @@ import { git, repoRoot } from '../core/git.js';
 import { findLocalByPid } from '../core/local/sessions.js';
 import { findSession, viewSession } from '../core/ops/view.js';
 import { toAppError } from '../errors.js';
-import { downloadCommand } from '../cli/commands/download.js';
-import { killCommand } from '../cli/commands/kill.js';
+import { downloadSession } from '../core/ops/download.js';
+import { killSession } from '../core/ops/kill.js';
 import { withRegistry } from '../core/registry.js';
-import { statusCommand } from '../cli/commands/status.js';
+import { listSessions } from '../core/ops/status.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -73,7 +73,7 @@ export function buildMcpServer(ctx: Context): McpServer {
   const quiet: Context = { ...ctx, stdout: { write: () => true }, stderr: { write: () => true } };
 
   server.registerTool('list_sessions', { description: 'Sessions of a repository (active ones, or all).', inputSchema: { repo: z.string().optional(), all: z.boolean().optional() } }, (a) =>
-    tool(() => statusCommand({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
+    tool(() => listSessions({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
   );
   server.registerTool('my_session', { description: 'The local parallel-cc session this agent runs in (claude-parallel), if any.', inputSchema: {} }, () =>
     tool(() => withRegistry(quiet, (s) => findLocalByPid(s, process.ppid) ?? null)),
@@ -99,9 +99,9 @@ export function buildMcpServer(ctx: Context): McpServer {
     ),
   );
   server.registerTool('sandbox_download', { description: "Copy a session's changed (or all) files into a folder.", inputSchema: { sessionId, output: z.string().optional(), all: z.boolean().optional() } }, (a) =>
-    tool(() => downloadCommand({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
+    tool(() => downloadSession({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
   );
-  server.registerTool('sandbox_kill', { description: 'Stop a running session (its work so far is brought back).', inputSchema: { sessionId } }, (a) => tool(() => killCommand({ sessionId: a.sessionId, keepWorktree: true }, quiet)));
+  server.registerTool('sandbox_kill', { description: 'Stop a running session (its work so far is brought back).', inputSchema: { sessionId } }, (a) => tool(() => killSession({ sessionId: a.sessionId, keepWorktree: true }, quiet)));
   server.registerTool(
     'check_conflicts',
     { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },

@@ -9,7 +9,7 @@ import { isTerminal, type Session } from '../../store/sessions.js';
 import { humanBytes } from '../../core/format.js';
 import type { Renderer } from '../render.js';
 import { followInSandbox } from '../../core/ops/follow.js';
-import { providerFor } from './provider-for.js';
+import { providerFor } from '../../core/ops/provider-for.js';
 import { checkOutputFile } from '../output-path.js';
 import { withRegistry } from '../../core/registry.js';
 
