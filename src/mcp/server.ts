@@ -14,15 +14,14 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../config/schema.js';
 import type { Context } from '../core/context.js';
-import { run } from '../core/exec.js';
-import { git, repoRoot } from '../core/git.js';
 import { findLocalByPid } from '../core/local/sessions.js';
-import { findSession, viewSession } from '../core/ops/view.js';
 import { toAppError } from '../errors.js';
 import { downloadSession } from '../core/ops/download.js';
 import { killSession } from '../core/ops/kill.js';
 import { withRegistry } from '../core/registry.js';
-import { listSessions } from '../core/ops/status.js';
+import { listSessions, sessionStatus } from '../core/ops/status.js';
+import { lastEvents } from '../core/ops/logs.js';
+import { previewMerge } from '../core/ops/conflicts.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -87,16 +86,10 @@ export function buildMcpServer(ctx: Context): McpServer {
     (a) => tool(() => startRun(ctx, a)),
   );
   server.registerTool('sandbox_status', { description: 'Status of one session (running, completed, orphaned…).', inputSchema: { sessionId } }, (a) =>
-    tool(() => withRegistry(quiet, (s) => viewSession(findSession(s, a.sessionId), ctx.now()))),
+    tool(() => sessionStatus(quiet, a.sessionId)),
   );
   server.registerTool('sandbox_logs', { description: 'The last events of a session.', inputSchema: { sessionId, tail: z.number().int().positive().max(1000).optional() } }, (a) =>
-    tool(() =>
-      withRegistry(quiet, (s) => {
-        const session = findSession(s, a.sessionId);
-        const text = session.outputLogPath ? readFileSync(session.outputLogPath, 'utf8') : '';
-        return text.split('\n').filter(Boolean).slice(-(a.tail ?? 50)).map((l) => JSON.parse(l) as unknown);
-      }),
-    ),
+    tool(() => lastEvents(quiet, a.sessionId, a.tail ?? 50)),
   );
   server.registerTool('sandbox_download', { description: "Copy a session's changed (or all) files into a folder.", inputSchema: { sessionId, output: z.string().optional(), all: z.boolean().optional() } }, (a) =>
     tool(() => downloadSession({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
@@ -105,19 +98,7 @@ export function buildMcpServer(ctx: Context): McpServer {
   server.registerTool(
     'check_conflicts',
     { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },
-    (a) =>
-      tool(() =>
-        withRegistry(quiet, async (s) => {
-          const session = findSession(s, a.sessionId);
-          if (!session.branch) throw new Error(`session ${session.id} has no branch`);
-          const repo = await repoRoot(session.repoPath);
-          const base = a.base ?? (await git(repo, ['symbolic-ref', '--short', 'HEAD']).catch(() => 'HEAD'));
-          // Exit 1 = conflicts: the first line is the merged tree, then the conflicted paths.
-          const r = await run(['git', '-C', repo, 'merge-tree', '--write-tree', '--name-only', '--no-messages', base, session.branch], { okCodes: [0, 1] });
-          const files = r.stdout.toString('utf8').split('\n').slice(1).filter((l) => l.trim() !== '');
-          return { branch: session.branch, base, clean: r.exitCode === 0, conflicts: files };
-        }),
-      ),
+    (a) => tool(() => previewMerge(quiet, a.sessionId, a.base)),
   );
   return server;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { classifySession, type SessionView } from './view.js';
+import { classifySession, findSession, viewSession, type SessionView } from './view.js';
 import { pidAlive } from '../pid.js';
 import { withRegistry } from '../registry.js';
 
@@ -44,4 +44,9 @@ export async function listSessions(flags: StatusRequest, ctx: Context): Promise<
     for (const v of rows) byRepo.set(v.repoPath, [...(byRepo.get(v.repoPath) ?? []), v]);
     return { repos: [...byRepo.entries()].map(([repo, list]) => ({ repo, sessions: list })), total: rows.length };
   });
+}
+
+/** One session as an observer sees it now (MCP `sandbox_status`). */
+export async function sessionStatus(ctx: Context, sessionId: string): Promise<SessionView> {
+  return withRegistry(ctx, (sessions) => viewSession(findSession(sessions, sessionId), ctx.now()));
 }
