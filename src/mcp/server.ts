@@ -14,15 +14,14 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../config/schema.js';
 import type { Context } from '../core/context.js';
-import { run } from '../core/exec.js';
-import { git, repoRoot } from '../core/git.js';
 import { findLocalByPid } from '../core/local/sessions.js';
-import { findSession, viewSession } from '../core/ops/view.js';
 import { toAppError } from '../errors.js';
-import { downloadCommand } from '../cli/commands/download.js';
-import { killCommand } from '../cli/commands/kill.js';
+import { downloadSession } from '../core/ops/download.js';
+import { killSession } from '../core/ops/kill.js';
 import { withRegistry } from '../core/registry.js';
-import { statusCommand } from '../cli/commands/status.js';
+import { listSessions, sessionStatus } from '../core/ops/status.js';
+import { lastEvents } from '../core/ops/logs.js';
+import { previewMerge } from '../core/ops/conflicts.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -73,7 +72,7 @@ export function buildMcpServer(ctx: Context): McpServer {
   const quiet: Context = { ...ctx, stdout: { write: () => true }, stderr: { write: () => true } };
 
   server.registerTool('list_sessions', { description: 'Sessions of a repository (active ones, or all).', inputSchema: { repo: z.string().optional(), all: z.boolean().optional() } }, (a) =>
-    tool(() => statusCommand({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
+    tool(() => listSessions({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
   );
   server.registerTool('my_session', { description: 'The local parallel-cc session this agent runs in (claude-parallel), if any.', inputSchema: {} }, () =>
     tool(() => withRegistry(quiet, (s) => findLocalByPid(s, process.ppid) ?? null)),
@@ -87,37 +86,19 @@ export function buildMcpServer(ctx: Context): McpServer {
     (a) => tool(() => startRun(ctx, a)),
   );
   server.registerTool('sandbox_status', { description: 'Status of one session (running, completed, orphaned…).', inputSchema: { sessionId } }, (a) =>
-    tool(() => withRegistry(quiet, (s) => viewSession(findSession(s, a.sessionId), ctx.now()))),
+    tool(() => sessionStatus(quiet, a.sessionId)),
   );
   server.registerTool('sandbox_logs', { description: 'The last events of a session.', inputSchema: { sessionId, tail: z.number().int().positive().max(1000).optional() } }, (a) =>
-    tool(() =>
-      withRegistry(quiet, (s) => {
-        const session = findSession(s, a.sessionId);
-        const text = session.outputLogPath ? readFileSync(session.outputLogPath, 'utf8') : '';
-        return text.split('\n').filter(Boolean).slice(-(a.tail ?? 50)).map((l) => JSON.parse(l) as unknown);
-      }),
-    ),
+    tool(() => lastEvents(quiet, a.sessionId, a.tail ?? 50)),
   );
   server.registerTool('sandbox_download', { description: "Copy a session's changed (or all) files into a folder.", inputSchema: { sessionId, output: z.string().optional(), all: z.boolean().optional() } }, (a) =>
-    tool(() => downloadCommand({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
+    tool(() => downloadSession({ sessionId: a.sessionId, ...(a.output ? { output: a.output } : {}), ...(a.all ? { all: true } : {}) }, quiet)),
   );
-  server.registerTool('sandbox_kill', { description: 'Stop a running session (its work so far is brought back).', inputSchema: { sessionId } }, (a) => tool(() => killCommand({ sessionId: a.sessionId, keepWorktree: true }, quiet)));
+  server.registerTool('sandbox_kill', { description: 'Stop a running session (its work so far is brought back).', inputSchema: { sessionId } }, (a) => tool(() => killSession({ sessionId: a.sessionId, keepWorktree: true }, quiet)));
   server.registerTool(
     'check_conflicts',
     { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },
-    (a) =>
-      tool(() =>
-        withRegistry(quiet, async (s) => {
-          const session = findSession(s, a.sessionId);
-          if (!session.branch) throw new Error(`session ${session.id} has no branch`);
-          const repo = await repoRoot(session.repoPath);
-          const base = a.base ?? (await git(repo, ['symbolic-ref', '--short', 'HEAD']).catch(() => 'HEAD'));
-          // Exit 1 = conflicts: the first line is the merged tree, then the conflicted paths.
-          const r = await run(['git', '-C', repo, 'merge-tree', '--write-tree', '--name-only', '--no-messages', base, session.branch], { okCodes: [0, 1] });
-          const files = r.stdout.toString('utf8').split('\n').slice(1).filter((l) => l.trim() !== '');
-          return { branch: session.branch, base, clean: r.exitCode === 0, conflicts: files };
-        }),
-      ),
+    (a) => tool(() => previewMerge(quiet, a.sessionId, a.base)),
   );
   return server;
 }

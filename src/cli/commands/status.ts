@@ -1,48 +1,14 @@
-import { resolve } from 'node:path';
 import type { Context } from '../../core/context.js';
-import { classifySession, type SessionView } from '../../core/ops/view.js';
-import { pidAlive } from '../../core/pid.js';
-import { withRegistry } from '../../core/registry.js';
+import { listSessions, type StatusOutput, type StatusRequest } from '../../core/ops/status.js';
+
+export type { StatusOutput };
 
 /** Options of `parallel-cc status`. */
-export interface StatusFlags {
-  repo?: string;
-  sandboxOnly?: boolean;
-  all?: boolean;
+export interface StatusFlags extends StatusRequest {
   json?: boolean;
 }
 
-/** Sessions grouped by repository. */
-export interface StatusOutput {
-  repos: Array<{ repo: string; sessions: SessionView[] }>;
-  total: number;
-}
-
-/**
- * `parallel-cc status`: the active sessions (and, with --all, ended ones) of every repo or of one,
- * each classified as active / orphaned / stale / ended from its owner pid and heartbeat.
- */
+/** `parallel-cc status`: the sessions of every repo or of one (`core/ops/status.ts`). */
 export async function statusCommand(flags: StatusFlags, ctx: Context): Promise<StatusOutput> {
-  // git (and child_process) only when a repo filter needs it: status is run often and should start fast.
-  const repoPath = flags.repo !== undefined ? await (await import('../../core/git.js')).repoRoot(resolve(ctx.cwd, flags.repo)) : undefined;
-  return withRegistry(ctx, (sessions) => {
-    const now = ctx.now();
-    // Many rows share an owner pid: ask the kernel once per pid.
-    const known = new Map<number | null, boolean>();
-    const alive = (pid: number | null): boolean => {
-      let a = known.get(pid);
-      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
-      return a;
-    };
-    const rows = sessions
-      .list({
-        ...(repoPath ? { repoPath } : {}),
-        ...(flags.sandboxOnly ? { kind: 'sandbox' as const } : {}),
-        ...(flags.all ? {} : { statuses: ['pending', 'initializing', 'running'] as const }),
-      })
-      .map((s): SessionView => Object.assign(s, classifySession(s, now, { alive }))); // rows are ours: no copy
-    const byRepo = new Map<string, SessionView[]>();
-    for (const v of rows) byRepo.set(v.repoPath, [...(byRepo.get(v.repoPath) ?? []), v]);
-    return { repos: [...byRepo.entries()].map(([repo, list]) => ({ repo, sessions: list })), total: rows.length };
-  });
+  return listSessions(flags, ctx);
 }

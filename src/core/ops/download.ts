@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import ignore from 'ignore';
 import { AppError } from '../../errors.js';
 import { type SandboxHandle, type SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
@@ -11,7 +12,12 @@ import { exportCommit, type ExportResult } from '../sync/export.js';
 import { gitRunner } from '../sync/git-tree.js';
 import { applySeries, openQuarantine } from '../sync/quarantine.js';
 import { objectStore } from '../sync/results.js';
-import { writeFile } from 'node:fs/promises';
+import type { Context } from '../context.js';
+import { checkOutputDir } from '../output-path.js';
+import { withRegistry } from '../registry.js';
+import { findSession, viewSession } from './view.js';
+import { providerFor } from './provider-for.js';
+import { withReconnected } from './reconnect.js';
 
 /** What to export: the files the agent changed (selective) or every file, optionally filtered. */
 export interface ExportChoice {
@@ -66,4 +72,47 @@ export async function exportFromSandbox(provider: SandboxProvider, box: SandboxH
     await q.remove();
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** What `parallel-cc sandbox download` (and MCP `sandbox_download`) asks for. */
+export interface DownloadRequest {
+  sessionId?: string;
+  output?: string;
+  selective?: boolean;
+  all?: boolean;
+  filter?: string;
+}
+
+/** What was downloaded. */
+export interface DownloadOutput {
+  sessionId: string;
+  output: string;
+  source: 'branch' | 'live-sandbox';
+  files: string[];
+}
+
+/**
+ * The download use case: the changed files (default, --selective) or all files (--all) of a session
+ * into a folder — from the live sandbox while it runs, from its branch once it ended — through the
+ * same judgement as results (no path escape, no symlink out, nothing written on refusal), always from
+ * git objects. The folder is checked here: every caller (CLI, MCP) writes through this.
+ */
+export async function downloadSession(flags: DownloadRequest, ctx: Context): Promise<DownloadOutput> {
+  if (flags.selective && flags.all) throw new AppError('usage', 'use either --selective or --all, not both');
+  const selective = flags.all !== true;
+  // Before anything else: a bad folder is a usage error, and recursive mkdir below /proc never returns.
+  const output = await checkOutputDir('--output', resolve(ctx.cwd, flags.output ?? 'sandbox-results'));
+  const keep = flags.filter ? ((ig) => (p: string): boolean => ig.ignores(p))(ignore().add(flags.filter)) : undefined;
+  return withRegistry(ctx, async (sessions) => {
+    const s = findSession(sessions, flags.sessionId);
+    const liveness = viewSession(s, ctx.now()).liveness;
+    const candidate = (liveness === 'active' || liveness === 'orphaned') && s.kind === 'sandbox' && s.sandboxStart !== null;
+    const found = candidate ? await providerFor(s, ctx) : undefined;
+    // An orphaned session's sandbox is still there only where sandboxes outlive their CLI (cloud).
+    const provider = liveness === 'active' || found?.capabilities.survivesCli ? found : undefined;
+    const choice = { selective, ...(keep ? { keep } : {}) };
+    const live = await withReconnected(s, { provider }, (box, p) => exportFromSandbox(p, box, s, output, choice));
+    const files = (live ? live.value : await exportFromBranch(s, output, choice)).files;
+    return { sessionId: s.id, output, source: live ? 'live-sandbox' : 'branch', files };
+  });
 }

@@ -2,7 +2,7 @@ import { agentFor } from '../../agents/registry.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { Session } from '../../store/sessions.js';
 import type { StreamEvent } from '../events.js';
-import { sandboxDirOf } from '../sandbox-dir.js';
+import { withReconnected } from './reconnect.js';
 
 /** What {@link followInSandbox} found. */
 export type FollowResult =
@@ -21,14 +21,13 @@ export async function followInSandbox(
   opts: { afterLine: number; signal: AbortSignal; now: () => Date; onEvent: (e: StreamEvent) => void },
 ): Promise<FollowResult> {
   if (!provider?.capabilities.survivesCli || !provider.followLog || !provider.reconnect || !session.sandboxId) return { kind: 'unsupported' };
-  const sandboxDir = sandboxDirOf(session);
-  const handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
-  if (!handle) return { kind: 'gone', sandboxId: session.sandboxId };
-  let lineNo = opts.afterLine;
+  const followLog = provider.followLog.bind(provider);
+  const sandboxId = session.sandboxId;
   // The row says which agent printed the lines (rows from before the column: claude).
   const parseLine = agentFor(session.agent).parser();
-  try {
-    const { exitCode } = await provider.followLog(handle, 'agent', {
+  const followed = await withReconnected(session, { provider, tolerant: true }, async (handle) => {
+    let lineNo = opts.afterLine;
+    const { exitCode } = await followLog(handle, 'agent', {
       fromLine: opts.afterLine + 1,
       signal: opts.signal,
       onLine: (line) => {
@@ -36,8 +35,7 @@ export async function followInSandbox(
         for (const ev of parseLine(line)) opts.onEvent({ ts: opts.now().toISOString(), sessionId: session.id, ...ev, agentLine: lineNo });
       },
     });
-    return { kind: 'followed', sandboxId: handle.id, lines: lineNo - opts.afterLine, exitCode, interrupted: opts.signal.aborted };
-  } finally {
-    await provider.destroy(handle, { keep: true }).catch(() => undefined);
-  }
+    return { kind: 'followed' as const, sandboxId: handle.id, lines: lineNo - opts.afterLine, exitCode, interrupted: opts.signal.aborted };
+  });
+  return followed ? followed.value : { kind: 'gone', sandboxId };
 }

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import type { Context } from '../../core/context.js';
+import type { Context } from '../context.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import { createProvider, providerNames } from '../../providers/registry.js';
 import type { Session } from '../../store/sessions.js';
