@@ -3,7 +3,9 @@
  * message and hint; and the one registry write.
  */
 import { describe, expect, it } from 'vitest';
-import { agentFailure, recordOutcome, settle, type Outcome, type SettleInput } from '../../src/core/outcome.js';
+import { failureReason } from '../../src/core/multi/run-multi.js';
+import type { FailureReason } from '../../src/core/multi/types.js';
+import { agentFailure, recordOutcome, settle, type Outcome, type RunReason, type SettleInput } from '../../src/core/outcome.js';
 import { AppError, type ErrorKind } from '../../src/errors.js';
 import type { SessionPatch, SessionRepository } from '../../src/store/sessions.js';
 
@@ -73,5 +75,25 @@ describe('recordOutcome', () => {
       ['s1', { status: 'failed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: 5, error: 'refused', commits: 2 }],
       ['s2', { status: 'completed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: null, error: null }],
     ]);
+  });
+});
+
+describe('--multi task reasons from the typed reason', () => {
+  const cases: [Outcome['status'], RunReason | undefined, boolean, FailureReason | undefined][] = [
+    ['completed', undefined, false, undefined],
+    ['failed', 'agent_failed', false, 'agent_failed'],
+    ['failed', 'internal', false, 'agent_failed'],
+    ['timed_out', 'timed_out', false, 'timed_out'],
+    ['over_budget', 'over_budget', false, 'over_budget'],
+    ['killed', 'killed', false, 'killed_by_fail_fast'],
+    ['killed', 'killed', true, 'interrupted'],
+    ['killed', 'killed_by_user', true, 'killed_by_user'],
+    ['failed', 'results_refused', false, 'results_failed'],
+    ['failed', 'provider_unavailable', false, 'setup_failed'],
+    ['failed', 'sandbox_lost', false, 'setup_failed'],
+    ['failed', 'setup_failed', false, 'setup_failed'],
+  ];
+  it.each(cases)('%s / %s (interrupted: %s) → %s', (status, reason, interrupted, expected) => {
+    expect(failureReason({ status, ...(reason ? { reason } : {}) }, interrupted)).toBe(expected);
   });
 });

@@ -68,7 +68,8 @@ const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => 
   setup_failed: 'setup_failed',
 };
 
-function failureReason(s: RunSummary, interrupted: boolean): FailureReason | undefined {
+/** Why a task's session did not complete, for its metadata.json; undefined when it completed. */
+export function failureReason(s: Pick<RunSummary, 'status' | 'reason'>, interrupted: boolean): FailureReason | undefined {
   if (s.status === 'completed') return undefined;
   const r = TASK_REASON[s.reason ?? 'agent_failed'];
   return typeof r === 'function' ? r(interrupted) : r;
