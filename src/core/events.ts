@@ -1,3 +1,5 @@
+import type { RunReason } from './outcome.js';
+
 /**
  * The events of a run, as rendered live and written to the session log (one JSON object per line).
  * Agent adapters turn their tool's output into these; the orchestrator adds lifecycle events.
@@ -60,6 +62,8 @@ export interface RunSummary {
   sessionId: string;
   status: 'completed' | 'failed' | 'timed_out' | 'killed' | 'over_budget';
   exitCode: number;
+  /** Why it did not complete (core/outcome.ts's settle step); absent when it completed. */
+  reason?: RunReason;
   repo: string;
   branch: string;
   worktree: string | null;

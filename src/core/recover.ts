@@ -1,13 +1,16 @@
 import { access } from 'node:fs/promises';
 import { sandboxCost, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
 import type { Session, SessionRepository, SessionStatus } from '../store/sessions.js';
-import { toAppError } from '../errors.js';
+import { AppError, toAppError } from '../errors.js';
 export { pidAlive } from './pid.js';
 import { git, gitIdentity } from './git.js';
 import { collectSandboxResults } from './sandbox-repo.js';
 import { importResults } from './sync/results.js';
 import { removeSessionWorktree, SNAPSHOT_MESSAGE } from './worktree.js';
 import { removeSandboxDir, sandboxDirOf } from './sandbox-dir.js';
+import type { RunSummary } from './events.js';
+import { recordOutcome, settle, type RunReason } from './outcome.js';
+import { destroySandbox } from './run-teardown.js';
 
 /** What {@link finishSession} did. */
 export interface FinishReport {
@@ -18,7 +21,11 @@ export interface FinishReport {
   files: string[];
   worktreeKept: boolean;
   sandboxDestroyed: boolean;
+  /** Why it did not complete (the settle step's typed reason). */
+  reason?: RunReason;
   error?: string;
+  /** What the user must know: a billed sandbox that could not be destroyed. */
+  warnings?: string[];
 }
 
 /** The commit the agent started from on a session branch: the working-state snapshot, else the base. */
@@ -45,13 +52,15 @@ const exists = (p: string): Promise<boolean> =>
 export async function finishSession(
   session: Session,
   deps: { sessions: SessionRepository; provider: SandboxProvider | undefined; now: () => Date },
-  opts: { status: SessionStatus; reason: string; handle?: SandboxHandle; /** false: destroy without bringing results back. */ collect?: boolean },
+  opts: { status: RunSummary['status']; reason: string; handle?: SandboxHandle; /** false: destroy without bringing results back. */ collect?: boolean },
 ): Promise<FinishReport> {
   const { sessions, provider } = deps;
   let commits = 0;
   let files: string[] = [];
   let error: string | undefined = opts.reason || undefined;
   let sandboxDestroyed = false;
+  let refused = false;
+  let warning: string | undefined;
   let handle = opts.handle;
   const sandboxDir = sandboxDirOf(session);
   if (!handle && provider?.reconnect && session.sandboxId) {
@@ -73,8 +82,9 @@ export async function finishSession(
       }
     } catch (e) {
       error = `${opts.reason ? `${opts.reason}; ` : ''}results not applied: ${toAppError(e).message}`;
+      refused = true;
     } finally {
-      await provider.destroy(handle).catch(() => undefined);
+      warning = await destroySandbox(provider, handle);
       sandboxDestroyed = true;
     }
   }
@@ -88,7 +98,7 @@ export async function finishSession(
     const snapshotOnly = await git(session.repoPath, ['log', '--format=%s', `${session.baseCommit}..refs/heads/${session.branch}`]).catch(() => '');
     const onlySnapshot = ahead === '0' || (ahead === '1' && snapshotOnly.trim() === SNAPSHOT_MESSAGE);
     branchCommits = ahead === '' ? undefined : Number(ahead);
-    if (onlySnapshot && commits === 0 && !error?.includes('results not applied')) {
+    if (onlySnapshot && commits === 0 && !refused) {
       const tip = await git(session.repoPath, ['rev-parse', `refs/heads/${session.branch}`]).catch(() => undefined);
       await removeSessionWorktree(session.repoPath, worktree, session.branch, tip);
       worktreeKept = false;
@@ -99,15 +109,18 @@ export async function finishSession(
   // A sandbox billed by time cost what it cost until now (it was destroyed just above).
   const pricing = provider?.capabilities.pricing;
   const sandboxCostUsd = pricing && session.sandboxCreatedAt ? sandboxCost(pricing, (deps.now().getTime() - Date.parse(session.sandboxCreatedAt)) / 1000) : undefined;
-  sessions.update(session.id, {
-    status: opts.status,
-    completedAt: deps.now().toISOString(),
+  // The status is the caller's (it knows how the session ended); a session ended from outside was
+  // killed by a user, and results that could not be applied say so whatever the status.
+  const reason: RunReason | undefined = refused ? 'results_refused' : opts.status === 'killed' ? 'killed_by_user' : undefined;
+  const outcome = settle({ ended: opts.status, ...(error ? { failure: new AppError('agent', error) } : {}), ...(reason ? { reason } : {}) });
+  // The exit code stays the agent's as recorded (its CLI, which had the process, is gone).
+  recordOutcome(sessions, session.id, outcome, deps.now(), {
+    exitCode: session.exitCode,
     cleanedAt: deps.now().toISOString(),
     commits: total,
     filesChanged: (session.filesChanged ?? 0) + files.length,
-    error: error ?? null,
     ...(sandboxCostUsd !== undefined ? { sandboxCostUsd } : {}),
     ...(worktreeKept ? {} : { worktreePath: null, branch: null }),
   });
-  return { sessionId: session.id, status: opts.status, commits, files, worktreeKept, sandboxDestroyed, ...(error ? { error } : {}) };
+  return { sessionId: session.id, status: opts.status, commits, files, worktreeKept, sandboxDestroyed, ...(outcome.reason ? { reason: outcome.reason } : {}), ...(error ? { error } : {}), ...(warning ? { warnings: [warning] } : {}) };
 }

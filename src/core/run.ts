@@ -1,23 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Agent } from '../agents/agent.js';
 import { agentPathIn, locateAgent } from './agent-select.js';
 import { runAgent } from './agent-run.js';
-import type { Config, ProviderName } from '../config/schema.js';
 import { AppError, toAppError } from '../errors.js';
-import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import type { SandboxHandle } from '../providers/provider.js';
 import type { SessionRepository, SessionStatus } from '../store/sessions.js';
-import { homePaths, type Context } from './context.js';
+import { homePaths } from './context.js';
 import { recordCrash } from './crash-guard.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
-import { resolveCredential, type AuthMethod } from './credentials.js';
-import { startSessionNet, type SessionNet } from './net/session-net.js';
+import { resolveCredential } from './credentials.js';
+import type { SessionNet } from './net/session-net.js';
+import { openBridges } from './run-bridges.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
-import { createRunDir, createSandboxDir, removeSandboxDir } from './sandbox-dir.js';
+import { createRunDir, createSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, checkUploadLimits, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
@@ -25,45 +24,12 @@ import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
-import { createSessionWorktree, removeSessionWorktree } from './worktree.js';
+import { createSessionWorktree } from './worktree.js';
+import type { RunDeps, RunRequest } from './run-request.js';
+import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
+import { tearDown } from './run-teardown.js';
 
-/** A validated request for one sandboxed agent run. */
-export interface RunRequest {
-  repo: string;
-  prompt: string;
-  provider: ProviderName;
-  base?: string;
-  timeoutMinutes: number;
-  allowDomains: string[];
-  localLog?: string;
-  /** Keep the sandbox after the run (--no-cleanup). */
-  keepSandbox: boolean;
-  /** Stops this run only (a --multi task); defaults to the context's signal (Ctrl-C). */
-  signal?: AbortSignal;
-  /** api-key or oauth (the host's Claude login, used by the broker only); default: whichever exists. */
-  authMethod?: AuthMethod;
-  /** Stop the agent once its estimated cost passes this many USD (status over_budget). */
-  budgetUsd?: number;
-  /** --multi: the batch and the task within it, recorded on the registry row. */
-  groupId?: string;
-  taskId?: string;
-  /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
-  excludeDirs?: string[];
-  /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */
-  skipAgentUpdate?: boolean;
-}
-
-/** What the orchestrator needs from the outside. */
-export interface RunDeps {
-  ctx: Context;
-  config: Config;
-  sessions: SessionRepository;
-  provider: SandboxProvider;
-  /** The agent CLI the sandbox runs (agents/registry.ts). */
-  agent: Agent;
-  /** Receives every event (already stamped) for live rendering. */
-  emit: (e: StreamEvent) => void;
-}
+export type { RunDeps, RunRequest } from './run-request.js';
 
 /** A fresh short session id, unique in the registry. */
 export function newSessionId(taken: (id: string) => boolean): string {
@@ -72,8 +38,6 @@ export function newSessionId(taken: (id: string) => boolean): string {
     if (!taken(id)) return id;
   }
 }
-
-const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, failed: 1, timed_out: 4, killed: 130, over_budget: 1 };
 
 /**
  * Runs one agent session end to end: registry row → worktree/branch → sandbox → upload → agent
@@ -140,8 +104,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let sandboxDir: string | undefined;
   let worktreeMade = false;
   let startCommit = baseCommit;
-  let outcome: RunSummary['status'] = 'failed';
+  let ended: RunSummary['status'] = 'failed';
   let failure: AppError | undefined;
+  let origin: SettleInput['origin'];
   let cost: number | null = null;
   let usage: TokenUsage | null = null;
   let commits = 0;
@@ -152,11 +117,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
-    stop: async () => {
-      if (sandbox) await provider.destroy(sandbox, { keep: false }).catch(() => undefined);
-      await net?.close().catch(() => undefined);
-      if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
-    },
+    // The process is going down: no one would see a warning.
+    stop: () => tearDown({ provider, sandbox, keepSandbox: false, net, netDir, sandboxDir: undefined }, () => undefined),
   });
   const checkAbort = (): void => {
     if (signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
@@ -166,7 +128,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     setStatus('initializing');
     // After registering: a provider that is not usable (no daemon, a rejected API key, an outage)
     // leaves a failed session with the reason, like any other failure.
-    await provider.checkAvailable();
+    await provider.checkAvailable().catch((e: unknown) => {
+      origin = 'provider_check';
+      throw e;
+    });
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
     const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
@@ -187,15 +152,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
       netDir = await createRunDir(sandboxDir);
-      const placeholder = agent.credential && credential && upstream ? agent.credential.placeholder() : undefined;
-      if (placeholder) agentCredential = { kind: 'api-key', value: placeholder };
-      net = await startSessionNet({
-        dir: netDir,
-        ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential } } : {}),
-        allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains],
-        egressLogPath: join(sessionDir, 'egress.ndjson'),
-        onEgress: (r) => emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
-      });
+      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], emit });
+      net = bridges.net;
+      agentCredential = bridges.agentCredential;
     }
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
@@ -255,16 +214,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
-    outcome = ran.outcome;
+    ended = ran.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
-    if (outcome === 'failed') failure = new AppError('agent', limitHits ? `${limitHits}; ${ran.error ?? 'the agent failed'}` : (ran.error ?? 'the agent failed'), ran.hint ? { hint: ran.hint } : {});
-    if (outcome === 'over_budget')
-      failure = new AppError('agent', `the agent was stopped: its cost ($${(cost ?? 0).toFixed(4)}) passed the budget of $${String(req.budgetUsd)}; its work so far is kept`, {
-        hint: 'Raise --budget-per-task, or split the task into smaller ones.',
-      });
-    if (outcome === 'timed_out') failure = new AppError('timeout', `the agent was stopped after the ${timeout.minutes}-minute timeout; its work so far is kept`);
+    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
-    if (outcome === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
+    if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
@@ -276,34 +230,31 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     let err = toAppError(e);
     // A command failed because the sandbox itself is gone (e.g. its container stopped): say that.
     const down = sandbox && err.kind === 'agent' ? await provider.diagnose?.(sandbox).catch(() => undefined) : undefined;
-    if (down) err = new AppError('environment', down.message, { cause: err, ...(down.hint ? { hint: down.hint } : {}) });
+    if (down) {
+      err = new AppError('environment', down.message, { cause: err, ...(down.hint ? { hint: down.hint } : {}) });
+      origin = 'sandbox_lost';
+    }
     failure = err;
-    outcome = err.kind === 'interrupted' ? 'killed' : 'failed';
+    ended = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
-    if (sandbox) await provider.destroy(sandbox, { keep: req.keepSandbox }).catch(() => undefined);
-    await net?.close().catch(() => undefined);
-    if (netDir) await rm(netDir, { recursive: true, force: true }).catch(() => undefined);
-    // --no-cleanup keeps the sandbox's folder (its workspace) until `cleanup` removes it.
-    if (!req.keepSandbox) await removeSandboxDir(sandboxDir).catch(() => undefined);
-    // A branch with nothing new on it is noise: remove it with its worktree. Work is never dropped.
-    if (worktreeMade && commits === 0 && !(failure?.kind === 'results')) {
-      await removeSessionWorktree(root, worktreePath, branch, startCommit).catch(() => undefined);
-    }
+    const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results';
+    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox, net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
   }
 
-  const killedBy = outcome === 'killed' && failure?.kind !== 'results' ? kill.request()?.by : undefined;
-  if (killedBy) failure = new AppError('interrupted', `killed by ${killedBy}${kill.request()?.collect === false ? ' (its work was not collected: --no-download)' : ''}`);
-  const worktreeKept = worktreeMade && (commits > 0 || failure?.kind === 'results');
+  const request = kill.request();
+  const outcome = settle({ ended, ...(failure ? { failure } : {}), ...(origin ? { origin } : {}), ...(request?.by ? { killedBy: { by: request.by, collect: request.collect !== false } } : {}), redact: (t) => redactor.text(t) });
+  const killedBy = outcome.reason === 'killed_by_user' ? request?.by : undefined;
+  const worktreeKept = worktreeMade && (commits > 0 || outcome.reason === 'results_refused');
   // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
   const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
-  const status = failure?.kind === 'results' ? 'failed' : outcome;
   const summary: RunSummary = {
     sessionId: id,
-    status,
-    exitCode: failure && status === 'failed' ? failure.exitCode : EXIT_BY_STATUS[status],
+    status: outcome.status,
+    exitCode: outcome.exitCode,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
     repo: root,
     branch,
     worktree: worktreeKept ? worktreePath : null,
@@ -317,19 +268,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     logPath,
     egressDenied: net?.denied() ?? 0,
     ...(killedBy ? { killedBy } : {}),
-    ...(failure ? { error: redactor.text(failure.message) } : {}),
-    ...(failure?.hint ? { hint: failure.hint } : {}),
+    ...(outcome.message !== undefined ? { error: outcome.message } : {}),
+    ...(outcome.hint ? { hint: outcome.hint } : {}),
   };
-  sessions.update(id, {
-    status,
-    completedAt: ctx.now().toISOString(),
-    exitCode: summary.exitCode,
-    commits: branchCommits,
-    filesChanged: files.length,
-    error: failure ? redactor.text(failure.message) : null,
-    worktreePath: summary.worktree,
-    ...(summary.worktree ? {} : { branch: null }),
-  });
+  recordOutcome(sessions, id, outcome, ctx.now(), { commits: branchCommits, filesChanged: files.length, worktreePath: summary.worktree, ...(summary.worktree ? {} : { branch: null }) });
   unguard?.();
   emit({ type: 'summary', summary });
   return summary;

@@ -11,6 +11,7 @@ import type { SessionRepository } from '../../store/sessions.js';
 import type { Context } from '../context.js';
 import { resolveCredential, type AuthMethod } from '../credentials.js';
 import type { RunSummary, StreamEvent } from '../events.js';
+import type { RunReason } from '../outcome.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -53,19 +54,25 @@ export interface MultiDeps {
 
 const PHASE_STATE: Partial<Record<string, TaskState>> = { worktree: 'initializing', sandbox: 'initializing', upload: 'initializing', running: 'running' };
 
-function failureReason(s: RunSummary, interrupted: boolean): FailureReason | undefined {
-  switch (s.status) {
-    case 'completed':
-      return undefined;
-    case 'timed_out':
-      return 'timed_out';
-    case 'over_budget':
-      return 'over_budget';
-    case 'killed':
-      return s.killedBy ? 'killed_by_user' : interrupted ? 'interrupted' : 'killed_by_fail_fast';
-    case 'failed':
-      return s.exitCode === 5 ? 'results_failed' : s.exitCode === 2 || s.exitCode === 3 ? 'setup_failed' : 'agent_failed';
-  }
+/** A task's reason from its session's typed one; a kill by the batch's signal is Ctrl-C or --fail-fast. */
+const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => FailureReason)> = {
+  agent_failed: 'agent_failed',
+  internal: 'agent_failed',
+  timed_out: 'timed_out',
+  over_budget: 'over_budget',
+  killed: (interrupted) => (interrupted ? 'interrupted' : 'killed_by_fail_fast'),
+  killed_by_user: 'killed_by_user',
+  results_refused: 'results_failed',
+  provider_unavailable: 'setup_failed',
+  sandbox_lost: 'setup_failed',
+  setup_failed: 'setup_failed',
+};
+
+/** Why a task's session did not complete, for its metadata.json; undefined when it completed. */
+export function failureReason(s: Pick<RunSummary, 'status' | 'reason'>, interrupted: boolean): FailureReason | undefined {
+  if (s.status === 'completed') return undefined;
+  const r = TASK_REASON[s.reason ?? 'agent_failed'];
+  return typeof r === 'function' ? r(interrupted) : r;
 }
 
 /** The branch a dependent task starts on: the last dependency (in `after` order) that brought commits. */

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import type { Agent } from '../agents/agent.js';
+import type { StreamEvent } from './events.js';
+import type { Credential } from './net/api-broker.js';
+import { startSessionNet, type SessionNet } from './net/session-net.js';
+
+/**
+ * Starts a local sandbox's host bridges in `netDir`: the credential broker (the agent gets a
+ * placeholder, the real key stays on the host) when the agent has a model API, and the egress
+ * proxy with the allowlist. Returns the bridges and the credential the agent is launched with.
+ */
+export async function openBridges(opts: {
+  netDir: string;
+  sessionDir: string;
+  agent: Agent;
+  credential: Credential | undefined;
+  upstream: string | undefined;
+  allowDomains: string[];
+  emit: (e: Extract<StreamEvent, { type: 'egress' }>) => void;
+}): Promise<{ net: SessionNet; agentCredential: Credential | undefined }> {
+  const { agent, credential, upstream } = opts;
+  const placeholder = agent.credential && credential && upstream ? agent.credential.placeholder() : undefined;
+  const net = await startSessionNet({
+    dir: opts.netDir,
+    ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential } } : {}),
+    allowDomains: opts.allowDomains,
+    egressLogPath: join(opts.sessionDir, 'egress.ndjson'),
+    onEgress: (r) => opts.emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
+  });
+  return { net, agentCredential: placeholder ? { kind: 'api-key', value: placeholder } : credential };
+}

@@ -1,0 +1,45 @@
+import type { Agent } from '../agents/agent.js';
+import type { SandboxProvider } from '../providers/provider.js';
+import type { Config, ProviderName } from '../config/schema.js';
+import type { SessionRepository } from '../store/sessions.js';
+import type { Context } from './context.js';
+import type { AuthMethod } from './credentials.js';
+import type { StreamEvent } from './events.js';
+
+/** A validated request for one sandboxed agent run. */
+export interface RunRequest {
+  repo: string;
+  prompt: string;
+  provider: ProviderName;
+  base?: string;
+  timeoutMinutes: number;
+  allowDomains: string[];
+  localLog?: string;
+  /** Keep the sandbox after the run (--no-cleanup). */
+  keepSandbox: boolean;
+  /** Stops this run only (a --multi task); defaults to the context's signal (Ctrl-C). */
+  signal?: AbortSignal;
+  /** api-key or oauth (the host's Claude login, used by the broker only); default: whichever exists. */
+  authMethod?: AuthMethod;
+  /** Stop the agent once its estimated cost passes this many USD (status over_budget). */
+  budgetUsd?: number;
+  /** --multi: the batch and the task within it, recorded on the registry row. */
+  groupId?: string;
+  taskId?: string;
+  /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
+  excludeDirs?: string[];
+  /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */
+  skipAgentUpdate?: boolean;
+}
+
+/** What the orchestrator needs from the outside. */
+export interface RunDeps {
+  ctx: Context;
+  config: Config;
+  sessions: SessionRepository;
+  provider: SandboxProvider;
+  /** The agent CLI the sandbox runs (agents/registry.ts). */
+  agent: Agent;
+  /** Receives every event (already stamped) for live rendering. */
+  emit: (e: StreamEvent) => void;
+}
