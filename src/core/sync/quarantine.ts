@@ -1,5 +1,6 @@
 import { constants as fsc } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { checkTreeAgainst, gitRunner, type GitRunner } from './git-tree.js';
@@ -35,9 +36,17 @@ export async function openQuarantine(parent: string, hostObjects: string): Promi
         if (!/^[0-9a-f]{2}$/.test(fan)) continue;
         await mkdir(join(hostObjects, fan), { recursive: true });
         for (const name of await readdir(join(objects, fan))) {
-          await copyFile(join(objects, fan, name), join(hostObjects, fan, name), fsc.COPYFILE_EXCL).catch((e: NodeJS.ErrnoException) => {
-            if (e.code !== 'EEXIST') throw e; // the same content under the same name: already there
-          });
+          // As git does: write a temporary file, then link it into place, so that a concurrent import
+          // (another --multi task with the same objects) never sees a half-written object.
+          const tmp = join(hostObjects, fan, `tmp_obj_${process.pid}_${randomBytes(6).toString('hex')}`);
+          await copyFile(join(objects, fan, name), tmp, fsc.COPYFILE_EXCL);
+          try {
+            await link(tmp, join(hostObjects, fan, name)).catch((e: NodeJS.ErrnoException) => {
+              if (e.code !== 'EEXIST') throw e; // the same content under the same name: already there
+            });
+          } finally {
+            await unlink(tmp).catch(() => undefined);
+          }
         }
       }
     },
