@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { importRig, type ImportRig } from '../helpers/import-harness.js';
+import { importResults } from '../../src/core/sync/results.js';
+import { IDENTITY, importRig, type ImportRig } from '../helpers/import-harness.js';
 
 let rig: ImportRig | undefined;
 afterEach(() => {
@@ -110,5 +111,32 @@ describe('import pipeline (real git: sandbox-side collection, quarantine, tree j
     rig.agent(`ln -s ${outside} l && git add l && git commit -qm link && git rm -q l && mkdir l && echo x > l/pwned && git add -A && git commit -qm file`);
     await refused(rig, /symlink to an absolute path/);
     expect(existsSync(outside)).toBe(false);
+  });
+});
+
+describe('concurrent imports into one repository (--multi)', () => {
+  it('two tasks landing identical objects at once both succeed, every time', async () => {
+    rig = await importRig();
+    const r = rig;
+    // Many identical objects, so the two migrations race on the same object names.
+    r.agent(`for i in $(seq 1 200); do echo "same $i" > f$i.txt; done; git add -A && git commit -qm many`);
+    const series = await r.collect();
+    for (let round = 0; round < 5; round++) {
+      const wts = [0, 1].map((k) => {
+        const wt = join(r.root, `wt-${round}-${k}`);
+        git(r.repo, 'worktree', 'add', '-q', '-b', `parallel-cc/c${round}${k}`, wt, 'HEAD');
+        const sessionDir = join(r.root, `s-${round}-${k}`);
+        mkdirSync(sessionDir);
+        return { wt, sessionDir };
+      });
+      const landed = await Promise.all(wts.map((w) => importResults({ worktreePath: w.wt, sessionDir: w.sessionDir, mbox: series, identity: IDENTITY })));
+      expect(landed.map((l) => l.commits)).toEqual([1, 1]);
+      for (const w of wts) {
+        expect(git(w.wt, 'rev-parse', 'HEAD^{tree}')).toBe(r.sandboxTree());
+        expect(git(w.wt, 'status', '--porcelain')).toBe('');
+        git(r.repo, 'worktree', 'remove', '--force', w.wt);
+      }
+    }
+    expect(git(r.repo, 'fsck', '--no-dangling')).toBe('');
   });
 });
