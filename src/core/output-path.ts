@@ -49,12 +49,17 @@ async function writable(flag: string, path: string, dir: string): Promise<void> 
  * mkdir of a user-given folder must pass first.
  */
 export async function checkOutputDir(flag: string, raw: string): Promise<string> {
+  return (await checkOutputDirAt(flag, raw)).path;
+}
+
+/** {@link checkOutputDir}, also saying which ancestor exists (the rest is to be created below it). */
+export async function checkOutputDirAt(flag: string, raw: string): Promise<{ path: string; existing: string }> {
   const path = resolve(raw);
   const { at, isDir } = await firstExisting(flag, path);
   await refusePseudo(flag, path, at);
   if (!isDir) throw usage(flag, path, at === path ? 'exists and is not a folder' : `${at} is a file, not a folder`);
   await writable(flag, path, at);
-  return path;
+  return { path, existing: at };
 }
 
 /**

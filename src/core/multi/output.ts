@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { git } from '../git.js';
 import { exportCommit } from '../sync/export.js';
 import { gitRunner } from '../sync/git-tree.js';
-import { objectStore } from '../sync/results.js';
+import { commonGitDir } from '../sync/results.js';
 import type { MultiSummary, TaskResult } from './types.js';
 
 /**
@@ -37,7 +37,7 @@ export async function prepareTaskDir(outputDir: string, taskId: string): Promise
  * listed, not written. Throws when the export is refused or fails.
  */
 export async function copyChangedFiles(worktree: string, files: readonly string[], taskDir: string): Promise<{ copied: string[]; deleted: string[] }> {
-  const g = gitRunner(join(await objectStore(worktree), '..'));
+  const g = gitRunner(await commonGitDir(worktree));
   const tip = (await git(worktree, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
   const r = await exportCommit(g, tip, join(taskDir, 'changed-files'), { paths: files });
   return { copied: r.files, deleted: r.missing };

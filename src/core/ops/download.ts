@@ -1,6 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import ignore from 'ignore';
 import { AppError } from '../../errors.js';
 import { type SandboxHandle, type SandboxProvider } from '../../providers/provider.js';
@@ -11,7 +10,7 @@ import { collectSandboxResults } from '../sandbox-repo.js';
 import { exportCommit, type ExportResult } from '../sync/export.js';
 import { gitRunner } from '../sync/git-tree.js';
 import { applySeries, openQuarantine } from '../sync/quarantine.js';
-import { objectStore } from '../sync/results.js';
+import { commonGitDir, objectStore } from '../sync/results.js';
 import type { Context } from '../context.js';
 import { checkOutputDir } from '../output-path.js';
 import { withRegistry } from '../registry.js';
@@ -33,7 +32,7 @@ async function changedPaths(g: ReturnType<typeof gitRunner>, from: string, to: s
 /** Exports a finished session's files from its branch in the host repository (git objects only). */
 export async function exportFromBranch(s: Session, outDir: string, choice: ExportChoice): Promise<ExportResult> {
   if (!s.branch || !s.baseCommit) throw new AppError('not_found', `session ${s.id} brought no results back (no branch)`);
-  const g = gitRunner(join(await objectStore(s.repoPath), '..'));
+  const g = gitRunner(await commonGitDir(s.repoPath));
   const tip = (await g(['rev-parse', '--verify', `refs/heads/${s.branch}^{commit}`])).toString().trim();
   const paths = choice.selective ? await changedPaths(g, await agentStartCommit(s), tip) : undefined;
   return exportCommit(g, tip, outDir, { verb: 'download', ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
@@ -49,14 +48,11 @@ export async function exportFromSandbox(provider: SandboxProvider, box: SandboxH
   const identity = await gitIdentity(s.repoPath);
   const mbox = await collectSandboxResults(provider, box, { startCommit: s.sandboxStart, identity });
   const start = await agentStartCommit(s);
-  const scratch = await mkdtemp(join(s.sessionDir ?? tmpdir(), 'download-'));
-  const q = await openQuarantine(scratch, await objectStore(s.repoPath));
+  const q = await openQuarantine(s.sessionDir ?? tmpdir(), await objectStore(s.repoPath));
   try {
     let tip = start;
     if (mbox.length > 0) {
-      const mboxFile = join(scratch, 'live.mbox');
-      await writeFile(mboxFile, mbox, { mode: 0o600 });
-      const applied = await applySeries(q, start, mboxFile, identity);
+      const applied = await applySeries(q, start, mbox, identity);
       if (applied.problems.length > 0 || applied.applyError) {
         const why = [...applied.problems.map((p) => `${p.path}: ${p.problem}`), ...(applied.applyError ? [applied.applyError] : [])].join('; ');
         throw new AppError('results', `refused to download: ${why}`, {
@@ -70,7 +66,6 @@ export async function exportFromSandbox(provider: SandboxProvider, box: SandboxH
     return await exportCommit(q.g, tip, outDir, { verb: 'download', ...(paths ? { paths } : {}), ...(choice.keep ? { keep: choice.keep } : {}) });
   } finally {
     await q.remove();
-    await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
-import { linkTargets, listTree, readBlobs, type GitRunner } from './git-tree.js';
-import { entryProblem, indexTree, linkProblem, type TreeEntry } from './tree-check.js';
+import { linkTargets, listTree, readBlobs, type GitRunner, type ListedEntry } from './git-tree.js';
+import { entryProblem, indexTree, linkProblem } from './tree-check.js';
 import { prepareOutputDir, writeEntries, type OutputEntry } from './safe-write.js';
 
 /** What {@link exportCommit} wrote. */
@@ -41,7 +41,7 @@ export async function exportCommit(
     throw new AppError('results', `refused to ${opts.verb ?? 'export'}: ${refused.join('; ')}`, { hint: 'Nothing was written. Inspect the branch with git before using these files.' });
   }
   if (chosen.length > 0) await prepareOutputDir(outDir);
-  const batch: TreeEntry[] = [];
+  const batch: ListedEntry[] = [];
   let batchBytes = 0;
   const flush = async (): Promise<void> => {
     const blobs = await readBlobs(
@@ -57,29 +57,12 @@ export async function exportCommit(
     batch.length = 0;
     batchBytes = 0;
   };
-  const sizes = await blobSizes(
-    g,
-    chosen.filter((e) => e.mode !== '120000').map((e) => e.oid),
-  );
   for (const e of chosen) {
     batch.push(e);
-    batchBytes += sizes.get(e.oid) ?? 0;
+    batchBytes += e.size;
     if (batchBytes >= BATCH_BYTES) await flush();
   }
   if (batch.length > 0) await flush();
   return { files: chosen.map((e) => e.path), missing };
 }
 
-async function blobSizes(g: GitRunner, oids: readonly string[]): Promise<Map<string, number>> {
-  if (oids.length === 0) return new Map();
-  const out = (await g(['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${[...new Set(oids)].join('\n')}\n` })).toString('latin1');
-  return new Map(
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [oid, size] = l.split(' ');
-        return [oid as string, Number(size)];
-      }),
-  );
-}

@@ -31,15 +31,21 @@ export function gitRunner(gitDir: string, env: Record<string, string> = {}): Git
   };
 }
 
-/** Every blob entry of a tree, recursively (`git ls-tree -r -z --full-tree`). */
-export async function listTree(g: GitRunner, treeish: string): Promise<TreeEntry[]> {
-  const out = (await g(['ls-tree', '-r', '-z', '--full-tree', treeish])).toString('utf8');
-  const entries: TreeEntry[] = [];
+/** A listed entry with its blob size in bytes (0 for a gitlink). */
+export interface ListedEntry extends TreeEntry {
+  size: number;
+}
+
+/** Every blob entry of a tree with its size, recursively (`git ls-tree -r -l -z --full-tree`). */
+export async function listTree(g: GitRunner, treeish: string): Promise<ListedEntry[]> {
+  const out = (await g(['ls-tree', '-r', '-l', '-z', '--full-tree', treeish])).toString('utf8');
+  const entries: ListedEntry[] = [];
   for (const rec of out.split('\0')) {
     if (rec === '') continue;
     const tab = rec.indexOf('\t');
-    const [mode, , oid] = rec.slice(0, tab).split(' ');
-    entries.push({ mode: mode as string, oid: oid as string, path: rec.slice(tab + 1) });
+    // "<mode> <type> <oid> <size padded with spaces>"; a gitlink's size is "-".
+    const [mode, , oid, size] = rec.slice(0, tab).split(/ +/);
+    entries.push({ mode: mode as string, oid: oid as string, path: rec.slice(tab + 1), size: Number(size) || 0 });
   }
   return entries;
 }

@@ -1,6 +1,6 @@
 import { constants as fsc } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { checkTreeAgainst, gitRunner, type GitRunner } from './git-tree.js';
@@ -113,11 +113,11 @@ export interface AppliedSeries {
  * `start`'s ({@link checkTreeAgainst}). Authors, author dates and messages are kept byte for byte;
  * the committer is `identity`.
  */
-export async function applySeries(q: Quarantine, start: string, seriesFile: string, identity: { name: string; email: string }): Promise<AppliedSeries> {
+export async function applySeries(q: Quarantine, start: string, series: Buffer, identity: { name: string; email: string }): Promise<AppliedSeries> {
   const { g } = q;
   let commits: SeriesCommit[];
   try {
-    commits = parseSeries(await readFile(seriesFile));
+    commits = parseSeries(series);
   } catch (e) {
     throw new AppError('results', (e as Error).message, { cause: e });
   }

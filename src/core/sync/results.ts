@@ -12,9 +12,14 @@ export interface ImportedResults {
   patchFile?: string;
 }
 
+/** The host repository's git dir shared by all its worktrees (where its objects and refs live). */
+export function commonGitDir(worktreePath: string): Promise<string> {
+  return git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+}
+
 /** The host repository's object store (shared by all its worktrees). */
 export async function objectStore(worktreePath: string): Promise<string> {
-  return join(await git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-common-dir']), 'objects');
+  return join(await commonGitDir(worktreePath), 'objects');
 }
 
 /**
@@ -40,7 +45,7 @@ export async function importResults(opts: {
   try {
     let applied;
     try {
-      applied = await applySeries(q, start, patchFile, opts.identity);
+      applied = await applySeries(q, start, opts.mbox, opts.identity);
     } catch (e) {
       throw new AppError('results', `could not read the agent's commits: ${(e as Error).message}`, { cause: e, hint: inspect, details: { patchFile } });
     }

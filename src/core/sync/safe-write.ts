@@ -1,7 +1,8 @@
 import { constants as fsc } from 'node:fs';
-import { lstat, mkdir, open, stat, symlink, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { AppError } from '../../errors.js';
+import { checkOutputDirAt } from '../output-path.js';
 
 /** One thing to write below an output folder. */
 export type OutputEntry = { path: string; kind: 'file'; executable: boolean; data: Buffer } | { path: string; kind: 'symlink'; target: string };
@@ -61,39 +62,19 @@ export async function writeEntries(root: string, entries: readonly OutputEntry[]
   }
 }
 
-// Kernel pseudo-filesystems: Node 20's recursive mkdir never returns below /proc.
-const PSEUDO = ['/proc', '/sys', '/dev'];
-
 /**
- * Makes sure a user-named output folder exists: the nearest existing ancestor must be a folder (links
- * in the user's own path are followed: it is their path), nothing below /proc, /sys or /dev, and the
- * missing rest is created one component at a time (no recursive mkdir on a user path).
+ * Makes sure an output folder exists: it passes the output-folder guard (`core/output-path.ts`: a
+ * writable folder as the nearest existing ancestor, nothing below /proc, /sys or /dev; links in the
+ * user's own path are followed, it is their path), then the missing rest is created one component
+ * at a time (no recursive mkdir on a user path).
  */
 export async function prepareOutputDir(dir: string): Promise<void> {
-  const abs = resolve(dir);
-  if (PSEUDO.some((p) => abs === p || abs.startsWith(`${p}${sep}`))) {
-    throw new AppError('usage', `cannot write output to ${abs}: it is inside ${abs.split(sep).slice(0, 2).join(sep)}, a kernel pseudo-filesystem`, { hint: 'Choose a folder on a real filesystem.' });
-  }
-  const missing: string[] = [];
-  let cur = abs;
-  for (;;) {
-    const st = await stat(cur).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return null;
-      throw new AppError('usage', `cannot use ${cur} for output: ${e.message}`, { cause: e });
-    });
-    if (st) {
-      if (!st.isDirectory()) throw new AppError('usage', `cannot write output below ${cur}: it is not a folder`);
-      break;
-    }
-    missing.unshift(cur.slice(dirname(cur).length).replace(/^\//, ''));
-    const up = dirname(cur);
-    if (up === cur) break;
-    cur = up;
-  }
+  const { path, existing } = await checkOutputDirAt('output folder', dir);
+  const missing = relative(existing, path).split(sep).filter((c) => c !== '');
   try {
-    await ensureDirs(cur, missing);
+    await ensureDirs(existing, missing);
   } catch (e) {
     if (e instanceof AppError) throw e;
-    throw new AppError('usage', `cannot create the output folder ${abs}: ${(e as Error).message}`, { cause: e, hint: 'Choose a folder you can write to.' });
+    throw new AppError('usage', `cannot create the output folder ${path}: ${(e as Error).message}`, { cause: e, hint: 'Choose a folder you can write to.' });
   }
 }
