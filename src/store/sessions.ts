@@ -55,6 +55,8 @@ export interface Session {
   sandboxCostUsd: number | null;
   /** The session's sandbox folder on the host (core/sandbox-dir.ts); null for cloud sandboxes and old rows. */
   sandboxDir: string | null;
+  /** Why it did not complete: core/outcome.ts `RunReason` (null while running, when completed, and on old rows). */
+  reason: string | null;
 }
 
 /** Fields that may be set when a session is created. */

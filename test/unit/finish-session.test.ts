@@ -52,7 +52,7 @@ describe('finishSession over the fake provider', () => {
     expect(report.warnings).toBeUndefined();
     expect(git(r.repo, 'log', '--format=%s', `main..${branch}`).split('\n')).toEqual(['parallel-cc: uncommitted work', 'agent: hello']);
     expect(git(r.repo, 'show', `${branch}:wip.txt`)).toBe('wip');
-    expect(row).toMatchObject({ status: 'failed', error: 'interrupted: its CLI died', commits: 2 });
+    expect(row).toMatchObject({ status: 'failed', error: 'interrupted: its CLI died', reason: 'agent_failed', commits: 2 });
     expect(row.cleanedAt).toBeTruthy();
     expect(existsSync(r.sandboxDir)).toBe(false);
   });
@@ -62,7 +62,7 @@ describe('finishSession over the fake provider', () => {
     const { report, row } = await finish(r, { status: 'completed', reason: '' });
     expect(report).toMatchObject({ status: 'completed', commits: 0, worktreeKept: false, sandboxDestroyed: true });
     expect(report.reason).toBeUndefined();
-    expect(row).toMatchObject({ status: 'completed', worktreePath: null, branch: null, commits: 0 });
+    expect(row).toMatchObject({ status: 'completed', reason: null, worktreePath: null, branch: null, commits: 0 });
     expect(git(r.repo, 'branch', '--list', String(r.summary.branch))).toBe('');
   });
 
@@ -70,7 +70,7 @@ describe('finishSession over the fake provider', () => {
     const r = await orphaned(WORK);
     const { report, row } = await finish(r, { status: 'killed', reason: 'killed by `parallel-cc sandbox kill`', collect: false });
     expect(report).toMatchObject({ status: 'killed', commits: 0, sandboxDestroyed: true, reason: 'killed_by_user' });
-    expect(row.status).toBe('killed');
+    expect(row).toMatchObject({ status: 'killed', reason: 'killed_by_user' });
     expect(existsSync(r.sandboxDir)).toBe(false);
   });
 
@@ -79,7 +79,7 @@ describe('finishSession over the fake provider', () => {
     const { report, row } = await finish(r, { status: 'completed', reason: '' });
     expect(report).toMatchObject({ reason: 'results_refused', worktreeKept: true, sandboxDestroyed: true, commits: 0 });
     expect(report.error).toMatch(/^results not applied: refused the agent's results: .*leak/);
-    expect(row.status).toBe('failed');
+    expect(row).toMatchObject({ status: 'failed', reason: 'results_refused' });
     expect(() => git(r.repo, 'show', `${String(r.summary.branch)}:leak`)).toThrow();
     expect(existsSync(r.sandboxDir)).toBe(false);
   });

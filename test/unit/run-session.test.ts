@@ -47,7 +47,7 @@ describe('runSession over the fake provider', () => {
     expect(r.summary).toMatchObject({ status: 'timed_out', exitCode: 4, commits: 1, reason: 'timed_out' });
     expect(r.summary.error).toMatch(/stopped after the 0\.01-minute timeout; its work so far is kept/);
     expect(git(r.repo, 'show', `${r.summary.branch}:partial.txt`)).toBe('partial');
-    expect(r.row).toMatchObject({ status: 'timed_out', exitCode: 4 });
+    expect(r.row).toMatchObject({ status: 'timed_out', exitCode: 4, reason: 'timed_out' });
     expect(sandboxesGone(r.provider)).toBe(true);
   });
 
@@ -57,7 +57,7 @@ describe('runSession over the fake provider', () => {
     expect(r.summary.error).toMatch(/^refused the agent's results: .*leak/);
     expect(r.summary.worktree).not.toBeNull();
     expect(() => git(r.repo, 'show', `${r.summary.branch}:leak`)).toThrow();
-    expect(r.row).toMatchObject({ status: 'failed', exitCode: 5 });
+    expect(r.row).toMatchObject({ status: 'failed', exitCode: 5, reason: 'results_refused' });
     expect(sandboxesGone(r.provider)).toBe(true);
   });
 
