@@ -104,6 +104,29 @@ describe('components (--agent, --command, --mcp, --setting, --hook)', () => {
     expect(existsSync(join(repo, 'hook-ran.txt'))).toBe(false);
   });
 
+  it('components list reads the catalog index (the cache when offline, with a warning); show prints one and caches it', async () => {
+    catalog = await startCatalog();
+    const home = tempDir();
+    const env = e2b.env(home, { PARALLEL_CC_COMPONENTS_URL: catalog.url });
+    const list = await runCli(['components', 'list', '--json'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    const entries = (JSON.parse(list.stdout) as { entries: Array<{ kind: string; name: string; from: string }> }).entries;
+    expect(entries.map((e) => `${e.kind} ${e.name}`)).toEqual(['agent development/frontend-developer', 'agent security/security-auditor', 'command testing/generate-tests', 'mcp devtools/pcc-probe']);
+    const agents = await runCli(['components', 'list', '--kind', 'agent'], { env });
+    expect(agents.stdout).toMatch(/^agent development\/frontend-developer +Frontend development specialist for React applications\.$/m);
+    const show = await runCli(['components', 'show', 'agent', 'development/frontend-developer'], { env });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('You are PCC-FRONTEND-AGENT');
+    await catalog.close();
+    catalog = undefined;
+    const offline = await runCli(['components', 'list', '--json'], { env });
+    expect(offline.code).toBe(0);
+    expect((JSON.parse(offline.stdout) as { entries: Array<{ name: string; from: string }> }).entries).toEqual([expect.objectContaining({ name: 'development/frontend-developer', from: 'cache' })]);
+    expect(offline.stderr).toMatch(/^warning: cannot fetch the index from the component catalog: .*; listing the cache instead$/m);
+    const bad = await runCli(['components', 'list', '--kind', 'plugin'], { env });
+    expect(bad.code).toBe(2);
+  });
+
   it('an unknown component, broken front matter and a catalog that does not answer are exit 2 with nothing created', async () => {
     catalog = await startCatalog();
     const home = tempDir();
