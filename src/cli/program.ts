@@ -39,6 +39,7 @@ function runOptions(cmd: Command): Command {
     .option('--mcp <name>', 'an MCP server component (a catalog name or a .json file) (repeatable, comma-separated)', collect)
     .option('--setting <name>', 'a settings component merged into the sandbox\'s ~/.claude/settings.json (repeatable, comma-separated)', collect)
     .option('--hook <name>', 'a hook component merged into the sandbox\'s ~/.claude/settings.json; hooks run inside the sandbox (repeatable, comma-separated)', collect)
+    .option('--webhook <url>', 'POST this session\'s lifecycle events (created, started, completed, failed, …) as JSON here, signed with PARALLEL_CC_WEBHOOK_SECRET when set (repeatable; config webhooks for formats and filters)', collect)
     .option('--setup <command>', 'a shell command run in the sandbox before the agent (e.g. "npm ci"); if it fails the agent does not run (config hooks.setup)')
     .option('--on-success <command>', 'a check run in the sandbox after an agent that completed (e.g. "npm test && npm run build"); if it fails the session is failed (reason check_failed) and the work still lands')
     .option('--on-failure <command>', 'a command run in the sandbox after an agent that did not complete; its exit code is recorded')
