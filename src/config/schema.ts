@@ -51,6 +51,13 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
       })
       .strict()
       .default({}),
+    /** Rate limits per provider: a run that would pass them waits for a slot (never fails). */
+    limits: z
+      .record(
+        z.enum(names as [ProviderName, ...ProviderName[]]),
+        z.object({ sandboxesPerMinute: z.number().int().positive().optional(), maxConcurrentSandboxes: z.number().int().positive().optional() }).strict(),
+      )
+      .default({}),
     /** Monitoring: thresholds checked from the sandbox's stats while the agent runs (an `alert` event once each). */
     alertThresholds: z
       .object({

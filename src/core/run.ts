@@ -32,6 +32,7 @@ import { installComponents } from './components/install.js';
 import { hookFailure, hookRunner } from './hooks.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
+import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
@@ -167,6 +168,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
+    await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
       sessionId: id,
