@@ -27,6 +27,8 @@ export interface AgentRunOptions {
   budgetUsd?: number;
   /** The credential broker's reason when it could not reach the model API on its last attempt. */
   apiUnreachable?: () => string | undefined;
+  /** The model the run asked for (agents that report no cost price their usage with it). */
+  model?: string;
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -86,7 +88,7 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
   let lineNo = 0;
-  const parseLine = agent.parser();
+  const parseLine = agent.parser(opts.model ? { model: opts.model } : {});
   const stderrEvents = (text: string): AgentEvent[] => (agent.stderrLine ? agent.stderrLine(text) : [{ type: 'stderr', text }]);
   const handleStderr = (text: string): void => {
     if (text.trim()) for (const ev of stderrEvents(text)) emit(ev);

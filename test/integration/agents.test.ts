@@ -1,0 +1,93 @@
+/**
+ * The codex and gemini agents behind the agent port: each real binary (the codex native build, the
+ * gemini node bundle run with the sandbox's node) runs the spine in a native sandbox against the
+ * scripted model server speaking its API (OpenAI Responses, Gemini streamGenerateContent). The
+ * branch is the spine's; the real key reaches the model server in the agent's own header and never
+ * the sandbox; tool calls, text and usage are on the stream and the row.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
+import { openDb } from '../../src/store/db.js';
+import { SessionRepository } from '../../src/store/sessions.js';
+import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
+import { dockerReady, leftoverContainers } from '../helpers/docker.js';
+import { tempDir } from '../helpers/git-repo.js';
+
+let server: ModelServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const KEYS = { codex: `sk-proj-REAL${'o'.repeat(40)}`, gemini: `AIzaREAL${'g'.repeat(31)}` };
+
+/** The spine, plus one look at everything the agent can read of its environment before it ends. */
+const SPINE_AND_LOOK: Scenario = {
+  steps: [...SPINE_SCENARIO.steps.slice(0, -1), { toolUses: [{ name: 'Bash', input: { command: "env; tr '\\0' '\\n' < /proc/1/environ; cat ~/.gemini/settings.json 2>/dev/null; true" } }] }, ...SPINE_SCENARIO.steps.slice(-1)],
+};
+
+/** The CLI's environment for an agent against the scripted server: only that agent's key. */
+function agentEnv(agent: 'codex' | 'gemini', url: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PARALLEL_CC_HOME: tempDir('pcc-agents-home-'), NO_COLOR: '1', OPENAI_BASE_URL: url, GOOGLE_GEMINI_BASE_URL: url, PARALLEL_CC_CODEX_MODEL: 'gpt-5.5', PARALLEL_CC_GEMINI_MODEL: 'gemini-2.5-pro' };
+  for (const k of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'GEMINI_API_KEY', 'GOOGLE_API_KEY']) delete env[k];
+  if (agent === 'codex') env.OPENAI_API_KEY = KEYS.codex;
+  else env.GEMINI_API_KEY = KEYS.gemini;
+  return env;
+}
+
+const rowOf = (home: string, id: string): ReturnType<SessionRepository['get']> => {
+  const db = openDb(join(home, 'coordinator.db'));
+  try {
+    return new SessionRepository(db).get(id);
+  } finally {
+    db.close();
+  }
+};
+
+const CASES = [
+  { agent: 'codex' as const, protocol: 'openai', header: (k: string) => ['authorization', `Bearer ${k}`] as const, shell: 'shell', edit: 'file_change', placeholder: /OPENAI_API_KEY=(sk-pcc-[0-9a-f]{48})/ },
+  { agent: 'gemini' as const, protocol: 'gemini', header: (k: string) => ['x-goog-api-key', k] as const, shell: 'run_shell_command', edit: 'write_file', placeholder: /GEMINI_API_KEY=(AIzaPcc[0-9a-f]{32})/ },
+];
+
+describe.each(CASES)('the $agent agent on the native provider', ({ agent, protocol, header, shell, edit, placeholder }) => {
+  it('runs the spine: the branch has its commit and its uncommitted work; the key stays on the host; events and usage on the stream and the row', async () => {
+    server = await startModelServer({ scenario: SPINE_AND_LOOK });
+    const env = agentEnv(agent, server.url);
+    const { summary, events } = await runSpine({ provider: 'native', env, args: ['--agent-cli', agent] });
+    const requests = server.requests.filter((r) => r.protocol === protocol && r.main);
+    expect(requests.length).toBeGreaterThanOrEqual(SPINE_AND_LOOK.steps.length);
+    const [name, value] = header(KEYS[agent]);
+    // The real key arrived in the agent's own header on every request, and nowhere else.
+    expect(requests.every((r) => r.headers[name] === value)).toBe(true);
+    expect(server.requests.every((r) => !r.raw.includes(KEYS[agent]))).toBe(true);
+    // What the agent could read: its placeholder, never the key (env, pid 1's env, its settings).
+    const looked = server.toolResults().map((t) => t.content).join('\n');
+    expect(looked).toMatch(placeholder);
+    expect(looked).not.toContain(KEYS[agent]);
+    // Tool calls, their results, text and the result with usage, normalised.
+    const tools = events.filter((e) => e.type === 'tool_use').map((e) => e.name);
+    expect(tools).toEqual(expect.arrayContaining([shell, edit]));
+    expect(events.filter((e) => e.type === 'tool_result').length).toBeGreaterThanOrEqual(tools.length);
+    expect(events.some((e) => e.type === 'text' && e.text === 'done')).toBe(true);
+    const result = events.find((e) => e.type === 'result') as { usage: { inputTokens: number; outputTokens: number }; costUsd: number } | undefined;
+    expect(result?.usage.inputTokens).toBeGreaterThanOrEqual(1200);
+    expect(result?.usage.outputTokens).toBeGreaterThanOrEqual(300);
+    expect(result?.costUsd).toBeGreaterThan(0);
+    const row = rowOf(String(env.PARALLEL_CC_HOME), String(summary.sessionId));
+    expect(row).toMatchObject({ status: 'completed', agent, commits: 2, inputTokens: result?.usage.inputTokens, outputTokens: result?.usage.outputTokens, costUsd: result?.costUsd });
+  });
+});
+
+describe.skipIf(!dockerReady())('the gemini agent on the docker provider', () => {
+  it('runs its node package with the container\'s node: the spine branch, the key only in the header, no container left', async () => {
+    server = await startModelServer({ scenario: SPINE_AND_LOOK });
+    const env = agentEnv('gemini', server.url);
+    const { summary } = await runSpine({ provider: 'docker', env, args: ['--agent-cli', 'gemini'] });
+    expect(server.requests.filter((r) => r.protocol === 'gemini' && r.main).every((r) => r.headers['x-goog-api-key'] === KEYS.gemini)).toBe(true);
+    const looked = server.toolResults().map((t) => t.content).join('\n');
+    expect(looked).toMatch(/GEMINI_API_KEY=AIzaPcc[0-9a-f]{32}/);
+    expect(looked).not.toContain(KEYS.gemini);
+    expect(leftoverContainers([String(summary.sessionId)])).toEqual([]);
+  });
+});
