@@ -91,6 +91,8 @@ export interface AgentCredentialNeeds {
   /** How doctor names the key ("openai credentials") and the variables that hold it. */
   readonly keyLabel?: string;
   readonly keyEnv?: readonly string[];
+  /** The variable of its API's base URL (hints). */
+  readonly urlEnv?: string;
 }
 
 /** Updating an agent that a sandbox brings with it (a cloud template's install). */

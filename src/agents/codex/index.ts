@@ -30,6 +30,7 @@ export const codexAgent: Agent = {
       return { kind: 'api-key', value: key };
     },
     keyLabel: 'openai credentials',
+    urlEnv: 'OPENAI_BASE_URL (config openaiBaseUrl)',
     keyEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
   },
 };

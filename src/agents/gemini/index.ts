@@ -30,6 +30,7 @@ export const geminiAgent: Agent = {
       return { kind: 'api-key', value: key };
     },
     keyLabel: 'gemini credentials',
+    urlEnv: 'GOOGLE_GEMINI_BASE_URL (config geminiBaseUrl)',
     keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
   },
 };
