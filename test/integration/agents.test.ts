@@ -5,6 +5,7 @@
  * branch is the spine's; the real key reaches the model server in the agent's own header and never
  * the sandbox; tool calls, text and usage are on the stream and the row.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
@@ -12,7 +13,8 @@ import { openDb } from '../../src/store/db.js';
 import { SessionRepository } from '../../src/store/sessions.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 import { dockerReady, leftoverContainers } from '../helpers/docker.js';
-import { tempDir } from '../helpers/git-repo.js';
+import { parseNdjson, runCli } from '../helpers/cli.js';
+import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
 let server: ModelServer | undefined;
 afterEach(async () => {
@@ -89,5 +91,74 @@ describe.skipIf(!dockerReady())('the gemini agent on the docker provider', () =>
     expect(looked).toMatch(/GEMINI_API_KEY=AIzaPcc[0-9a-f]{32}/);
     expect(looked).not.toContain(KEYS.gemini);
     expect(leftoverContainers([String(summary.sessionId)])).toEqual([]);
+  });
+});
+
+describe('--multi with a task file mixing claude, codex and gemini', () => {
+  it('runs each task with its own agent against its own API and lands three branches', async () => {
+    const commit = (who: string): Scenario['steps'] => [{ toolUses: [{ name: 'Bash', input: { command: `echo ${who} > ${who}.txt && git add -A && git commit -qm "${who}: its file"` } }] }, { text: 'done' }];
+    server = await startModelServer({ scenario: { steps: [{ text: 'unexpected prompt' }], byPrompt: { 'as claude': commit('claude'), 'as codex': commit('codex'), 'as gemini': commit('gemini') } } });
+    const repo = makeRepo({ 'README.md': '# multi\n' });
+    const file = join(tempDir('pcc-agents-tasks-'), 'tasks.txt');
+    writeFileSync(file, ['{"id": "c", "prompt": "work as claude"}', '{"id": "o", "prompt": "work as codex", "agent": "codex"}', '{"id": "g", "prompt": "work as gemini", "agent": "gemini"}', ''].join('\n'));
+    const out = join(tempDir('pcc-agents-out-'), 'results');
+    const env: NodeJS.ProcessEnv = { ...agentEnv('codex', server.url), GEMINI_API_KEY: KEYS.gemini, ANTHROPIC_API_KEY: `sk-ant-multi-${'m'.repeat(24)}`, ANTHROPIC_BASE_URL: server.url };
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task-file', file, '--max-concurrent', '3', '--output-dir', out, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { tasks: Array<{ taskId: string; status: string; branch: string; sessionId: string; usage: { inputTokens: number } | null }> };
+    const who = { c: 'claude', o: 'codex', g: 'gemini' } as const;
+    for (const t of summary.tasks) {
+      const agent = who[t.taskId as keyof typeof who];
+      expect(t.status, t.taskId).toBe('completed');
+      expect(git(repo, 'log', '--format=%s', `main..${t.branch}`), t.taskId).toBe(`${agent}: its file`);
+      expect(git(repo, 'show', `${t.branch}:${agent}.txt`)).toBe(agent);
+      expect(t.usage?.inputTokens).toBeGreaterThan(0);
+      expect(rowOf(String(env.PARALLEL_CC_HOME), t.sessionId)?.agent).toBe(agent);
+    }
+    expect(summary.tasks.map((t) => t.taskId).sort()).toEqual(['c', 'g', 'o']);
+    // Each agent spoke its own API.
+    expect(new Set(server.requests.filter((q) => q.main).map((q) => q.protocol))).toEqual(new Set(['anthropic', 'openai', 'gemini']));
+  });
+
+  it('refuses an unknown agent in a task file before anything runs (exit 2)', async () => {
+    const file = join(tempDir('pcc-agents-tasks-'), 'tasks.txt');
+    writeFileSync(file, '{"prompt": "p", "agent": "cursor"}\n');
+    const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--multi', '--task-file', file], { env: agentEnv('codex', 'http://127.0.0.1:9') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tasks.txt:1: "agent" must be one of claude, codex, gemini, command/);
+  });
+});
+
+describe('finding codex and gemini from the CLI', () => {
+  it('a missing agent binary or key is exit 3 with how to fix it; nothing is registered', async () => {
+    const env = agentEnv('codex', 'http://127.0.0.1:9');
+    const repo = makeRepo();
+    const nope = join(tempDir('pcc-agents-nope-'), 'nope');
+    const codex = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--agent-cli', 'codex'], { env: { ...env, PARALLEL_CC_CODEX_BIN: nope } });
+    expect(codex.code).toBe(3);
+    expect(codex.stderr).toMatch(/PARALLEL_CC_CODEX_BIN=.* is not an executable file/);
+    expect(codex.stderr).toMatch(/npm install -g @openai\/codex/);
+    const gemini = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--agent-cli', 'gemini'], { env: { ...env, GEMINI_API_KEY: 'AIza-x', PARALLEL_CC_GEMINI_DIR: nope } });
+    expect(gemini.code).toBe(3);
+    expect(gemini.stderr).toMatch(/npm install -g @google\/gemini-cli/);
+    const noKey = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--agent-cli', 'gemini'], { env });
+    expect(noKey.code).toBe(3);
+    expect(noKey.stderr).toMatch(/no Gemini credentials found[\s\S]*GEMINI_API_KEY/);
+    expect(git(repo, 'branch', '--list', 'parallel-cc/*')).toBe('');
+  });
+
+  it('doctor lists each agent it finds with its version, and the configured agent\'s own key', async () => {
+    const env = { ...agentEnv('codex', 'http://127.0.0.1:9'), PARALLEL_CC_AGENT_CLI: 'codex' };
+    const r = await runCli(['doctor', '--json'], { env });
+    const checks = (parseNdjson(r.stdout)[0]?.checks ?? []) as Array<{ name: string; ok: boolean; required: boolean; detail: string }>;
+    expect(checks.find((c) => c.name === 'codex')).toMatchObject({ ok: true, required: true, detail: expect.stringMatching(/bin\/codex \(codex-cli 0\.171\.0\)$/) as unknown });
+    expect(checks.find((c) => c.name === 'gemini')).toMatchObject({ ok: true, required: false, detail: expect.stringMatching(/gemini-cli \(0\.61\.0\)$/) as unknown });
+    expect(checks.find((c) => c.name === 'claude')).toMatchObject({ required: false });
+    expect(checks.find((c) => c.name === 'openai credentials')).toMatchObject({ ok: true, required: true, detail: expect.stringContaining('OPENAI_API_KEY present') as unknown });
+    expect(checks.find((c) => c.name === 'anthropic credentials')).toMatchObject({ required: false });
+    const missing = await runCli(['doctor', '--json'], { env: { ...env, PARALLEL_CC_CODEX_BIN: '/nonexistent/codex' } });
+    expect(missing.code).toBe(1);
+    const codex = ((parseNdjson(missing.stdout)[0]?.checks ?? []) as Array<{ name: string; ok: boolean; detail: string }>).find((c) => c.name === 'codex');
+    expect(codex).toMatchObject({ ok: false, fix: expect.stringContaining('npm install -g @openai/codex') as unknown });
   });
 });

@@ -38,7 +38,7 @@ function platformBinary(from: string): string | undefined {
  */
 export function findCodexBinary(opts: { configured?: string; pathEnv?: string; self?: string }): string {
   if (opts.configured) {
-    if (!executable(opts.configured)) throw new AppError('environment', `PARALLEL_CC_CODEX_BIN=${opts.configured} is not an executable file`, { hint: 'Point it at the codex binary, or unset it.' });
+    if (!executable(opts.configured)) throw new AppError('environment', `PARALLEL_CC_CODEX_BIN=${opts.configured} is not an executable file`, { hint: `Point it at the codex binary, or unset it to use the installed one (${CODEX_INSTALL}).` });
     const real = realpathSync(opts.configured);
     if (!isElf(real)) throw new AppError('environment', `${opts.configured} is not a native codex binary`, { hint: `Point PARALLEL_CC_CODEX_BIN at the binary in @openai/codex-<platform>/vendor/<target>/bin/codex. ${CODEX_INSTALL}.` });
     return real;

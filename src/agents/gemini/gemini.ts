@@ -29,7 +29,7 @@ function isGeminiPackage(dir: string): boolean {
 export function findGeminiPackage(opts: { configured?: string; pathEnv?: string; self?: string }): Extract<AgentInstall, { kind: 'package' }> {
   const found = (dir: string): Extract<AgentInstall, { kind: 'package' }> => ({ kind: 'package', dir: realpathSync(dir), entry: GEMINI_ENTRY });
   if (opts.configured) {
-    if (!isGeminiPackage(opts.configured)) throw new AppError('environment', `PARALLEL_CC_GEMINI_DIR=${opts.configured} is not the @google/gemini-cli package folder`, { hint: `Point it at the folder with its package.json and ${GEMINI_ENTRY}, or unset it.` });
+    if (!isGeminiPackage(opts.configured)) throw new AppError('environment', `PARALLEL_CC_GEMINI_DIR=${opts.configured} is not the @google/gemini-cli package folder`, { hint: `Point it at the folder with its package.json and ${GEMINI_ENTRY}, or unset it to use the installed one (${GEMINI_INSTALL}).` });
     return found(opts.configured);
   }
   for (const dir of (opts.pathEnv ?? '').split(delimiter).filter(Boolean)) {
