@@ -76,6 +76,12 @@ describe.each(CASES)('the $agent agent on the native provider', ({ agent, protoc
     expect(result?.usage.inputTokens).toBeGreaterThanOrEqual(1200);
     expect(result?.usage.outputTokens).toBeGreaterThanOrEqual(300);
     expect(result?.costUsd).toBeGreaterThan(0);
+    // Nothing of the agent's own tried to leave by another way (telemetry, update checks are off).
+    expect(summary.egressDenied, JSON.stringify(events.filter((e) => e.type === 'egress'))).toBe(0);
+    // `logs` shows the same normalised events.
+    const logs = await runCli(['sandbox', 'logs', String(summary.sessionId), '--json'], { env });
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(parseNdjson(logs.stdout).filter((e) => e.type === 'tool_use').map((e) => e.name)).toEqual(tools);
     const row = rowOf(String(env.PARALLEL_CC_HOME), String(summary.sessionId));
     expect(row).toMatchObject({ status: 'completed', agent, commits: 2, inputTokens: result?.usage.inputTokens, outputTokens: result?.usage.outputTokens, costUsd: result?.costUsd });
   });

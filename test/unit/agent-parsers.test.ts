@@ -93,7 +93,7 @@ describe('launching codex and gemini', () => {
     expect(l.argv).toEqual([
       '/opt/parallel-cc/bin/codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox',
       '-c', 'model_providers.parallel-cc={name="parallel-cc",base_url="http://127.0.0.1:43127",env_key="OPENAI_API_KEY",wire_api="responses",supports_websockets=false}',
-      '-c', 'model_provider="parallel-cc"', '-c', 'check_for_update_on_startup=false', '-m', 'gpt-5.5', '-',
+      '-c', 'model_provider="parallel-cc"', '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false', '--disable', 'plugins', '-m', 'gpt-5.5', '-',
     ]);
     expect(l.env).toMatchObject({ OPENAI_API_KEY: 'sk-pcc-x', HTTPS_PROXY: opts.proxyUrl, NO_PROXY: '127.0.0.1,localhost' });
     expect(l.stdin).toBe('p ✓');

@@ -84,8 +84,13 @@ export function codexLaunch(opts: AgentLaunchOptions): AgentLaunch {
       `model_providers.${PROVIDER_ID}={${provider.join(',')}}`,
       '-c',
       `model_provider="${PROVIDER_ID}"`,
+      // No update checks, analytics or plugin syncs: they would only be egress denials.
       '-c',
       'check_for_update_on_startup=false',
+      '-c',
+      'analytics.enabled=false',
+      '--disable',
+      'plugins',
       ...(opts.model ? ['-m', opts.model] : []),
       ...(opts.args ?? []),
       '-',
