@@ -161,3 +161,12 @@ describe('pricing per model family', () => {
     expect(priceOf(undefined)).toMatchObject({ input: 5, output: 25 });
   });
 });
+
+describe('how the human renderer shows their tool calls', () => {
+  it('names the command of a shell call and the paths of a codex file change', async () => {
+    const { describeToolInput } = await import('../../src/cli/render.js');
+    expect(describeToolInput('shell', { command: "/bin/bash -lc 'ls'" })).toBe("/bin/bash -lc 'ls'");
+    expect(describeToolInput('file_change', { changes: [{ path: '/workspace/a.txt', kind: 'add' }, { path: '/workspace/b', kind: 'update' }] })).toBe('add /workspace/a.txt, update /workspace/b');
+    expect(describeToolInput('write_file', { file_path: 'notes.md', content: 'x' })).toBe('notes.md');
+  });
+});
