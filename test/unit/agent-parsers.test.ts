@@ -170,3 +170,18 @@ describe('how the human renderer shows their tool calls', () => {
     expect(describeToolInput('write_file', { file_path: 'notes.md', content: 'x' })).toBe('notes.md');
   });
 });
+
+describe('each agent\'s API from the configuration', () => {
+  it('reads OPENAI_BASE_URL, GOOGLE_GEMINI_BASE_URL and the model keys; the egress allowlist gets each agent\'s own API host', async () => {
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { modelApiEntry } = await import('../../src/core/net/session-net.js');
+    const home = tempDir('pcc-cfg-');
+    const defaults = loadConfig({ home, env: {} }).config;
+    expect(modelApiEntry(codexAgent.credential?.upstream(defaults) ?? '')).toBe('api.openai.com:443');
+    expect(modelApiEntry(geminiAgent.credential?.upstream(defaults) ?? '')).toBe('generativelanguage.googleapis.com:443');
+    const config = loadConfig({ home, env: { OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1', GOOGLE_GEMINI_BASE_URL: 'https://gw.example:8443', PARALLEL_CC_CODEX_MODEL: 'gpt-5.5', PARALLEL_CC_GEMINI_MODEL: 'gemini-2.5-pro' } }).config;
+    expect(codexAgent.credential?.upstream(config)).toBe('http://127.0.0.1:8080/v1');
+    expect(modelApiEntry(geminiAgent.credential?.upstream(config) ?? '')).toBe('gw.example:8443');
+    expect([codexAgent.model?.(config), geminiAgent.model?.(config)]).toEqual(['gpt-5.5', 'gemini-2.5-pro']);
+  });
+});
