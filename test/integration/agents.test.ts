@@ -126,12 +126,19 @@ describe('--multi with a task file mixing claude, codex and gemini', () => {
     expect(new Set(server.requests.filter((q) => q.main).map((q) => q.protocol))).toEqual(new Set(['anthropic', 'openai', 'gemini']));
   });
 
-  it('refuses an unknown agent in a task file before anything runs (exit 2)', async () => {
+  it('refuses an unknown agent, or Claude Code components for a codex task, before anything runs (exit 2)', async () => {
     const file = join(tempDir('pcc-agents-tasks-'), 'tasks.txt');
     writeFileSync(file, '{"prompt": "p", "agent": "cursor"}\n');
-    const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--multi', '--task-file', file], { env: agentEnv('codex', 'http://127.0.0.1:9') });
+    const env = agentEnv('codex', 'http://127.0.0.1:9');
+    const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--multi', '--task-file', file], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tasks.txt:1: "agent" must be one of claude, codex, gemini, command/);
+    writeFileSync(file, '{"prompt": "p", "agent": "codex"}\n');
+    const repo = makeRepo({ '.claude/agents/rev.md': '---\nname: rev\ndescription: reviews\n---\nReview it.\n' });
+    const comp = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task-file', file, '--agent', 'rev'], { env: { ...env, ANTHROPIC_API_KEY: 'sk-ant-x' } });
+    expect(comp.code, comp.stderr).toBe(2);
+    expect(comp.stderr).toMatch(/the codex agent of a task takes no Claude Code components/);
+    expect(git(repo, 'branch', '--list', 'parallel-cc/*')).toBe('');
   });
 });
 

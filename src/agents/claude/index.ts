@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import { anthropicHeaders } from '../../core/net/api-broker.js';
 import type { Agent } from '../agent.js';
 import { claudeLaunch, claudeUpdateArgv, claudeUpdateOutcome, findClaudeBinary, parseClaudeLine } from './claude.js';
+import { claudeComponents } from './components.js';
 import { assistantUsage } from './usage.js';
 
 /**
@@ -29,5 +30,6 @@ export const claudeAgent: Agent = {
     placeholder: () => `sk-ant-pcc-${randomBytes(18).toString('hex')}`,
     headers: anthropicHeaders,
   },
+  components: claudeComponents,
   templateCommand: 'claude',
 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Agent } from '../../agents/agent.js';
 import { locateAgent } from '../agent-select.js';
 import type { Config, ProviderName } from '../../config/schema.js';
-import { toAppError } from '../../errors.js';
+import { AppError, toAppError } from '../../errors.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { SessionRepository } from '../../store/sessions.js';
 import type { Context } from '../context.js';
@@ -13,6 +13,7 @@ import { resolveAgentCredential, type AuthMethod } from '../credentials.js';
 import { agentFor } from '../../agents/registry.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
+import type { Component } from '../components/types.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -40,6 +41,8 @@ export interface MultiRequest {
   authMethod?: AuthMethod;
   skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
+  /** Components every task's sandbox gets (resolved once, before any task starts). */
+  components?: readonly Component[];
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -104,6 +107,9 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   // Every agent of the batch, found and with its key, before anything starts.
   for (const a of new Set(req.tasks.map(agentOf))) {
     locateAgent(a, provider, config, ctx);
+    if (req.components?.length && !a.components) {
+      throw new AppError('usage', `the ${a.name} agent of a task takes no Claude Code components (--agent, --command, --mcp, --setting, --hook)`, { hint: 'Give those tasks "agent": "claude", or drop the component flags.' });
+    }
     if (a.credential) await resolveAgentCredential(a.credential, ctx.env, req.authMethod, ctx.now());
   }
   await mkdir(req.outputDir, { recursive: true });
@@ -198,6 +204,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           signal,
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
+          ...(req.components?.length ? { components: req.components } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,
