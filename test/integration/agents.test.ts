@@ -82,6 +82,9 @@ describe.each(CASES)('the $agent agent on the native provider', ({ agent, protoc
     const logs = await runCli(['sandbox', 'logs', String(summary.sessionId), '--json'], { env });
     expect(logs.code, logs.stderr).toBe(0);
     expect(parseNdjson(logs.stdout).filter((e) => e.type === 'tool_use').map((e) => e.name)).toEqual(tools);
+    const status = await runCli(['status', '--all', '--json'], { env });
+    const listed = (JSON.parse(status.stdout) as { repos: Array<{ sessions: Array<Record<string, unknown>> }> }).repos.flatMap((g) => g.sessions);
+    expect(listed.find((x) => x.id === summary.sessionId)).toMatchObject({ agent, status: 'completed' });
     const row = rowOf(String(env.PARALLEL_CC_HOME), String(summary.sessionId));
     expect(row).toMatchObject({ status: 'completed', agent, commits: 2, inputTokens: result?.usage.inputTokens, outputTokens: result?.usage.outputTokens, costUsd: result?.costUsd });
   });
