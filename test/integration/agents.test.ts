@@ -90,6 +90,22 @@ describe.each(CASES)('the $agent agent on the native provider', ({ agent, protoc
   });
 });
 
+describe('a refused key', () => {
+  it.each([
+    { agent: 'codex' as const, status: 401, key: 'OPENAI_API_KEY' },
+    { agent: 'gemini' as const, status: 400, key: 'GEMINI_API_KEY' },
+  ])('$agent: the run stops at once, failed, saying the key was rejected and which variable to check', async ({ agent, status, key }) => {
+    server = await startModelServer({ scenario: SPINE_SCENARIO, failure: { status } });
+    const started = Date.now();
+    const r = await runCli(['sandbox', 'run', '--repo', makeRepo(), '--prompt', 'p', '--agent-cli', agent, '--json'], { env: agentEnv(agent, server.url) });
+    expect(r.code).toBe(1);
+    const summary = (parseNdjson(r.stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
+    expect(summary).toMatchObject({ status: 'failed', error: expect.stringMatching(/the model API rejected the key \(40[01]\)/) as unknown, hint: expect.stringContaining(key) as unknown });
+    // No waiting out the agent's own retries.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
 describe.skipIf(!dockerReady())('the gemini agent on the docker provider', () => {
   it('runs its node package with the container\'s node: the spine branch, the key only in the header, no container left', async () => {
     server = await startModelServer({ scenario: SPINE_AND_LOOK });
