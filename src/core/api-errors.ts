@@ -51,5 +51,7 @@ export function retryVerdict(ev: Extract<AgentEvent, { type: 'api_retry' }>, str
  */
 export function resultAuthFailure(text: string | undefined, hints: ApiHints = {}): ApiFailure | undefined {
   if (!/Failed to authenticate|Invalid API key|Incorrect API key|API key not valid|API Error: 40[13]/i.test(text ?? '')) return undefined;
-  return authFailure(Number(/API Error: (40[13])/.exec(text ?? '')?.[1] ?? 401), hints);
+  // Claude names the status after "API Error:", gemini quotes the API's error body ("code": 400).
+  const m = /API Error: (40[013])|"code":\s*(40[013])/.exec(text ?? '');
+  return authFailure(Number(m?.[1] ?? m?.[2] ?? 401), hints);
 }
