@@ -172,6 +172,9 @@ export class Renderer {
       case 'raw':
         live(p('2', e.line));
         return;
+      case 'hook':
+        live(p(e.stream === 'stderr' ? '33' : '2', `  [${e.hook}] ${e.text}`));
+        return;
     }
   }
 

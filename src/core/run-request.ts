@@ -1,5 +1,6 @@
 import type { Agent } from '../agents/agent.js';
 import type { Component } from './components/types.js';
+import type { RunHooks } from './hooks.js';
 import type { SandboxProvider } from '../providers/provider.js';
 import type { Config, ProviderName } from '../config/schema.js';
 import type { SessionRepository } from '../store/sessions.js';
@@ -33,6 +34,8 @@ export interface RunRequest {
   skipAgentUpdate?: boolean;
   /** Resolved components (`--agent`, `--command`, …), installed into the sandbox only. */
   components?: readonly Component[];
+  /** Lifecycle hooks, run inside the sandbox. */
+  hooks?: RunHooks;
 }
 
 /** What the orchestrator needs from the outside. */

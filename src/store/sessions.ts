@@ -59,6 +59,8 @@ export interface Session {
   reason: string | null;
   /** The components the run installed: a JSON array of `kind:name (source)` labels; null when none. */
   components: string | null;
+  /** The lifecycle hooks that ran: a JSON array of core/hooks.ts HookResult; null when none. */
+  hooks: string | null;
 }
 
 /** Fields that may be set when a session is created. */
