@@ -34,7 +34,19 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
       .default(MAX_TIMEOUT_MINUTES),
     autoCleanup: z.boolean().default(true),
     anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
+    /** The OpenAI Responses API (codex's upstream behind the broker); includes the `/v1`. */
+    openaiBaseUrl: z.string().url().default('https://api.openai.com/v1'),
+    /** The Gemini API (gemini's upstream behind the broker). */
+    geminiBaseUrl: z.string().url().default('https://generativelanguage.googleapis.com'),
     claudeBin: z.string().min(1).optional(),
+    /** The codex native binary (default: `codex` on PATH, then the local npm install). */
+    codexBin: z.string().min(1).optional(),
+    /** The @google/gemini-cli package folder (default: `gemini` on PATH, then the local npm install). */
+    geminiDir: z.string().min(1).optional(),
+    /** The model codex asks for (`-m`); default: codex's own default. */
+    codexModel: z.string().min(1).optional(),
+    /** The model gemini asks for (`-m`); default: gemini's own choice (`auto`). */
+    geminiModel: z.string().min(1).optional(),
     /** The agent CLI a run starts (`--agent-cli`). */
     agentCli: z.enum(AGENT_NAMES).default(DEFAULT_AGENT),
     /** The `command` agent's command line, split into words without a shell (`--agent-command`). */
