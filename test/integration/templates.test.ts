@@ -51,7 +51,7 @@ describe('templates', () => {
     const home = tempDir();
     const repo = makeRepo({ 'README.md': '# r\n' });
     writeFiles(home, { 'templates/python.json': JSON.stringify({ name: 'python', description: 'mine', env: { PCC_TPL: 'user' } }) });
-    writeFiles(repo, { '.parallel-cc/templates/python.json': JSON.stringify({ name: 'python', description: 'the repo’s', env: { PCC_TPL: 'repo' } }), '.parallel-cc/templates/tiny.json': JSON.stringify({ name: 'tiny', memory: '256MB', cpus: 1 }) });
+    writeFiles(repo, { '.parallel-cc/templates/python.json': JSON.stringify({ name: 'python', description: 'the repo’s', env: { PCC_TPL: 'repo' } }), '.parallel-cc/templates/tiny.json': JSON.stringify({ name: 'tiny', memory: '256MB', cpus: 1, setup: ['echo from-setup > set.txt'], onSuccess: 'test -f out.txt' }) });
     git(repo, 'add', '-A');
     git(repo, 'commit', '-qm', 'templates');
     const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--template', 'python', '--agent-cli', 'command', '--agent-command', 'sh -c "echo $PCC_TPL > tpl.txt"', '--json'], { env: env(home) });
@@ -67,6 +67,11 @@ describe('templates', () => {
     const providers = (JSON.parse(show.stdout) as { providers: Array<{ provider: string; ignored: string[] }> }).providers;
     expect(providers.find((p) => p.provider === 'native')?.ignored).toEqual(['image', 'cpus']);
     expect(providers.find((p) => p.provider === 'docker')?.ignored).toEqual([]);
+    // A template's own hooks: setup ran (in the environment, not the work), the check failed the run.
+    const tiny = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--template', 'tiny', '--agent-cli', 'command', '--agent-command', 'sh -c "cat set.txt > seen.txt"', '--json'], { env: env(home) });
+    const ts = parseNdjson(tiny.stdout).find((e) => e.type === 'summary')?.summary as { branch: string; reason: string };
+    expect(ts.reason).toBe('check_failed');
+    expect(git(repo, 'show', `${ts.branch}:seen.txt`)).toBe('from-setup');
     // On native a docker image means nothing: said, not silently dropped.
     const native = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'p', '--template', 'minimal', '--agent-cli', 'command', '--agent-command', 'true', '--json'], { env: env(home) });
     expect(native.code, native.stderr).toBe(0);

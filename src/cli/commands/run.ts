@@ -183,8 +183,8 @@ export function runHooks(flags: RunFlags, config: Config, template?: TemplatePla
     timeoutMinutes = n;
   }
   const setup = flags.setup ?? template?.setup ?? config.hooks.setup;
-  const onSuccess = flags.onSuccess ?? config.hooks.onSuccess;
-  const onFailure = flags.onFailure ?? config.hooks.onFailure;
+  const onSuccess = flags.onSuccess ?? template?.onSuccess ?? config.hooks.onSuccess;
+  const onFailure = flags.onFailure ?? template?.onFailure ?? config.hooks.onFailure;
   const packages = template?.packages;
   if (!setup && !onSuccess && !onFailure && !packages) return undefined;
   return { ...(packages ? { packages } : {}), ...(setup ? { setup } : {}), ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}), timeoutMinutes };

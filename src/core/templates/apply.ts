@@ -16,6 +16,8 @@ export interface TemplatePlan {
   setup?: string;
   /** The package install command (best effort: a failure is a warning). */
   packages?: string;
+  onSuccess?: string;
+  onFailure?: string;
   allowDomains: string[];
 }
 
@@ -45,6 +47,8 @@ export function planTemplate(t: Template, provider: string): TemplatePlan {
     env: t.env ?? {},
     ...(t.setup?.length ? { setup: t.setup.map((c) => `(${c})`).join(' && ') } : {}),
     ...(packages ? { packages } : {}),
+    ...(t.onSuccess ? { onSuccess: t.onSuccess } : {}),
+    ...(t.onFailure ? { onFailure: t.onFailure } : {}),
     allowDomains: t.allowDomains ?? [],
   };
 }

@@ -28,6 +28,9 @@ export const TemplateSchema = z
     packageManager: z.enum(['pip', 'npm', 'none']).optional(),
     /** Shell commands run in the sandbox before the agent (all must pass), like --setup. */
     setup: z.array(z.string().min(1)).optional(),
+    /** Lifecycle checks, like --on-success / --on-failure (flags win). */
+    onSuccess: z.string().min(1).optional(),
+    onFailure: z.string().min(1).optional(),
     /** Hosts the packages come from (added to the run's allowlist). */
     allowDomains: z.array(z.string().min(1)).optional(),
   })
