@@ -116,7 +116,7 @@ export class BridgeClient {
       // not the bridge's JSON (a proxy's page, Cloudflare's own error): the status says enough
     }
     const message = typeof parsed.error === 'string' ? parsed.error : text.replace(/\s+/g, ' ').trim().slice(0, 200) || res.statusText;
-    throw new BridgeError(`${res.status}: ${message}`, res.status, typeof parsed.code === 'string' ? parsed.code : undefined);
+    throw new BridgeError(message, res.status, typeof parsed.code === 'string' ? parsed.code : undefined);
   }
 
   /** `GET /health`: whether the Worker is up and has its bindings (no key needed). */

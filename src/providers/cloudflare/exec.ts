@@ -25,6 +25,8 @@ export interface BridgeBox {
   id: string;
   /** Holds the sandbox awake until the returned function is called. */
   hold(): () => void;
+  /** Why the sandbox's container is not the one the session started in (it slept, was destroyed), if it is not. */
+  gone(): Promise<string | undefined>;
 }
 
 /** Reads a file byte-exact: gzip-compressed in the sandbox first (the bridge sends text files decoded as UTF-8). */
@@ -108,7 +110,15 @@ export class CloudflareExecHandle extends QueuedExecHandle {
       if (this.killed) return { exitCode: 137, signal: 'SIGKILL' };
       const events = await client.exec(id, { argv: ['bash', '-c', this.script(req.argv)], cwd: req.cwd, ...(session ? { sessionId: session } : {}) }, this.abort.signal);
       let { exitCode, broke, bytes } = await this.drain(events, 0);
-      for (let n = 0; broke !== undefined && this.files.log && !this.killed && n < RESUMES; n++) ({ exitCode, broke, bytes } = await this.resume(this.files.log, bytes));
+      for (let n = 0; broke !== undefined && this.files.log && !this.killed && n < RESUMES; n++) {
+        // A container that slept took the command with it: nothing to follow any more.
+        const gone = await this.box.gone().catch(() => undefined);
+        if (gone) {
+          broke = new Error(gone);
+          break;
+        }
+        ({ exitCode, broke, bytes } = await this.resume(this.files.log, bytes));
+      }
       if (this.killed) return { exitCode: 137, signal: 'SIGKILL' };
       if (broke !== undefined) {
         this.push('stderr', Buffer.from(`${this.onError(broke).message}\n`));

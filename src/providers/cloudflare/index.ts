@@ -63,6 +63,7 @@ export class CloudflareProvider implements SandboxProvider {
     return {
       client: this.client,
       id,
+      gone: () => this.lost(id),
       hold: () => {
         const h = this.holds.get(id) ?? { count: 0 };
         this.holds.set(id, h);
@@ -179,7 +180,7 @@ export class CloudflareProvider implements SandboxProvider {
     if (marker?.toString('utf8') === id) return undefined;
     // Any call starts a fresh, empty container under the same id: let it go again at once.
     await this.client.deleteSandbox(id).catch(() => undefined);
-    return `the Cloudflare sandbox ${id} went to sleep or was destroyed: its container was replaced and every file in it is gone, the agent's uncollected work included`;
+    return `the Cloudflare sandbox ${id} went to sleep or was destroyed: its container was replaced and every file in it is gone`;
   }
 
   /** The session's sandbox, or undefined when its container is gone (asleep, destroyed) or the id is not the bridge's. */
