@@ -37,12 +37,14 @@ describe('cloudflare serve.ts', () => {
     // Its own process group: a failed test can take tsx, its node and the containers down at once.
     const proc = spawn(TSX, [SERVE], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     started.push(proc);
+    const stdout = proc.stdout;
+    if (!stdout) throw new Error('serve.ts has no stdout');
     let out = '';
     let err = '';
-    proc.stdout?.setEncoding('utf8');
+    stdout.setEncoding('utf8');
     proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     while (out.split('\n').length < 3) {
-      const [chunk] = (await Promise.race([once(proc.stdout!, 'data'), once(proc, 'exit').then(() => { throw new Error(`serve.ts exited before printing its variables: ${err}`); })])) as [string];
+      const [chunk] = (await Promise.race([once(stdout, 'data'), once(proc, 'exit').then(() => { throw new Error(`serve.ts exited before printing its variables: ${err}`); })])) as [string];
       out += chunk;
     }
     const lines = out.trimEnd().split('\n');

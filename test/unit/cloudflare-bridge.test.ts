@@ -12,9 +12,13 @@ import { cloudflarePricing } from '../../src/providers/cloudflare/module.js';
 
 async function events(chunks: string[]): Promise<Array<{ event: string; data: string }>> {
   const out: Array<{ event: string; data: string }> = [];
-  for await (const e of parseSse((async function* () {
-    for (const c of chunks) yield new TextEncoder().encode(c);
-  })())) out.push(e);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (const c of chunks) {
+      await Promise.resolve(); // one chunk per turn, as a network stream delivers them
+      yield new TextEncoder().encode(c);
+    }
+  }
+  for await (const e of parseSse(body())) out.push(e);
   return out;
 }
 
