@@ -38,6 +38,8 @@ export class CloudflareProvider implements SandboxProvider {
   readonly capabilities: SandboxProvider['capabilities'];
   private readonly client: BridgeClient;
   private readonly holds = new Map<string, { count: number; timer?: NodeJS.Timeout }>();
+  /** The hold of each sandbox this process has (created or reconnected) until it lets it go (destroy, keep or not). */
+  private readonly held = new Map<string, () => void>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -58,7 +60,7 @@ export class CloudflareProvider implements SandboxProvider {
     });
   }
 
-  /** Keeps the sandbox's container awake while at least one hold is open (GET /running every keepAliveSeconds). */
+  /** One sandbox as exec handles see it; `hold` keeps its container awake while any hold is open (GET /running every keepAliveSeconds). */
   private box(id: string): BridgeBox {
     return {
       client: this.client,
@@ -82,6 +84,13 @@ export class CloudflareProvider implements SandboxProvider {
   }
 
   private handle(id: string, expiresAt?: number): SandboxHandle {
+    // While this CLI has the sandbox it stays awake, between commands too (importing results can take
+    // a while) — but not past its lifetime (PARALLEL_CC_CF_SANDBOX_TIMEOUT): then it may sleep.
+    if (!this.held.has(id)) {
+      const release = this.box(id).hold();
+      const end = expiresAt ? setTimeout(release, expiresAt - Date.now()).unref() : undefined;
+      this.held.set(id, () => (clearTimeout(end), release()));
+    }
     return { id, provider: 'cloudflare', workdir: WORKDIR, homedir: STATE_DIR, agentPath: 'claude', endpoints: {}, ...(expiresAt ? { expiresAt } : {}) };
   }
 
@@ -167,6 +176,8 @@ export class CloudflareProvider implements SandboxProvider {
   }
 
   async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
+    this.held.get(sandbox.id)?.();
+    this.held.delete(sandbox.id);
     // Kept sandboxes sleep by themselves 10 minutes after the last call (their files go with them).
     if (opts.keep) return;
     await this.client.deleteSandbox(sandbox.id).catch((e: unknown) => {
