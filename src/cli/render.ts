@@ -166,6 +166,9 @@ export class Renderer {
       case 'raw':
         live(p('2', e.line));
         return;
+      case 'hook':
+        live(p(e.stream === 'stderr' ? '33' : '2', `  [${e.hook}] ${e.text}`));
+        return;
     }
   }
 
@@ -233,6 +236,11 @@ export class Renderer {
   /** A human line on stdout (terminal-safe). */
   line(text: string): void {
     this.o.stdout.write(`${text}\n`);
+  }
+
+  /** A warning the user must see (e.g. a billed sandbox left running): stderr in both modes. */
+  warning(text: string): void {
+    this.o.stderr.write(`${this.errPaint('33', `warning: ${text}`)}\n`);
   }
 
   /** A diagnostic line on stderr (progress, notices); never on stdout, so --json stays parseable. */

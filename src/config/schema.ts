@@ -40,6 +40,16 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
     agentCommand: z.string().min(1).optional(),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     uploadIgnorePatterns: z.array(z.string()).default([]),
+    /** Lifecycle hooks, run inside the sandbox (`--setup`, `--on-success`, `--on-failure`, `--hook-timeout`). */
+    hooks: z
+      .object({
+        setup: z.string().min(1).optional(),
+        onSuccess: z.string().min(1).optional(),
+        onFailure: z.string().min(1).optional(),
+        timeoutMinutes: z.preprocess((v) => (typeof v === 'string' ? (durationMinutes(v, 'm') ?? v) : v), z.number().positive().max(MAX_TIMEOUT_MINUTES)).default(10),
+      })
+      .strict()
+      .default({}),
     providers: providerSections(modules),
   })
   .strict();

@@ -28,6 +28,9 @@ import { createSessionWorktree } from './worktree.js';
 import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
+import { installComponents } from './components/install.js';
+import { hookEnv, hookFailure, runHook, type HookName, type HookResult } from './hooks.js';
+import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -84,6 +87,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     worktreePath,
     provider: req.provider,
     agent: agent.name,
+    ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
     promptExcerpt: redactor.text(req.prompt.slice(0, 200)),
@@ -114,6 +118,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
+  const hookResults: HookResult[] = [];
+  // One hook of this run, recorded on the row as it ends (a crash still leaves what ran).
+  const hook = async (name: HookName, command: string): Promise<HookResult> => {
+    const r = await runHook(provider, sandbox as SandboxHandle, name, command, { env: hookEnv(sandbox?.endpoints.proxy), timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit });
+    hookResults.push(r);
+    sessions.update(id, { hooks: JSON.stringify(hookResults) });
+    return r;
+  };
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -179,16 +191,22 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
+    // Setup before the sandbox repo starts: what it makes (node_modules, builds) is the environment, not the agent's work.
+    const setup = req.hooks?.setup ? await hook('setup', req.hooks.setup) : undefined;
+    if (setup && setup.exitCode !== 0) throw new AppError('environment', hookFailure(setup) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
+    checkAbort();
     const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
+    const args = [...(install.args ?? []), ...(comp?.args ?? [])];
     const launch = agent.launch({
       agentPath: agentPathIn(install, sandbox),
-      ...(install.args ? { args: install.args } : {}),
-      prompt: req.prompt,
+      ...(args.length ? { args } : {}),
+      prompt: comp?.prompt ?? req.prompt,
       ...(agentCredential ? { credential: agentCredential } : {}),
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
@@ -219,8 +237,17 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
+    // The check runs on exactly what the agent left; what the check itself writes (build output) is not collected.
+    const check = ended === 'completed' && !failure ? req.hooks?.onSuccess : ended !== 'killed' ? req.hooks?.onFailure : undefined;
+    const mboxBefore = check ? await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }) : undefined;
+    const checked = check ? await hook(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
+    if (checked?.hook === 'on_success' && checked.exitCode !== 0) {
+      ended = 'failed';
+      origin = 'check_failed';
+      failure = new AppError('agent', hookFailure(checked) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." });
+    }
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
-    const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
+    const mbox = mboxBefore ?? (await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }));
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
@@ -267,6 +294,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
+    ...(hookResults.length ? { hooks: hookResults } : {}),
     ...(killedBy ? { killedBy } : {}),
     ...(outcome.message !== undefined ? { error: outcome.message } : {}),
     ...(outcome.hint ? { hint: outcome.hint } : {}),

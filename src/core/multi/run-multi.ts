@@ -12,6 +12,8 @@ import type { Context } from '../context.js';
 import { resolveCredential, type AuthMethod } from '../credentials.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
+import type { Component } from '../components/types.js';
+import type { RunHooks } from '../hooks.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -39,6 +41,10 @@ export interface MultiRequest {
   authMethod?: AuthMethod;
   skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
+  /** Components every task's sandbox gets (resolved once, before any task starts). */
+  components?: readonly Component[];
+  /** Lifecycle hooks every task runs in its sandbox. */
+  hooks?: RunHooks;
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -63,6 +69,7 @@ const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => 
   killed: (interrupted) => (interrupted ? 'interrupted' : 'killed_by_fail_fast'),
   killed_by_user: 'killed_by_user',
   results_refused: 'results_failed',
+  check_failed: 'check_failed',
   provider_unavailable: 'setup_failed',
   sandbox_lost: 'setup_failed',
   setup_failed: 'setup_failed',
@@ -193,6 +200,8 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           signal,
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
+          ...(req.components?.length ? { components: req.components } : {}),
+          ...(req.hooks ? { hooks: req.hooks } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,
@@ -229,6 +238,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
       completedAt: row?.completedAt ?? null,
       logPath: summary.logPath,
       outputDir: dir,
+      ...(summary.hooks ? { hooks: summary.hooks } : {}),
       ...(reason ? { error: { reason, message: summary.error ?? summary.status, ...(summary.hint ? { hint: summary.hint } : {}) } } : {}),
     };
     let extra: Record<string, unknown> = {};
