@@ -13,6 +13,7 @@ import { parseNdjson, runCli } from '../helpers/cli.js';
 import { bash, useCloudflare } from '../helpers/cloudflare.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
+import { startCatalog } from '../fixtures/components/server.js';
 
 const cf = useCloudflare();
 const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
@@ -136,6 +137,23 @@ describe('cloudflare provider (the real bridge Worker in the local emulator)', (
       expect(cf.emulator().running()).toBe(0);
     } finally {
       cf.emulator().sleepAfter(600_000);
+    }
+  });
+
+  it('gives claude its components: an --agent from the catalog is installed in the home every command gets, and claude runs as it', async () => {
+    const server = await cf.serve({ steps: [bash("printf 'no findings\\n' > AUDIT.md"), { text: 'audited' }] });
+    const catalog = await startCatalog();
+    try {
+      const home = tempDir();
+      const repo = makeRepo({ 'app.js': 'eval(input)\n' });
+      const r = await run(home, repo, ['--agent', 'security/security-auditor'], { PARALLEL_CC_COMPONENTS_URL: catalog.url });
+      expect(r.code, r.stderr).toBe(0);
+      const s = summaryOf(r.stdout);
+      expect(JSON.stringify((server.requests.find((q) => q.main)?.body as { system?: unknown } | undefined)?.system ?? '')).toContain('PCC-SECURITY-AUDITOR');
+      expect(git(repo, 'show', `${String(s.branch)}:AUDIT.md`)).toBe('no findings');
+      expect(git(repo, 'ls-tree', '-r', '--name-only', String(s.branch)).split('\n').filter((p) => p.startsWith('.claude'))).toEqual([]);
+    } finally {
+      await catalog.close();
     }
   });
 

@@ -14,6 +14,12 @@ const RESUMES = 5;
 /** The provider's private folder inside the sandbox: next to the workdir, readable by the file routes. */
 export const STATE_DIR = `${BRIDGE_ROOT}/.parallel-cc`;
 
+/**
+ * The home of every command (HOME): below /workspace, because the bridge refuses a `cwd` anywhere
+ * else and components are installed from their home folder; the image's own home is not ours to know.
+ */
+export const HOME_DIR = `${STATE_DIR}/home`;
+
 /** Paths of a kept log (see ExecRequest.logName). */
 export function logFiles(name: string): KeptLogFiles {
   return keptLogFiles(STATE_DIR, name);
@@ -93,11 +99,13 @@ export class CloudflareExecHandle extends QueuedExecHandle {
    * already lead a session, and then setsid's child's signal turns into a bare exit code). The
    * shell's own job notices go to /dev/null, the command's stderr to the stream.
    */
-  private script(argv: readonly string[]): string {
-    if (this.files.log) return commandScript(argv, this.files);
+  private script(argv: readonly string[], env: Record<string, string> = {}): string {
+    // The command's own HOME (its session's env) wins over the provider's default.
+    const home = env.HOME ? '' : `export HOME=${shellQuote(HOME_DIR)}; `;
+    if (this.files.log) return home + commandScript(argv, this.files);
     const input = `< ${shellQuote(this.files.stdin ?? '/dev/null')}`;
     const output = this.files.stdout ? ` > ${shellQuote(this.files.stdout)}` : '';
-    return `exec 3>&2 2>/dev/null; set -m; bash -c 'echo $$ > "$0"; exec "$@"' ${shellJoin([this.files.pid, ...argv])} ${input}${output} 2>&3 3>&- & wait $!`;
+    return `${home}exec 3>&2 2>/dev/null; set -m; bash -c 'echo $$ > "$0"; exec "$@"' ${shellJoin([this.files.pid, ...argv])} ${input}${output} 2>&3 3>&- & wait $!`;
   }
 
   private async run(req: ExecRequest & { cwd: string }): Promise<ExecExit> {
@@ -108,7 +116,7 @@ export class CloudflareExecHandle extends QueuedExecHandle {
       if (this.files.stdin && req.stdin !== undefined) await client.writeFile(id, this.files.stdin, typeof req.stdin === 'string' ? Buffer.from(req.stdin, 'utf8') : req.stdin);
       if (req.env && Object.keys(req.env).length > 0) session = await client.createSession(id, { cwd: req.cwd, env: req.env });
       if (this.killed) return { exitCode: 137, signal: 'SIGKILL' };
-      const events = await client.exec(id, { argv: ['bash', '-c', this.script(req.argv)], cwd: req.cwd, ...(session ? { sessionId: session } : {}) }, this.abort.signal);
+      const events = await client.exec(id, { argv: ['bash', '-c', this.script(req.argv, req.env)], cwd: req.cwd, ...(session ? { sessionId: session } : {}) }, this.abort.signal);
       let { exitCode, broke, bytes } = await this.drain(events, 0);
       for (let n = 0; broke !== undefined && this.files.log && !this.killed && n < RESUMES; n++) {
         // A container that slept took the command with it: nothing to follow any more.

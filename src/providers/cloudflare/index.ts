@@ -6,7 +6,7 @@ import { followKeptLog, keptLogRunning, type RemoteShell } from '../remote/follo
 import { streamedUpload } from '../remote/upload.js';
 import { BRIDGE_ROOT, BridgeClient } from './bridge.js';
 import { cloudflareError } from './errors.js';
-import { CloudflareExecHandle, logFiles, readExact, runQuiet, STATE_DIR, type BridgeBox } from './exec.js';
+import { CloudflareExecHandle, HOME_DIR, logFiles, readExact, runQuiet, STATE_DIR, type BridgeBox } from './exec.js';
 import { cloudflarePricing, INSTANCE_TYPES } from './module.js';
 
 type CloudflareConfig = Config['providers']['cloudflare'];
@@ -91,7 +91,7 @@ export class CloudflareProvider implements SandboxProvider {
       const end = expiresAt ? setTimeout(release, expiresAt - Date.now()).unref() : undefined;
       this.held.set(id, () => (clearTimeout(end), release()));
     }
-    return { id, provider: 'cloudflare', workdir: WORKDIR, homedir: STATE_DIR, agentPath: 'claude', endpoints: {}, ...(expiresAt ? { expiresAt } : {}) };
+    return { id, provider: 'cloudflare', workdir: WORKDIR, homedir: HOME_DIR, agentPath: 'claude', endpoints: {}, ...(expiresAt ? { expiresAt } : {}) };
   }
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
@@ -104,7 +104,7 @@ export class CloudflareProvider implements SandboxProvider {
     }
     const box = this.box(id);
     try {
-      const code = await runQuiet(box, ['sh', '-c', 'mkdir -p -m 700 "$1" && mkdir -p "$2" && printf %s "$3" > "$4"', 'sh', STATE_DIR, WORKDIR, id, MARKER]);
+      const code = await runQuiet(box, ['sh', '-c', 'mkdir -p -m 700 "$1" && mkdir -p "$2" "$5" && printf %s "$3" > "$4"', 'sh', STATE_DIR, WORKDIR, id, MARKER, HOME_DIR]);
       if (code !== 0) throw new AppError('environment', `preparing Cloudflare sandbox ${id} failed (exit ${code})`);
     } catch (e) {
       await this.client.deleteSandbox(id).catch(() => undefined);
