@@ -73,6 +73,20 @@ describe('cloudflare sandboxes after their CLI died', () => {
     expect(await containersOf(home, id)).toEqual(['destroyed']);
   });
 
+  it('cleanup finishes an orphan whose agent ended after its CLI died: the work lands, the container is destroyed', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await cf.killedMidRun(home, repo);
+    // The agent goes on without its CLI; once it has ended, the session is cleanup's to finish.
+    await expect.poll(async () => (JSON.parse((await runCli(['cleanup', '--dry-run', '--json'], { env: cf.env(home) })).stdout) as { actions: Array<{ target: string; action: string }> }).actions.find((a) => a.target === id)?.action, { timeout: 60_000, interval: 1000 }).toBe('would finish');
+    const cleanup = await runCli(['cleanup', '--json'], { env: cf.env(home) });
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'session', target: id, action: 'finished', reason: expect.stringMatching(/commit\(s\) recovered, sandbox removed/) as unknown }));
+    const row = await cf.statusRow(home, id);
+    expect(git(repo, 'show', `${String(row.branch)}:second.txt`)).toBe('second');
+    expect(await containersOf(home, id)).toEqual(['destroyed']);
+  });
+
   it('a container that slept after its CLI died: status and cleanup say its files, the agent\'s work included, are gone', async () => {
     const home = tempDir();
     const repo = makeRepo();
