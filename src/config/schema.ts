@@ -1,3 +1,4 @@
+import { WEBHOOK_EVENTS } from '../core/webhooks.js';
 import { z, type ZodTypeAny } from 'zod';
 import { BUILTIN_PROVIDERS, DEFAULT_PROVIDER, PROVIDER_NAMES, providerModules, registryVersion, type ProviderName } from '../providers/registry.js';
 import type { ProviderModule } from '../providers/module.js';
@@ -50,6 +51,21 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
       })
       .strict()
       .default({}),
+    /** Receivers of session lifecycle events (`--webhook URL` adds one with every event). */
+    webhooks: z
+      .array(
+        z
+          .object({
+            url: z.string().url(),
+            events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional(),
+            secret: z.string().min(1).optional(),
+            format: z.enum(['generic', 'github', 'slack']).default('generic'),
+            includePrompt: z.boolean().default(false),
+            headers: z.record(z.string()).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     providers: providerSections(modules),
   })
   .strict();

@@ -100,3 +100,30 @@ export function hookFailure(r: HookResult): string | undefined {
   const what = r.hook === 'setup' ? 'setup failed' : 'check failed';
   return `${what}: \`${r.command}\` ${r.timedOut ? 'timed out' : r.exitCode === null ? 'was stopped' : `exited with code ${r.exitCode}`}`;
 }
+
+/**
+ * The hooks of one run: each runs in the run's sandbox with the proxy env and the run's limit, and
+ * every result is recorded (`record`, the registry row) as it ends, so a crash still leaves what ran.
+ */
+export function hookRunner(opts: {
+  provider: SandboxProvider;
+  sandbox: () => SandboxHandle | undefined;
+  timeoutMinutes: number;
+  signal: AbortSignal;
+  now: () => number;
+  emit: (e: StreamEvent) => void;
+  record: (results: readonly HookResult[]) => void;
+}): { run(hook: HookName, command: string): Promise<HookResult>; results: HookResult[] } {
+  const results: HookResult[] = [];
+  return {
+    results,
+    async run(hook, command) {
+      const sandbox = opts.sandbox();
+      if (!sandbox) throw new Error(`the ${hook} hook needs a sandbox`);
+      const r = await runHook(opts.provider, sandbox, hook, command, { env: hookEnv(sandbox.endpoints.proxy), timeoutMinutes: opts.timeoutMinutes, signal: opts.signal, now: opts.now, emit: opts.emit });
+      results.push(r);
+      opts.record(results);
+      return r;
+    },
+  };
+}

@@ -19,6 +19,7 @@ export const SECRET_ENV_VARS = [
   'CLOUDFLARE_API_TOKEN',
   'GITHUB_TOKEN',
   'GH_TOKEN',
+  'PARALLEL_CC_WEBHOOK_SECRET',
 ] as const;
 
 /** Every secret variable: the core's and those of the registered provider modules. */

@@ -29,7 +29,8 @@ import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
-import { hookEnv, hookFailure, runHook, type HookName, type HookResult } from './hooks.js';
+import { hookFailure, hookRunner } from './hooks.js';
+import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
@@ -99,6 +100,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
   });
 
+  const about = { sessionId: id, repo: root, branch, provider: req.provider, agent: agent.name, ...(req.groupId ? { groupId: req.groupId, taskId: req.taskId } : {}) };
+  const webhooks = req.webhooks?.length ? new WebhookNotifier(req.webhooks, { logPath: join(sessionDir, 'webhooks.ndjson'), redact: (v) => redactor.value(v), now: ctx.now }) : undefined;
+  webhooks?.notify('created', { ...about, prompt: req.prompt });
+
   // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone (it needs the row).
   const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
   const signal = kill.signal;
@@ -118,14 +123,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
-  const hookResults: HookResult[] = [];
-  // One hook of this run, recorded on the row as it ends (a crash still leaves what ran).
-  const hook = async (name: HookName, command: string): Promise<HookResult> => {
-    const r = await runHook(provider, sandbox as SandboxHandle, name, command, { env: hookEnv(sandbox?.endpoints.proxy), timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit });
-    hookResults.push(r);
-    sessions.update(id, { hooks: JSON.stringify(hookResults) });
-    return r;
-  };
+  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -192,7 +190,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
     // Setup before the sandbox repo starts: what it makes (node_modules, builds) is the environment, not the agent's work.
-    const setup = req.hooks?.setup ? await hook('setup', req.hooks.setup) : undefined;
+    const setup = req.hooks?.setup ? await hooks.run('setup', req.hooks.setup) : undefined;
     if (setup && setup.exitCode !== 0) throw new AppError('environment', hookFailure(setup) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
     checkAbort();
     const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
@@ -219,6 +217,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
     if (timeout.note) emit({ type: 'phase', phase: 'running', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
+    webhooks?.notify('started', { ...about, prompt: req.prompt });
     emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
     const ran = await runAgent(provider, sandbox, agent, launch, {
       timeoutMinutes: timeout.minutes,
@@ -240,7 +239,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // The check runs on exactly what the agent left; what the check itself writes (build output) is not collected.
     const check = ended === 'completed' && !failure ? req.hooks?.onSuccess : ended !== 'killed' ? req.hooks?.onFailure : undefined;
     const mboxBefore = check ? await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }) : undefined;
-    const checked = check ? await hook(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
+    const checked = check ? await hooks.run(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
     if (checked?.hook === 'on_success' && checked.exitCode !== 0) {
       ended = 'failed';
       origin = 'check_failed';
@@ -294,7 +293,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
-    ...(hookResults.length ? { hooks: hookResults } : {}),
+    ...(hooks.results.length ? { hooks: hooks.results } : {}),
     ...(killedBy ? { killedBy } : {}),
     ...(outcome.message !== undefined ? { error: outcome.message } : {}),
     ...(outcome.hint ? { hint: outcome.hint } : {}),
@@ -302,5 +301,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   recordOutcome(sessions, id, outcome, ctx.now(), { commits: branchCommits, filesChanged: files.length, worktreePath: summary.worktree, ...(summary.worktree ? {} : { branch: null }) });
   unguard?.();
   emit({ type: 'summary', summary });
+  // A receiver never holds the run up by more than a second (what is left is logged as abandoned).
+  webhooks?.notify(summary.status, { ...about, ...summaryPayload(summary), prompt: req.prompt });
+  await webhooks?.drain();
   return summary;
 }

@@ -8,6 +8,7 @@ import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, type Config, type ProviderName } from '../../config/schema.js';
 import type { RunHooks } from '../../core/hooks.js';
+import type { WebhookConfig } from '../../core/webhooks.js';
 import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
 import type { RunSummary, StreamEvent } from '../../core/events.js';
@@ -45,6 +46,7 @@ export interface RunFlags {
   skipClaudeUpdate?: boolean;
   agentCli?: string;
   agentCommand?: string;
+  webhook?: string[];
   setup?: string;
   onSuccess?: string;
   onFailure?: string;
@@ -120,6 +122,21 @@ export function parseProvider(raw: string | undefined, fallback: ProviderName): 
   return raw as ProviderName;
 }
 
+/** The run's webhook receivers: config `webhooks` plus each `--webhook URL` (every event, signed with PARALLEL_CC_WEBHOOK_SECRET). */
+export function runWebhooks(flags: RunFlags, config: Config, env: NodeJS.ProcessEnv): WebhookConfig[] {
+  const extra = (flags.webhook ?? []).map((url): WebhookConfig => {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new AppError('usage', `--webhook "${url}" is not an http(s) URL`, { hint: 'Example: --webhook https://hooks.example.com/parallel-cc' });
+    return { url, ...(env.PARALLEL_CC_WEBHOOK_SECRET ? { secret: env.PARALLEL_CC_WEBHOOK_SECRET } : {}) };
+  });
+  return [...config.webhooks, ...extra];
+}
+
 /** The run's hooks: the flags over config `hooks`; an empty command is refused. */
 export function runHooks(flags: RunFlags, config: Config): RunHooks | undefined {
   for (const [flag, v] of [['--setup', flags.setup], ['--on-success', flags.onSuccess], ['--on-failure', flags.onFailure]] as const) {
@@ -170,6 +187,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const agent = agentFor(config.agentCli);
   const components = await runComponents(flags, { agent, repoRoot: root, ctx });
   const hooks = runHooks(flags, config);
+  const webhooks = runWebhooks(flags, config, ctx.env);
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
@@ -187,6 +205,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
         ...(components.length ? { components } : {}),
         ...(hooks ? { hooks } : {}),
+        ...(webhooks.length ? { webhooks } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );

@@ -14,6 +14,7 @@ import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
 import type { Component } from '../components/types.js';
 import type { RunHooks } from '../hooks.js';
+import { WebhookNotifier, type WebhookConfig } from '../webhooks.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -45,6 +46,8 @@ export interface MultiRequest {
   components?: readonly Component[];
   /** Lifecycle hooks every task runs in its sandbox. */
   hooks?: RunHooks;
+  /** Receivers of every task's lifecycle events and of the batch's `batch_finished`. */
+  webhooks?: readonly WebhookConfig[];
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -202,6 +205,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
           ...(req.components?.length ? { components: req.components } : {}),
           ...(req.hooks ? { hooks: req.hooks } : {}),
+          ...(req.webhooks?.length ? { webhooks: req.webhooks } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,
@@ -312,5 +316,10 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   };
   await writeSummary(summary);
   emit({ type: 'multi_summary', summary });
+  if (req.webhooks?.length) {
+    const batch = new WebhookNotifier(req.webhooks, { logPath: join(req.outputDir, 'webhooks.ndjson'), redact: (v) => Redactor.fromEnv(ctx.env).value(v), now: ctx.now });
+    batch.notify('batch_finished', { groupId, repo: root, exitCode: summary.exitCode, counts, totalCostUsd: summary.totalCostUsd, wallMs, tasks: tasks.map((t) => ({ taskId: t.taskId, sessionId: t.sessionId, status: t.status, branch: t.branch })) });
+    await batch.drain();
+  }
   return summary;
 }
