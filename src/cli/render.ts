@@ -166,6 +166,9 @@ export class Renderer {
       case 'raw':
         live(p('2', e.line));
         return;
+      case 'alert':
+        this.o.stderr.write(`${this.errPaint('33', `⚠ ${e.message}`)}\n`);
+        return;
       case 'hook':
         live(p(e.stream === 'stderr' ? '33' : '2', `  [${e.hook}] ${e.text}`));
         return;

@@ -51,6 +51,17 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
       })
       .strict()
       .default({}),
+    /** Monitoring: thresholds checked from the sandbox's stats while the agent runs (an `alert` event once each). */
+    alertThresholds: z
+      .object({
+        cpuPercent: z.number().positive().optional(),
+        memoryPercent: z.number().positive().max(100).optional(),
+        diskPercent: z.number().positive().max(100).optional(),
+        runMinutes: z.number().positive().optional(),
+        intervalSeconds: z.number().min(0.2).default(10),
+      })
+      .strict()
+      .default({}),
     /** Receivers of session lifecycle events (`--webhook URL` adds one with every event). */
     webhooks: z
       .array(

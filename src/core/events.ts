@@ -1,3 +1,4 @@
+import type { AlertMetric } from './alerts.js';
 import type { HookName, HookResult } from './hooks.js';
 import type { RunReason } from './outcome.js';
 
@@ -43,6 +44,8 @@ export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'update' |
 export type RunEvent =
   | { type: 'phase'; phase: Phase; message: string }
   | { type: 'warning'; message: string }
+  /** A monitoring threshold was crossed (config `alertThresholds`); once per threshold and run. */
+  | { type: 'alert'; metric: AlertMetric; value: number; threshold: number; message: string }
   /** A line of a lifecycle hook's output (`--setup`, `--on-success`, `--on-failure`; run in the sandbox). */
   | { type: 'hook'; hook: HookName; stream: 'stdout' | 'stderr'; text: string }
   /** Step-by-step detail, shown on stderr with PARALLEL_CC_LOG_LEVEL=debug or --verbose. */

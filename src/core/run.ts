@@ -31,6 +31,7 @@ import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
 import { hookFailure, hookRunner } from './hooks.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
+import { startMonitor } from './alerts.js';
 import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
@@ -219,6 +220,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     setStatus('running', { startedAt: ctx.now().toISOString() });
     webhooks?.notify('started', { ...about, prompt: req.prompt });
     emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
+    const monitor = startMonitor(provider, sandbox, config.alertThresholds, { startedAt: ctx.now().getTime(), now: () => ctx.now().getTime(), emit, onAlert: (a, all) => (sessions.update(id, { alerts: JSON.stringify(all) }), webhooks?.notify('alert', { ...about, ...a })) });
     const ran = await runAgent(provider, sandbox, agent, launch, {
       timeoutMinutes: timeout.minutes,
       signal,
@@ -226,7 +228,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
-    });
+    }).finally(() => monitor?.stop());
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;

@@ -61,6 +61,8 @@ export interface Session {
   components: string | null;
   /** The lifecycle hooks that ran: a JSON array of core/hooks.ts HookResult; null when none. */
   hooks: string | null;
+  /** Monitoring alerts that fired: a JSON array of core/alerts.ts AlertFired; null when none. */
+  alerts: string | null;
 }
 
 /** Fields that may be set when a session is created. */
