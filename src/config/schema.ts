@@ -34,7 +34,19 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
       .default(MAX_TIMEOUT_MINUTES),
     autoCleanup: z.boolean().default(true),
     anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
+    /** The OpenAI Responses API (codex's upstream behind the broker); includes the `/v1`. */
+    openaiBaseUrl: z.string().url().default('https://api.openai.com/v1'),
+    /** The Gemini API (gemini's upstream behind the broker). */
+    geminiBaseUrl: z.string().url().default('https://generativelanguage.googleapis.com'),
     claudeBin: z.string().min(1).optional(),
+    /** The codex native binary (default: `codex` on PATH, then the local npm install). */
+    codexBin: z.string().min(1).optional(),
+    /** The @google/gemini-cli package folder (default: `gemini` on PATH, then the local npm install). */
+    geminiDir: z.string().min(1).optional(),
+    /** The model codex asks for (`-m`); default: codex's own default. */
+    codexModel: z.string().min(1).optional(),
+    /** The model gemini asks for (`-m`); default: gemini's own choice (`auto`). */
+    geminiModel: z.string().min(1).optional(),
     /** The agent CLI a run starts (`--agent-cli`). */
     agentCli: z.enum(AGENT_NAMES).default(DEFAULT_AGENT),
     /** The `command` agent's command line, split into words without a shell (`--agent-command`). */
@@ -50,6 +62,13 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
         timeoutMinutes: z.preprocess((v) => (typeof v === 'string' ? (durationMinutes(v, 'm') ?? v) : v), z.number().positive().max(MAX_TIMEOUT_MINUTES)).default(10),
       })
       .strict()
+      .default({}),
+    /** Rate limits per provider: a run that would pass them waits for a slot (never fails). */
+    limits: z
+      .record(
+        z.enum(names as [ProviderName, ...ProviderName[]]),
+        z.object({ sandboxesPerMinute: z.number().int().positive().optional(), maxConcurrentSandboxes: z.number().int().positive().optional() }).strict(),
+      )
       .default({}),
     /** Monitoring: thresholds checked from the sandbox's stats while the agent runs (an `alert` event once each). */
     alertThresholds: z

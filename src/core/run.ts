@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentPathIn, locateAgent } from './agent-select.js';
+import { agentPathIn, launchArgv, locateAgent, writeAgentFiles } from './agent-select.js';
 import { runAgent } from './agent-run.js';
 import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle } from '../providers/provider.js';
@@ -12,7 +12,7 @@ import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.j
 import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
-import { resolveCredential } from './credentials.js';
+import { resolveAgentCredential } from './credentials.js';
 import type { SessionNet } from './net/session-net.js';
 import { openBridges } from './run-bridges.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
@@ -32,6 +32,7 @@ import { installComponents } from './components/install.js';
 import { hookFailure, hookRunner } from './hooks.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
+import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
@@ -56,7 +57,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
   const install = locateAgent(agent, provider, config, ctx);
   // An agent without a model API (the `command` agent) needs none of the user's keys: none is read.
-  const credential = agent.credential ? await resolveCredential(ctx.env, req.authMethod, ctx.now()) : undefined;
+  const credential = agent.credential ? await resolveAgentCredential(agent.credential, ctx.env, req.authMethod, ctx.now()) : undefined;
   const identity = await gitIdentity(root);
 
   const id = newSessionId((x) => sessions.exists(x));
@@ -167,12 +168,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
+    await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
       sessionId: id,
       ...(sandboxDir ? { sandboxDir } : {}),
       bridges: net ? { ...(net.apiSocket ? { apiSocket: net.apiSocket } : {}), egressSocket: net.egressSocket } : {},
       ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
+      ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
       agentName: agent.mountName,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
       lifetimeMinutes: req.timeoutMinutes,
@@ -200,6 +203,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const model = agent.model?.(config);
     const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
     const args = [...(install.args ?? []), ...(comp?.args ?? [])];
     const launch = agent.launch({
@@ -209,7 +213,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(agentCredential ? { credential: agentCredential } : {}),
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
+      ...(model ? { model } : {}),
     });
+    launch.argv = launchArgv(install, sandbox, launch.argv);
+    await writeAgentFiles(provider, sandbox, launch.files ?? []);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
       await updateAgent(provider, sandbox, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
@@ -227,6 +234,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      ...(model ? { model } : {}),
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     }).finally(() => monitor?.stop());
     // A run stopped early has no final result line: its cost is the running estimate.

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { Agent } from '../../agents/agent.js';
 import { locateAgent } from '../agent-select.js';
 import type { Config, ProviderName } from '../../config/schema.js';
-import { toAppError } from '../../errors.js';
+import { AppError, toAppError } from '../../errors.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { SessionRepository } from '../../store/sessions.js';
 import type { Context } from '../context.js';
-import { resolveCredential, type AuthMethod } from '../credentials.js';
+import { resolveAgentCredential, type AuthMethod } from '../credentials.js';
+import { agentFor } from '../../agents/registry.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
 import type { Component } from '../components/types.js';
@@ -56,7 +57,7 @@ export interface MultiDeps {
   config: Config;
   sessions: SessionRepository;
   provider: SandboxProvider;
-  /** The agent CLI every task runs. */
+  /** The agent CLI of every task that names none (`"agent"` in a task file picks another). */
   agent: Agent;
   emit: (e: MultiEvent) => void;
 }
@@ -109,8 +110,15 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   if (req.base !== undefined) await resolveCommit(root, req.base);
   // Fail once, before anything starts, on what every task would fail on.
   await provider.checkAvailable();
-  locateAgent(agent, provider, config, ctx);
-  if (agent.credential) await resolveCredential(ctx.env, req.authMethod, ctx.now());
+  const agentOf = (task: TaskSpec): Agent => (task.agent ? agentFor(task.agent) : agent);
+  // Every agent of the batch, found and with its key, before anything starts.
+  for (const a of new Set(req.tasks.map(agentOf))) {
+    locateAgent(a, provider, config, ctx);
+    if (req.components?.length && !a.components) {
+      throw new AppError('usage', `the ${a.name} agent of a task takes no Claude Code components (--agent, --command, --mcp, --setting, --hook)`, { hint: 'Give those tasks "agent": "claude", or drop the component flags.' });
+    }
+    if (a.credential) await resolveAgentCredential(a.credential, ctx.env, req.authMethod, ctx.now());
+  }
   await mkdir(req.outputDir, { recursive: true });
   const outputDirs = [req.outputDir, await realpath(req.outputDir).catch(() => req.outputDir)];
 
@@ -212,7 +220,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           // An output dir inside the repo must not travel into the next task's sandbox.
           excludeDirs: outputDirs,
         },
-        { ctx, config, sessions, provider, agent, emit: onEvent },
+        { ctx, config, sessions, provider, agent: agentOf(task), emit: onEvent },
       );
     } catch (e) {
       // Failed before the session had a registry row (e.g. its base does not resolve): record one.
