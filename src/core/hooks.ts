@@ -1,4 +1,5 @@
 import type { ExecHandle, SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import { AppError } from '../errors.js';
 import type { StreamEvent } from './events.js';
 
 /** The lifecycle hooks of a run, all run inside the sandbox (spec 000's --on-success / --on-failure). */
@@ -113,11 +114,28 @@ export function hookRunner(opts: {
   now: () => number;
   emit: (e: StreamEvent) => void;
   record: (results: readonly HookResult[]) => void;
-}): { run(hook: HookName, command: string): Promise<HookResult>; results: HookResult[] } {
+  hooks?: RunHooks;
+}): {
+  run(hook: HookName, command: string): Promise<HookResult>;
+  /**
+   * After the agent: with a check to run, the results are collected first (`collect`), so the check
+   * sees exactly them and its own writes never land; a failing --on-success is the run's failure.
+   */
+  afterAgent(completed: boolean, killed: boolean, collect: () => Promise<Buffer>): Promise<{ mbox?: Buffer; checkFailure?: AppError }>;
+  results: HookResult[];
+} {
   const results: HookResult[] = [];
-  return {
+  const runner = {
     results,
-    async run(hook, command) {
+    async afterAgent(completed: boolean, killed: boolean, collect: () => Promise<Buffer>): Promise<{ mbox?: Buffer; checkFailure?: AppError }> {
+      const check = completed ? opts.hooks?.onSuccess : killed ? undefined : opts.hooks?.onFailure;
+      if (!check) return {};
+      const mbox = await collect();
+      const r = await runner.run(completed ? 'on_success' : 'on_failure', check);
+      if (r.hook !== 'on_success' || r.exitCode === 0) return { mbox };
+      return { mbox, checkFailure: new AppError('agent', hookFailure(r) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." }) };
+    },
+    async run(hook: HookName, command: string): Promise<HookResult> {
       const sandbox = opts.sandbox();
       if (!sandbox) throw new Error(`the ${hook} hook needs a sandbox`);
       const r = await runHook(opts.provider, sandbox, hook, command, { env: hookEnv(sandbox.endpoints.proxy), timeoutMinutes: opts.timeoutMinutes, signal: opts.signal, now: opts.now, emit: opts.emit });
@@ -126,4 +144,5 @@ export function hookRunner(opts: {
       return r;
     },
   };
+  return runner;
 }

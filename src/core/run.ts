@@ -125,7 +125,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
-  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }) });
+  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -246,17 +246,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
-    // The check runs on exactly what the agent left; what the check itself writes (build output) is not collected.
-    const check = ended === 'completed' && !failure ? req.hooks?.onSuccess : ended !== 'killed' ? req.hooks?.onFailure : undefined;
-    const mboxBefore = check ? await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }) : undefined;
-    const checked = check ? await hooks.run(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
-    if (checked?.hook === 'on_success' && checked.exitCode !== 0) {
-      ended = 'failed';
-      origin = 'check_failed';
-      failure = new AppError('agent', hookFailure(checked) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." });
-    }
+    const collect = (): Promise<Buffer> => collectSandboxResults(provider, sandbox as SandboxHandle, { startCommit: sandboxStart, identity });
+    const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
+    if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
-    const mbox = mboxBefore ?? (await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }));
+    const mbox = after.mbox ?? (await collect());
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
