@@ -82,6 +82,7 @@ describe('components (--agent, --command, --mcp, --setting, --hook)', () => {
     expect(git(repo, 'show', `${String(s.branch)}:AUDIT.md`)).toBe('no findings');
     const row = (await rowsOf(home)).find((x) => x.id === s.sessionId);
     expect(row).toMatchObject({ provider: 'e2b', timeoutSeconds: 300 });
+    expect(parseNdjson(r.stdout).some((e) => e.type === 'phase' && String(e.message).startsWith('--timeout 300 read as 300 seconds (5 min)'))).toBe(true);
     // The agent file went to the sandbox user's ~/.claude, not the workspace.
     const sbx = e2b.sandboxOf(String(s.sessionId));
     expect(e2b.emulator().commands.filter((c) => c.sandboxId === sbx?.sandboxId).some((c) => c.cmd.includes('/home/user/.claude/agents/security-auditor.md'))).toBe(true);

@@ -37,7 +37,7 @@ function cases(): Case[] {
   const junk = (): string => Array.from({ length: 1 + Math.floor(rand() * 12) }, () => pick(['a', 'Z', '-', '=', '..', '/', ' ', '✓', '%', '$(', '`', '"', '\\', '9'])).join('');
 
   // Flags: bad timeouts, providers, auth methods, unknown flags, missing values.
-  for (const t of ['0', '-1', '61', '60.0001', 'abc', '', ' ', 'NaN', 'Infinity', '1e9', '0x10', '--', '1,5']) out.push({ name: `timeout ${JSON.stringify(t)}`, args: ['--prompt', 'x', '--timeout', t] });
+  for (const t of ['0', '-1', '61m', '3601', '60.0001', '90.5', 'abc', '', ' ', 'NaN', 'Infinity', '1e9', '0x10', '--', '1,5']) out.push({ name: `timeout ${JSON.stringify(t)}`, args: ['--prompt', 'x', '--timeout', t] });
   for (const p of ['nope', 'NATIVE', 'native ', '', 'e2b;rm', '../native', 'docker\n']) out.push({ name: `provider ${JSON.stringify(p)}`, args: ['--prompt', 'x', '--provider', p] });
   for (const a of ['password', 'API-KEY', '', 'oauth2', 'api_key']) out.push({ name: `auth ${JSON.stringify(a)}`, args: ['--prompt', 'x', '--auth-method', a] });
   for (const f of ['--bogus', '--prompt=', '-x', '--timeout', '--provider', '--repo', '--prompt-file']) out.push({ name: `flag ${f}`, args: f === '--prompt=' ? [f] : ['--prompt', 'x', f] });

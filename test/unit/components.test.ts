@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claudeComponents } from '../../src/agents/claude/components.js';
-import { parseTimeout } from '../../src/cli/commands/run.js';
+import { parseTimeout, timeoutNote } from '../../src/cli/commands/run.js';
 import { parseFrontMatter, validateComponent } from '../../src/core/components/frontmatter.js';
 import { cachePath, componentRefs, resolveComponents, type ResolveOptions } from '../../src/core/components/resolve.js';
 import type { Component } from '../../src/core/components/types.js';
@@ -127,5 +127,9 @@ describe('--timeout', () => {
     expect(parseTimeout('90s', 60)).toBe(1.5);
     expect(() => parseTimeout('3601', 60)).toThrow(/more than 60 minutes read as seconds/);
     expect(() => parseTimeout('90m', 60)).toThrow(/at most 60 minutes/);
+    // Only whole numbers are seconds: 60.5 is neither a valid minute count nor spec 004's seconds.
+    expect(() => parseTimeout('60.5', 60)).toThrow(/at most 60 minutes/);
+    expect(timeoutNote('300')).toBe('--timeout 300 read as 300 seconds (5 min): bare numbers up to 60 are minutes, larger ones seconds; write 300s to say so');
+    expect(timeoutNote('30')).toBeUndefined();
   });
 });

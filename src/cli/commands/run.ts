@@ -102,21 +102,30 @@ export async function readPrompt(flags: RunFlags, cwd: string): Promise<string |
   return prompt;
 }
 
+/** A bare whole number above 60: claude-code-templates' seconds (`--timeout 300`). */
+const bareSeconds = (raw: string): boolean => /^\d+$/.test(raw) && Number(raw) > MAX_TIMEOUT_MINUTES;
+
 /**
  * Parses --timeout: a duration with a unit (30m, 1800s, 1h), or a bare number — minutes up to 60
- * (our rule), seconds above it (claude-code-templates' `--timeout 300`): a bare number over 60 can
- * only be seconds, since no timeout is over 60 minutes. More than 0, at most 60 minutes.
+ * (our rule), and a whole number above 60 seconds (claude-code-templates' `--timeout 300`): no
+ * timeout is over 60 minutes, so such a number can only mean seconds (said by {@link timeoutNote}).
+ * More than 0, at most 60 minutes.
  */
 export function parseTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   // Plain decimals and s/m/h only: Number() would also take "0x10", "1e1" or " 5 ".
-  const bare = /^\d+(\.\d+)?$/.test(raw);
-  const n = bare && Number(raw) > MAX_TIMEOUT_MINUTES ? Number(raw) / 60 : /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
-  if (bare && Number(raw) > MAX_TIMEOUT_MINUTES && n > MAX_TIMEOUT_MINUTES)
+  const n = bareSeconds(raw) ? Number(raw) / 60 : /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
+  if (bareSeconds(raw) && n > MAX_TIMEOUT_MINUTES)
     throw new AppError('usage', `--timeout ${raw} is more than ${MAX_TIMEOUT_MINUTES} minutes read as seconds (a bare number up to ${MAX_TIMEOUT_MINUTES} is minutes, above it seconds)`, { hint: 'Write the unit to be sure: --timeout 30m, --timeout 1800s, --timeout 1h (at most 60 minutes).' });
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
     throw new AppError('usage', `--timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${raw}"`, { hint: 'Examples: --timeout 30, --timeout 30m, --timeout 1800s.' });
   return n;
+}
+
+/** The note a bare `--timeout 300` gets: how it was read, and how to say it without doubt. */
+export function timeoutNote(raw: string | undefined): string | undefined {
+  if (raw === undefined || !bareSeconds(raw)) return undefined;
+  return `--timeout ${raw} read as ${raw} seconds (${Math.round((Number(raw) / 60) * 10) / 10} min): bare numbers up to ${MAX_TIMEOUT_MINUTES} are minutes, larger ones seconds; write ${raw}s to say so`;
 }
 
 /** Parses --provider (default: the configured provider): the name of a registered provider module. */
@@ -205,6 +214,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const prompt = await readPrompt(flags, ctx.cwd);
   const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
   for (const w of templateWarnings(template, provider)) emit({ type: 'warning', message: w });
+  const note = timeoutNote(flags.timeout);
+  if (note) emit({ type: 'phase', phase: 'preparing', message: note });
   checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
   if (flags.dryRun) {
     const base = await resolveCommit(root, flags.base ?? 'HEAD');
