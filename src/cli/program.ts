@@ -9,6 +9,7 @@ import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { registerComponentCommands } from './components-program.js';
 import { registerHistoryCommand } from './history-program.js';
+import { registerWorkflowCommands } from './workflow-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -102,6 +103,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerLocalCommands(program, ctx, setExit);
   registerComponentCommands(program, ctx, setExit);
   registerHistoryCommand(program, ctx, setExit);
+  registerWorkflowCommands(program, ctx, setExit, runOptions);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

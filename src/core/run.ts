@@ -100,6 +100,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessionDir,
     ...(req.groupId !== undefined ? { groupId: req.groupId } : {}),
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
+    ...(req.workflow ? { workflow: req.workflow.name, ...(req.workflow.attemptOf !== undefined ? { attemptOf: req.workflow.attemptOf } : {}) } : {}),
   });
 
   const about = { sessionId: id, repo: root, branch, provider: req.provider, agent: agent.name, ...(req.groupId ? { groupId: req.groupId, taskId: req.taskId } : {}) };
