@@ -38,6 +38,8 @@ export const EXAMPLES: Record<string, string[]> = {
   'workflow show': ['parallel-cc workflow show nightly', 'parallel-cc workflow show nightly --secret'],
   'workflow rm': ['parallel-cc workflow rm nightly'],
   'workflow run': ['parallel-cc workflow run nightly', 'parallel-cc workflow run nightly --set timeout=10m --set provider=docker'],
+  'workflow schedule': ['parallel-cc workflow schedule nightly --cron "0 3 * * *"', 'parallel-cc workflow schedule nightly --remove'],
+  'workflow serve': ['parallel-cc workflow serve --port 8787', 'parallel-cc workflow show nightly --secret'],
   'watch-merges': ['parallel-cc watch-merges', 'parallel-cc watch-merges --once --base main'],
 };
 

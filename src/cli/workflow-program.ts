@@ -1,11 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Context } from '../core/context.js';
 import { escapeControls } from '../core/sanitize.js';
 import type { StoredWorkflow } from '../core/workflows/store.js';
 import { act } from './ops-program.js';
+import { AppError } from '../errors.js';
 import type { CreateFlags } from './commands/workflow.js';
 
 type SetExit = (code: number) => void;
+/** This CLI's entry point, for the crontab line (dist/bin.js next to dist/cli/). */
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Options of `workflow create` itself; every other option it has is a `sandbox run` flag to save. */
@@ -88,5 +92,34 @@ export function registerWorkflowCommands(program: Command, ctx: Context, setExit
     .option('--json', 'NDJSON events on stdout, then {"type":"workflow", attempts, sessionIds}')
     .action(async (name: string, flags: { set?: string[]; json?: boolean }) => {
       setExit((await (await import('./commands/workflow.js')).runWorkflow(name, flags, ctx)).code);
+    });
+
+  wf.command('schedule')
+    .argument('<name>', 'the workflow')
+    .description('run a workflow on a schedule from your crontab (one line, `crontab -l`/`crontab -`); --remove takes it out again')
+    .option('--cron <expr>', 'when: five cron fields ("0 3 * * *" = 03:00 daily) or @daily, @hourly, …')
+    .option('--remove', 'remove the schedule; the crontab is as it was before')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (name: string, flags: { cron?: string; remove?: boolean; json?: boolean }) =>
+      act<{ json?: boolean }>(ctx, setExit, async () => {
+        const cron = await import('../core/workflows/cron.js');
+        if (flags.remove) {
+          if (flags.cron !== undefined) throw new AppError('usage', '--remove takes no --cron');
+          const out = await cron.unscheduleWorkflow(name, { home: ctx.home, env: ctx.env });
+          return { value: { name, ...out }, human: () => [out.removed ? `Removed the schedule of ${name}` : `${name} was not scheduled`] };
+        }
+        if (flags.cron === undefined) throw new AppError('usage', 'give --cron "<schedule>" or --remove', { hint: 'Example: parallel-cc workflow schedule nightly --cron "0 3 * * *"' });
+        await (await import('../core/workflows/store.js')).loadWorkflow(name, places);
+        const out = await cron.scheduleWorkflow(name, flags.cron, { home: ctx.home, env: ctx.env, cwd: ctx.cwd, self: [process.execPath, BIN] });
+        return { value: { name, ...out }, human: () => [`Scheduled ${name}: ${escapeControls(out.line)}`] };
+      })(flags),
+    );
+
+  wf.command('serve')
+    .description('listen on 127.0.0.1 for signed trigger requests (POST /workflows/<name>, HMAC-SHA256 with the workflow\'s secret) and run the workflow; 202 with its session ids')
+    .option('--port <n>', 'the port (default 8787; 0 picks a free one)')
+    .option('--json', 'NDJSON on stdout: {"type":"listening", port}')
+    .action(async (flags: { port?: string; json?: boolean }) => {
+      setExit(await (await import('./commands/workflow-serve.js')).serveWorkflows(flags, ctx));
     });
 }

@@ -76,3 +76,14 @@ describe('workflow definitions', () => {
     expect(() => applySets(def, ['timeout'])).toThrow(/not key=value/);
   });
 });
+
+describe('workflow signals', () => {
+  it('a first Ctrl-C stops a workflow run or the trigger server cleanly, like sandbox run', async () => {
+    const { commandOf, signalPlan } = await import('../../src/cli/signals.js');
+    expect(commandOf(['workflow', 'run', 'nightly'])).toBe('workflow run');
+    expect(signalPlan(['workflow', 'run', 'nightly'])).toMatchObject({ graceful: true });
+    expect(signalPlan(['workflow', 'run', 'nightly']).message('SIGINT')).toContain('no further attempt starts');
+    expect(signalPlan(['workflow', 'serve']).message('SIGTERM')).toContain('no new triggers are taken');
+    expect(signalPlan(['workflow', 'list']).graceful).toBe(false);
+  });
+});
