@@ -29,7 +29,7 @@ import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
-import { hookFailure, hookRunner } from './hooks.js';
+import { hookRunner } from './hooks.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
@@ -90,6 +90,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     worktreePath,
     provider: req.provider,
     agent: agent.name,
+    ...(req.template ? { template: req.template.name } : {}),
     ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
@@ -126,7 +127,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
-  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}) });
+  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -194,9 +195,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
-    // Setup before the sandbox repo starts: what it makes (node_modules, builds) is the environment, not the agent's work.
-    const setup = req.hooks?.setup ? await hooks.run('setup', req.hooks.setup) : undefined;
-    if (setup && setup.exitCode !== 0) throw new AppError('environment', hookFailure(setup) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
+    // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
+    await hooks.beforeAgent();
     checkAbort();
     const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
@@ -217,6 +217,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(model ? { model } : {}),
     });
     launch.argv = launchArgv(install, sandbox, launch.argv);
+    // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
+    launch.env = { ...(req.template?.env ?? {}), ...launch.env };
     await writeAgentFiles(provider, sandbox, launch.files ?? []);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];

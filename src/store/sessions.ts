@@ -69,6 +69,8 @@ export interface Session {
   workflow: string | null;
   /** A retried attempt of a workflow run: the id of its first attempt; null on the first and elsewhere. */
   attemptOf: string | null;
+  /** The run's environment template (`--template`); null when none. */
+  template: string | null;
 }
 
 /** Fields that may be set when a session is created. */

@@ -88,7 +88,7 @@ describe('a test-only provider module, registered from the test', () => {
       ?.commands.find((c) => c.name() === 'run');
     const help = run?.helpInformation() ?? '';
     expect(help).toMatch(/--acme-region <region>\s+region of --provider acme sandboxes/);
-    expect(help).toMatch(/--provider <name>\s+sandbox provider: native \(default\), docker, e2b or\s+acme\n/);
+    expect(help).toMatch(/--provider <name>\s+sandbox provider: native \(default\), docker, e2b,\s+cloudflare or acme\n/);
     run?.parseOptions(['--acme-region', 'south']);
     expect(providerFlagConfig(run?.opts() ?? {})).toEqual({ providers: { acme: { region: 'south' } } });
     const { config, sources } = loadConfig({ home: homeDir(), env: {}, flags: providerFlagConfig({ acmeRegion: 'south' }) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/events.js';
 import type { RunReason } from '../../src/core/outcome.js';
-import { applySets, parseDefinition } from '../../src/core/workflows/definition.js';
+import { applySets, parseDefinition, runFlagKeys } from '../../src/core/workflows/definition.js';
 import { isTransient, retryDelaySeconds, withRetries } from '../../src/core/workflows/retry.js';
 
 const summary = (id: string, status: RunSummary['status'], reason?: RunReason, error?: string): RunSummary =>
@@ -85,5 +85,18 @@ describe('workflow signals', () => {
     expect(signalPlan(['workflow', 'run', 'nightly']).message('SIGINT')).toContain('no further attempt starts');
     expect(signalPlan(['workflow', 'serve']).message('SIGTERM')).toContain('no new triggers are taken');
     expect(signalPlan(['workflow', 'list']).graceful).toBe(false);
+  });
+});
+
+describe('workflow create takes every sandbox run flag', () => {
+  it('each `sandbox run` option is a key a definition may hold', async () => {
+    const { buildProgram } = await import('../../src/cli/program.js');
+    const sink = { write: () => true };
+    const program = buildProgram({ cwd: '/', env: {}, home: '/nonexistent-home', now: () => new Date(0), stdout: sink, stderr: sink, signal: new AbortController().signal }, () => undefined);
+    const sandbox = program.commands.find((c) => c.name() === 'sandbox');
+    const run = sandbox?.commands.find((c) => c.name() === 'run');
+    const names = (run?.options ?? []).map((o) => o.attributeName()).filter((n) => n !== 'json' && n !== 'verbose');
+    expect(names.length).toBeGreaterThan(30);
+    expect(names.filter((n) => !runFlagKeys().includes(n))).toEqual([]);
   });
 });

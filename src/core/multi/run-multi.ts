@@ -52,6 +52,8 @@ export interface MultiRequest {
   webhooks?: readonly WebhookConfig[];
   /** A saved workflow's run: recorded on every task's row. */
   workflow?: WorkflowTag;
+  /** The environment template every task runs in. */
+  template?: { name: string; env: Record<string, string> };
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -218,6 +220,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           ...(req.components?.length ? { components: req.components } : {}),
           ...(req.hooks ? { hooks: req.hooks } : {}),
           ...(req.webhooks?.length ? { webhooks: req.webhooks } : {}),
+          ...(req.template ? { template: req.template } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,

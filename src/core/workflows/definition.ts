@@ -5,10 +5,10 @@ import { providerModules } from '../../providers/registry.js';
 /** Run flags that take text (the `sandbox run` option names in camelCase, as commander gives them). */
 const STRING_FLAGS = [
   'repo', 'prompt', 'promptFile', 'provider', 'sandbox', 'timeout', 'base', 'localLog', 'authMethod', 'agentCli', 'agentCommand',
-  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
+  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
 ] as const;
 /** Run flags that are switches (`cleanup`/`stream` are the `--no-` ones). */
-const BOOLEAN_FLAGS = ['cleanup', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
+const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
 /** Repeatable run flags. */
 const LIST_FLAGS = ['allowDomain', 'webhook', 'agent', 'command', 'mcp', 'setting', 'hook', 'task'] as const;
 
@@ -19,6 +19,11 @@ const attributeName = (flags: string): string =>
 /** The provider modules' own run flags (`dockerImage`, `e2bTemplate`, …): text values. */
 export function providerFlagKeys(): string[] {
   return providerModules().flatMap((m) => (m.flags ?? []).map((f) => attributeName(f.flags)));
+}
+
+/** Every run flag a definition may hold (a test checks it against the `sandbox run` options). */
+export function runFlagKeys(): string[] {
+  return [...STRING_FLAGS, ...providerFlagKeys(), ...BOOLEAN_FLAGS, ...LIST_FLAGS];
 }
 
 /** Names a workflow may have: a file name, never a path. */
