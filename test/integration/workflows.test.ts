@@ -135,4 +135,20 @@ describe('workflow retries on E2B', () => {
     expect(byId(ids[1])).toMatchObject({ status: 'failed', reason: 'provider_unavailable', workflow: 'outage', attemptOf: ids[0] });
     expect(byId(ids[2])).toMatchObject({ status: 'completed', workflow: 'outage', attemptOf: ids[0] });
   });
+
+  it('retries a failed sandbox creation (503 on create only): the row says provider_unavailable, the second attempt completes', async () => {
+    await e2b.serve({ steps: [{ text: 'done' }] });
+    const home = tempDir();
+    const e = e2b.env(home);
+    const c = await runCli(['workflow', 'create', 'create-fails', '--repo', makeRepo(), '--prompt', 'x', '--provider', 'e2b', '--skip-agent-update', '--retries', '1', '--retry-delay', '0'], { env: e });
+    expect(c.code, c.stderr).toBe(0);
+    e2b.emulator().fault(503, 1, 'create');
+    const r = await runCli(['workflow', 'run', 'create-fails', '--json'], { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    const ids = resultOf(r.stdout).sessionIds as string[];
+    expect(ids).toHaveLength(2);
+    const all = await rows(home, e);
+    expect(all.find((x) => x.id === ids[0])).toMatchObject({ status: 'failed', reason: 'provider_unavailable', error: expect.stringMatching(/while creating .*HTTP 503/) as unknown });
+    expect(all.find((x) => x.id === ids[1])).toMatchObject({ status: 'completed', attemptOf: ids[0] });
+  });
 });

@@ -3,6 +3,9 @@ import type { RunSummary } from '../../src/core/events.js';
 import type { RunReason } from '../../src/core/outcome.js';
 import { applySets, parseDefinition, runFlagKeys } from '../../src/core/workflows/definition.js';
 import { isTransient, retryDelaySeconds, withRetries } from '../../src/core/workflows/retry.js';
+import { settle } from '../../src/core/outcome.js';
+import { AppError } from '../../src/errors.js';
+import { vendorError } from '../../src/providers/remote/errors.js';
 
 const summary = (id: string, status: RunSummary['status'], reason?: RunReason, error?: string): RunSummary =>
   ({ sessionId: id, status, exitCode: status === 'completed' ? 0 : 1, ...(reason ? { reason } : {}), ...(error ? { error } : {}) }) as RunSummary;
@@ -52,6 +55,22 @@ describe('retry policy', () => {
     const outage = summary('a', 'failed', 'provider_unavailable');
     expect((await withRetries({ max: 5, delay: 0, backoff: 1 }, deps([outage, summary('b', 'failed', 'agent_failed'), outage]))).attempts).toHaveLength(2);
     expect((await withRetries(undefined, deps([outage, outage]))).attempts).toHaveLength(1);
+  });
+});
+
+describe('transient provider errors', () => {
+  const acme = { name: 'Acme', statusPage: 'https://status.acme.test', keyHint: 'k', diskHint: 'd', notFoundHint: 'n' };
+  const status = (code: number): Error => Object.assign(new Error(`${code}: x`), { statusCode: code });
+
+  it('marks 5xx, 429, timeouts and an unreachable API transient, never a rejected key, a full disk or not found', () => {
+    for (const e of [status(503), status(429), new Error('request timed out'), new Error('fetch failed')]) expect(vendorError(acme, 'x', e).details, e.message).toEqual({ transient: true });
+    for (const e of [status(401), status(507), status(404)]) expect(vendorError(acme, 'x', e).details, e.message).toBeUndefined();
+  });
+
+  it('a creation outage settles as provider_unavailable (a setup mistake stays setup_failed)', () => {
+    const err = new AppError('environment', 'the Acme API failed', { details: { transient: true } });
+    expect(settle({ ended: 'failed', failure: err, origin: 'provider_outage' }).reason).toBe('provider_unavailable');
+    expect(settle({ ended: 'failed', failure: err }).reason).toBe('setup_failed');
   });
 });
 
