@@ -30,6 +30,13 @@ const rows = async (home: string, e: NodeJS.ProcessEnv): Promise<Row[]> => {
 const resultOf = (stdout: string): Row => parseNdjson(stdout).find((l) => l.type === 'workflow') ?? {};
 const summaryOf = (stdout: string): Row => (parseNdjson(stdout).find((l) => l.type === 'summary')?.summary ?? {}) as Row;
 
+function okAgent(): string {
+  const dir = tempDir('pcc-wf-ok-');
+  writeFiles(dir, { 'agent.sh': '#!/bin/sh\ncat > task.txt\n' });
+  chmodSync(join(dir, 'agent.sh'), 0o755);
+  return join(dir, 'agent.sh');
+}
+
 function failingAgent(): string {
   const dir = tempDir('pcc-wf-fail-');
   writeFiles(dir, { 'agent.sh': '#!/bin/sh\necho "the agent gives up" >&2\nexit 1\n' });
@@ -110,6 +117,26 @@ describe('workflow create/run on native', () => {
     const all = await rows(home, e);
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ workflow: 'fails', reason: 'agent_failed' });
+  });
+});
+
+describe('workflow run --multi', () => {
+  it('runs a saved batch through sandbox run --multi and records the workflow on every task row', async () => {
+    const home = tempDir();
+    const e = env(home);
+    const repo = makeRepo();
+    const out = join(tempDir(), 'results');
+    const c = await runCli(['workflow', 'create', 'batch', '--repo', repo, '--multi', '--task', 'one', '--task', 'two', '--output-dir', out, '--provider', 'native', '--agent-cli', 'command', '--agent-command', okAgent()], { env: e });
+    expect(c.code, c.stderr).toBe(0);
+    const r = await runCli(['workflow', 'run', 'batch', '--json'], { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    const all = await rows(home, e);
+    expect(all).toHaveLength(2);
+    expect(all.map((x) => [x.status, x.workflow, x.taskId]).sort()).toEqual([
+      ['completed', 'batch', 'task-1'],
+      ['completed', 'batch', 'task-2'],
+    ]);
+    expect((await runCli(['workflow', 'create', 'bad-batch', '--multi', '--task', 'a', '--retries', '2'], { env: e })).stderr).toMatch(/retries are for single runs/);
   });
 });
 
