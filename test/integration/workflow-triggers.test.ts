@@ -82,25 +82,34 @@ describe('workflow schedule', () => {
   });
 });
 
+/** Starts `workflow serve --port 0` and waits for its port. */
+async function serve(env: NodeJS.ProcessEnv): Promise<ReturnType<typeof startCli> & { port: number }> {
+  const started = startCli(['workflow', 'serve', '--port', '0', '--json'], { env });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    started.child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    started.child.on('close', () => reject(new Error('serve ended before listening')));
+  });
+  return { ...started, port };
+}
+
 describe('workflow serve', () => {
   it('starts a run for a signed request (202 + id); wrong, missing, stale and replayed signatures get 401 and start nothing', async () => {
     const { env } = await setup();
     const secret = (JSON.parse((await runCli(['workflow', 'show', 'nightly', '--secret', '--json'], { env })).stdout) as { secret: string }).secret;
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
-    const { child, done } = startCli(['workflow', 'serve', '--port', '0', '--json'], { env });
+    let replayOf: Record<string, string> | undefined;
+    let replayBody = '';
+    let server = await serve(env);
+    const { child, done } = server;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout?.on('data', (d: Buffer) => {
-          out += d.toString('utf8');
-          const m = /"port":(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.on('close', () => reject(new Error('serve ended before listening')));
-      });
       const body = JSON.stringify({ event_type: 'nightly', client_payload: { why: 'test' } });
       const post = async (name: string, headers: Record<string, string>): Promise<{ status: number; json: Row }> => {
-        const res = await fetch(`http://127.0.0.1:${port}/workflows/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const res = await fetch(`http://127.0.0.1:${server.port}/workflows/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
         return { status: res.status, json: (await res.json()) as Row };
       };
       const now = String(Math.floor(Date.now() / 1000));
@@ -110,6 +119,8 @@ describe('workflow serve', () => {
       expect((await post('nightly', signed('d1', now, 'not the secret'))).status).toBe(401);
       expect((await post('nightly', signed('d2', String(Number(now) - 3600)))).status).toBe(401);
       expect((await post('unknown', signed('d3'))).status).toBe(401);
+      replayOf = { 'content-type': 'application/json', ...signed('d4') };
+      replayBody = body;
       const good = await post('nightly', signed('d4'));
       expect(good.status).toBe(202);
       const ids = good.json.sessionIds as string[];
@@ -131,5 +142,17 @@ describe('workflow serve', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/refused: nightly: wrong signature/);
     expect(r.stderr).toMatch(/refused: nightly: delivery d4 was already taken/);
+
+    // A restarted server still knows the delivery: the replay is refused, nothing more runs.
+    server = await serve(env);
+    try {
+      expect(replayOf).toBeDefined();
+      const res = await fetch(`http://127.0.0.1:${server.port}/workflows/nightly`, { method: 'POST', headers: replayOf ?? {}, body: replayBody });
+      expect(res.status).toBe(401);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect((await server.done).code).toBe(0);
+    expect((await rows(env)).filter((x) => x.workflow === 'nightly')).toHaveLength(1);
   });
 });

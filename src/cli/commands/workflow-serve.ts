@@ -1,6 +1,6 @@
 import type { Context } from '../../core/context.js';
-import { startTriggerServer } from '../../core/workflows/serve.js';
-import { loadWorkflow, workflowSecret } from '../../core/workflows/store.js';
+import { MAX_SKEW_SECONDS, startTriggerServer } from '../../core/workflows/serve.js';
+import { claimDelivery, loadWorkflow, workflowSecret } from '../../core/workflows/store.js';
 import { AppError, toAppError } from '../../errors.js';
 import { Renderer } from '../render.js';
 import { runWorkflow } from './workflow.js';
@@ -23,6 +23,7 @@ export async function serveWorkflows(flags: { port?: string; json?: boolean }, c
     const runCtx: Context = { ...ctx, stdout: ctx.stderr };
     const server = await startTriggerServer(port, {
       now: ctx.now,
+      claimDelivery: (delivery) => claimDelivery(ctx.home, delivery, ctx.now(), 2 * MAX_SKEW_SECONDS * 1000),
       log: (line) => renderer.note(`workflow serve: ${line}`),
       secretOf: async (name) => {
         const found = await loadWorkflow(name, places).then(() => true, () => false);

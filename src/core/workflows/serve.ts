@@ -27,6 +27,11 @@ export interface TriggerDeps {
   /** Starts the workflow; resolves with its session ids once they exist (or the run ended without one). */
   trigger(name: string, delivery: string): Promise<{ sessionIds: string[]; exitCode?: number }>;
   now: () => Date;
+  /**
+   * Takes a delivery id once: false when it was taken before (a replay). Default: kept in memory
+   * for the skew window; the CLI keeps them on disk so a restarted server remembers them too.
+   */
+  claimDelivery?: (delivery: string) => Promise<boolean>;
   /** Told of every request and its answer (for the server's log on stderr). */
   log(line: string): void;
 }
@@ -74,6 +79,15 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
 export async function startTriggerServer(port: number, deps: TriggerDeps): Promise<TriggerServer> {
   // Delivery ids seen, with when: kept for the skew window (older requests are refused anyway).
   const seen = new Map<string, number>();
+  const claim =
+    deps.claimDelivery ??
+    ((delivery: string): Promise<boolean> => {
+      const now = deps.now().getTime();
+      for (const [id, t] of seen) if (now - t > 2 * MAX_SKEW_SECONDS * 1000) seen.delete(id);
+      if (seen.has(delivery)) return Promise.resolve(false);
+      seen.set(delivery, now);
+      return Promise.resolve(true);
+    });
   const refuse = (res: http.ServerResponse, why: string): void => {
     deps.log(`refused: ${why}`);
     send(res, 401, { error: 'unauthorized' });
@@ -96,9 +110,7 @@ export async function startTriggerServer(port: number, deps: TriggerDeps): Promi
     const now = deps.now().getTime();
     const at = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) * 1000 : NaN;
     if (!Number.isFinite(at) || Math.abs(now - at) > MAX_SKEW_SECONDS * 1000) return refuse(res, `${name}: timestamp outside ${MAX_SKEW_SECONDS}s (a replay or a wrong clock)`);
-    for (const [id, t] of seen) if (now - t > 2 * MAX_SKEW_SECONDS * 1000) seen.delete(id);
-    if (seen.has(delivery)) return refuse(res, `${name}: delivery ${delivery} was already taken (a replay)`);
-    seen.set(delivery, now);
+    if (!(await claim(delivery))) return refuse(res, `${name}: delivery ${delivery} was already taken (a replay)`);
     const started = await deps.trigger(name, delivery);
     deps.log(`started ${name} (delivery ${delivery}): ${started.sessionIds.join(', ') || 'no session'}`);
     send(res, 202, { workflow: name, delivery, sessionIds: started.sessionIds, ...(started.exitCode !== undefined ? { exitCode: started.exitCode } : {}) });

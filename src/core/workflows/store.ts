@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { repoRoot } from '../git.js';
@@ -126,6 +126,35 @@ export async function workflowSecret(name: string, home: string): Promise<string
   if (existing !== undefined && existing.trim() !== '') return existing.trim();
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('hex');
-  await writeFile(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
+  // Exclusive: two processes making it at once agree on the first one written.
+  const made = await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' }).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw new AppError('environment', `cannot write the trigger secret ${file}: ${e.message}`);
+      return false;
+    },
+  );
+  return made ? secret : (await readFile(file, 'utf8')).trim();
+}
+
+/**
+ * Takes a trigger's delivery id once, across server restarts and processes: an exclusive file
+ * named by its hash in `<home>/workflows/.deliveries` (ids older than `keepMs` are forgotten:
+ * their timestamps are refused anyway). False when it was taken before.
+ */
+export async function claimDelivery(home: string, delivery: string, now: Date, keepMs: number): Promise<boolean> {
+  const dir = join(userDir(home), '.deliveries');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const f of await readdir(dir)) {
+    const at = await stat(join(dir, f)).then((st) => st.mtimeMs, () => now.getTime());
+    if (now.getTime() - at > keepMs) await rm(join(dir, f), { force: true });
+  }
+  const file = join(dir, createHash('sha256').update(delivery).digest('hex'));
+  return writeFile(file, '', { flag: 'wx', mode: 0o600 }).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EEXIST') return false;
+      throw new AppError('environment', `cannot record the delivery in ${dir}: ${e.message}`);
+    },
+  );
 }
