@@ -161,6 +161,8 @@ describe('workflow retries on E2B', () => {
     expect(byId(ids[0])).toMatchObject({ status: 'failed', reason: 'provider_unavailable', workflow: 'outage', attemptOf: null });
     expect(byId(ids[1])).toMatchObject({ status: 'failed', reason: 'provider_unavailable', workflow: 'outage', attemptOf: ids[0] });
     expect(byId(ids[2])).toMatchObject({ status: 'completed', workflow: 'outage', attemptOf: ids[0] });
+    const human = await runCli(['status', '--all'], { env: e });
+    expect(human.stdout).toContain(`workflow outage (retry of ${String(ids[0])})`);
   });
 
   it('retries a failed sandbox creation (503 on create only): the row says provider_unavailable, the second attempt completes', async () => {
