@@ -35,6 +35,14 @@ export const EXAMPLES: Record<string, string[]> = {
   install: ['parallel-cc install --all', 'parallel-cc install --hooks --local', 'parallel-cc install --status'],
   'mcp-serve': ['claude mcp add parallel-cc -- parallel-cc mcp-serve'],
   'merge-status': ['parallel-cc merge-status', 'parallel-cc merge-status --base main --json'],
+  workflow: ['parallel-cc workflow create nightly --prompt "Fix lint errors" --retries 3', 'parallel-cc workflow run nightly'],
+  'workflow create': ['parallel-cc workflow create nightly --prompt-file PLAN.md --provider docker --timeout 30m', 'parallel-cc workflow create fixes --multi --task-file tasks.txt --scope repo', 'parallel-cc workflow create flaky --prompt "Run the tests" --retries 3 --retry-delay 10'],
+  'workflow list': ['parallel-cc workflow list', 'parallel-cc workflow list --json'],
+  'workflow show': ['parallel-cc workflow show nightly', 'parallel-cc workflow show nightly --secret'],
+  'workflow rm': ['parallel-cc workflow rm nightly'],
+  'workflow run': ['parallel-cc workflow run nightly', 'parallel-cc workflow run nightly --set timeout=10m --set provider=docker'],
+  'workflow schedule': ['parallel-cc workflow schedule nightly --cron "0 3 * * *"', 'parallel-cc workflow schedule nightly --remove'],
+  'workflow serve': ['parallel-cc workflow serve --port 8787', 'parallel-cc workflow show nightly --secret'],
   'watch-merges': ['parallel-cc watch-merges', 'parallel-cc watch-merges --once --base main'],
 };
 

@@ -43,10 +43,11 @@ export function registerHistoryCommand(program: Command, ctx: Context, setExit: 
     .option('--repo <path>', 'only sessions of this repository')
     .option('--status <status>', 'only sessions that ended so: completed, failed, timed_out, killed, over_budget')
     .option('--since <when>', 'only sessions that ended since: 7d, 24h, 90m, 2w, or a date (2026-11-01)')
+    .option('--workflow <name>', 'only sessions of this saved workflow (`workflow run`)')
     .option('--stats', 'success rate, total and per-day cost, median duration')
     .option('--json', 'one JSON document on stdout')
     .action(
-      act<{ repo?: string; status?: string; since?: string; stats?: boolean; json?: boolean }>(ctx, setExit, async (flags) => {
+      act<{ repo?: string; status?: string; since?: string; stats?: boolean; workflow?: string; json?: boolean }>(ctx, setExit, async (flags) => {
         const out = await (await import('../core/ops/history.js')).history(flags, ctx);
         return { value: out, human: () => (out.stats ? statsLines(out.stats) : entryLines(out.entries)) };
       }),

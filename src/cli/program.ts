@@ -9,6 +9,7 @@ import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { registerComponentCommands } from './components-program.js';
 import { registerHistoryCommand } from './history-program.js';
+import { registerWorkflowCommands } from './workflow-program.js';
 import { registerTemplateCommands } from './templates-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
@@ -105,6 +106,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerLocalCommands(program, ctx, setExit);
   registerComponentCommands(program, ctx, setExit);
   registerHistoryCommand(program, ctx, setExit);
+  registerWorkflowCommands(program, ctx, setExit, runOptions);
   registerTemplateCommands(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {

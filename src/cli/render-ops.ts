@@ -90,6 +90,7 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
         v.worktreePath ? `worktree ${narrow ? cutStart(escapeControls(v.worktreePath), pathRoom) : v.worktreePath}` : '',
         v.livenessReason ?? '',
         componentsOf(v),
+        v.workflow ? `workflow ${v.workflow}${v.attemptOf ? ` (retry of ${v.attemptOf})` : ''}` : '',
         v.error ? `error: ${cutEnd(v.error, 100)}` : '',
       ]
         .filter(Boolean)

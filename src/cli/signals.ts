@@ -16,7 +16,7 @@ export function commandOf(argv: readonly string[]): string {
   for (const a of argv) {
     if (a === '--' || a.startsWith('-')) break;
     words.push(a);
-    if (words[0] !== 'sandbox' && words[0] !== 'config' && words[0] !== 'help') break;
+    if (words[0] !== 'sandbox' && words[0] !== 'config' && words[0] !== 'help' && words[0] !== 'workflow') break;
     if (words.length === 2) break;
   }
   return words.join(' ');
@@ -37,6 +37,10 @@ export function signalPlan(argv: readonly string[]): SignalPlan {
       return stopping(has('--multi') ? 'stopping every task and saving the work so far' : 'stopping the sandbox and saving the work so far');
     case 'sandbox exec':
       return stopping('stopping the command in the sandbox');
+    case 'workflow run':
+      return stopping('stopping the workflow\'s sandbox and saving the work so far; no further attempt starts');
+    case 'workflow serve':
+      return stopping('no new triggers are taken; stopping the running workflows and saving their work');
     case 'sandbox logs':
     case 'sandbox-logs':
       if (has('--follow')) return stopping('no longer following the log (the session goes on)');

@@ -45,7 +45,7 @@ export interface SettleInput {
   /** The error the run ended with (thrown, or made from the agent's end). */
   failure?: AppError;
   /** Where the failure came from when its kind alone does not say. */
-  origin?: 'provider_check' | 'sandbox_lost' | 'check_failed';
+  origin?: 'provider_check' | 'provider_outage' | 'sandbox_lost' | 'check_failed';
   /** Who stopped the session from outside (`sandbox kill`), and whether its work was collected. */
   killedBy?: { by: string; collect: boolean };
   /** Overrides the derived reason (a session finished from outside knows better, see recover.ts). */
@@ -58,7 +58,7 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
 
 /** The reason of a 'failed' session, from where its error came from, else its kind. */
 function failedReason(failure: AppError | undefined, origin: SettleInput['origin']): RunReason {
-  if (origin === 'provider_check') return 'provider_unavailable';
+  if (origin === 'provider_check' || origin === 'provider_outage') return 'provider_unavailable';
   if (origin === 'sandbox_lost') return 'sandbox_lost';
   if (origin === 'check_failed') return 'check_failed';
   switch (failure?.kind) {

@@ -9,6 +9,12 @@ import type { Context } from './context.js';
 import type { AuthMethod } from './credentials.js';
 import type { StreamEvent } from './events.js';
 
+/** Which saved workflow a session runs for, and for a retry the first attempt's session id. */
+export interface WorkflowTag {
+  name: string;
+  attemptOf?: string;
+}
+
 /** A validated request for one sandboxed agent run. */
 export interface RunRequest {
   repo: string;
@@ -29,6 +35,8 @@ export interface RunRequest {
   /** --multi: the batch and the task within it, recorded on the registry row. */
   groupId?: string;
   taskId?: string;
+  /** A saved workflow's run (`workflow run`), recorded on the registry row. */
+  workflow?: WorkflowTag;
   /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
   excludeDirs?: string[];
   /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */

@@ -101,6 +101,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessionDir,
     ...(req.groupId !== undefined ? { groupId: req.groupId } : {}),
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
+    ...(req.workflow ? { workflow: req.workflow.name, ...(req.workflow.attemptOf !== undefined ? { attemptOf: req.workflow.attemptOf } : {}) } : {}),
   });
 
   const about = { sessionId: id, repo: root, branch, provider: req.provider, agent: agent.name, ...(req.groupId ? { groupId: req.groupId, taskId: req.taskId } : {}) };
@@ -181,6 +182,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
       lifetimeMinutes: req.timeoutMinutes,
       ...(bridged || !credential || !upstream ? {} : { egress: { apiUrl: upstream, credential, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains] } }),
+    }).catch((e: unknown) => {
+      // An outage while creating (5xx, 429, a creation timeout) is the provider's, not a setup mistake.
+      if (e instanceof AppError && e.details?.transient === true) origin = 'provider_outage';
+      throw e;
     });
     // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
     if (sandbox.agentCredential) agentCredential = sandbox.agentCredential;

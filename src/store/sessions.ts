@@ -65,6 +65,10 @@ export interface Session {
   alerts: string | null;
   /** When the session took its provider slot (rate limits); null when no limit applied. */
   slotAt: string | null;
+  /** The saved workflow this session ran for (`workflow run`); null otherwise. */
+  workflow: string | null;
+  /** A retried attempt of a workflow run: the id of its first attempt; null on the first and elsewhere. */
+  attemptOf: string | null;
   /** The run's environment template (`--template`); null when none. */
   template: string | null;
 }
@@ -95,6 +99,8 @@ function fromRow(row: Record<string, unknown>): Session {
 /** Filters for {@link SessionRepository.list}. */
 export interface SessionQuery {
   repoPath?: string;
+  /** Only sessions of this saved workflow. */
+  workflow?: string;
   statuses?: readonly SessionStatus[];
   kind?: Session['kind'];
   limit?: number;
@@ -175,6 +181,10 @@ export class SessionRepository {
     if (q.repoPath !== undefined) {
       where.push('repo_path = @repoPath');
       params.repoPath = q.repoPath;
+    }
+    if (q.workflow !== undefined) {
+      where.push('workflow = @workflow');
+      params.workflow = q.workflow;
     }
     if (q.kind !== undefined) {
       where.push('kind = @kind');

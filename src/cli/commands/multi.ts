@@ -7,6 +7,7 @@ import { homePaths } from '../../core/context.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { repoRoot } from '../../core/git.js';
 import { runMulti, type MultiRequest } from '../../core/multi/run-multi.js';
+import type { WorkflowTag } from '../../core/run-request.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { assertAcyclic, buildTasks, parseTaskFile, type RawTask } from '../../core/multi/tasks.js';
 import type { MultiEvent, MultiSummary } from '../../core/multi/types.js';
@@ -82,7 +83,7 @@ async function readTasks(flags: MultiFlags, cwd: string): Promise<RawTask[]> {
  * Validates every --multi flag (exit 2 before anything starts) and builds the request. Checks that
  * need no sandbox come first, so a typo never costs a sandbox.
  */
-export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ req: MultiRequest; config: Config }> {
+export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: WorkflowTag): Promise<{ req: MultiRequest; config: Config }> {
   if (flags.prompt !== undefined || flags.promptFile !== undefined) throw new AppError('usage', '--prompt/--prompt-file cannot be combined with --multi', { hint: 'Give each task with --task "<prompt>" or --task-file <file>.' });
   if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
@@ -116,17 +117,18 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     ...(components.length ? { components } : {}),
     ...(hooks ? { hooks } : {}),
     ...(webhooks.length ? { webhooks } : {}),
+    ...(workflow ? { workflow } : {}),
     ...(template ? { template: { name: template.name, env: template.env } } : {}),
   };
   return { req, config };
 }
 
-/** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code. */
-export async function multiAction(flags: MultiFlags, ctx: Context): Promise<number> {
+/** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code (`workflow`: a saved workflow's run, on every row). */
+export async function multiAction(flags: MultiFlags, ctx: Context, workflow?: WorkflowTag): Promise<number> {
   const options = { json: flags.json === true, stream: flags.stream !== false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, signal: ctx.signal };
   let renderer = new MultiRenderer({ ...options, taskIds: [] });
   try {
-    const { req, config } = await multiRequest(flags, ctx);
+    const { req, config } = await multiRequest(flags, ctx, workflow);
     renderer = new MultiRenderer({ ...options, taskIds: req.tasks.map((t) => t.id) });
     const live = renderer;
     const summary = await runBatch(req, ctx, config, (e) => live.event(e)).finally(() => live.close());

@@ -18,6 +18,7 @@ import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
+import type { WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
@@ -204,8 +205,11 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
   return { ...(flags.agentCli !== undefined ? { agentCli: flags.agentCli } : {}), ...(flags.agentCommand !== undefined ? { agentCommand: flags.agentCommand } : {}) };
 }
 
-/** `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session. */
-export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
+/**
+ * `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session.
+ * `workflow` tags the session's row when a saved workflow runs (`workflow run`).
+ */
+export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
   const { config, provider, template } = runConfig(flags, ctx, root);
@@ -246,6 +250,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(components.length ? { components } : {}),
         ...(hooks ? { hooks } : {}),
         ...(webhooks.length ? { webhooks } : {}),
+        ...(workflow ? { workflow } : {}),
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },

@@ -20,6 +20,7 @@ import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
 import { newSessionId, runSession } from '../run.js';
+import type { WorkflowTag } from '../run-request.js';
 import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
 import { schedule, type SkipReason, type TaskStatus } from './scheduler.js';
 import { assertAcyclic, type TaskSpec } from './tasks.js';
@@ -49,6 +50,8 @@ export interface MultiRequest {
   hooks?: RunHooks;
   /** Receivers of every task's lifecycle events and of the batch's `batch_finished`. */
   webhooks?: readonly WebhookConfig[];
+  /** A saved workflow's run: recorded on every task's row. */
+  workflow?: WorkflowTag;
   /** The environment template every task runs in. */
   template?: { name: string; env: Record<string, string> };
 }
@@ -168,6 +171,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
       error: redactor.text(error),
       groupId,
       taskId: task.id,
+      ...(req.workflow ? { workflow: req.workflow.name, ...(req.workflow.attemptOf !== undefined ? { attemptOf: req.workflow.attemptOf } : {}) } : {}),
     });
     return { taskId: task.id, sessionId: id, status, exitCode, base: base ?? 'HEAD', after: task.after, branch: null, worktree: null, commits: 0, filesChanged: [], durationMs: 0, costUsd: null, usage: null, startedAt: null, completedAt: now, logPath: null };
   };
@@ -220,6 +224,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,
+          ...(req.workflow ? { workflow: req.workflow } : {}),
           // An output dir inside the repo must not travel into the next task's sandbox.
           excludeDirs: outputDirs,
         },

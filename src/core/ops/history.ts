@@ -12,6 +12,8 @@ export interface HistoryQuery {
   /** `7d`, `24h`, `90m`, `2w`, or an ISO date. */
   since?: string;
   stats?: boolean;
+  /** Only sessions of this saved workflow (`workflow run`). */
+  workflow?: string;
 }
 
 /** One finished session. */
@@ -35,6 +37,9 @@ export interface HistoryEntry {
   exitCode: number | null;
   branch: string | null;
   prompt: string | null;
+  /** The saved workflow it ran for, and for a retry its first attempt. */
+  workflow: string | null;
+  attemptOf: string | null;
 }
 
 /** `history --stats`. */
@@ -82,6 +87,8 @@ function entry(s: Session): HistoryEntry {
     exitCode: s.exitCode,
     branch: s.branch,
     prompt: s.promptExcerpt,
+    workflow: s.workflow ?? null,
+    attemptOf: s.attemptOf ?? null,
   };
 }
 
@@ -115,7 +122,7 @@ export async function history(q: HistoryQuery, ctx: Context): Promise<{ entries:
     throw new AppError('usage', `--status "${q.status}" is not a finished status`, { hint: `Use one of: ${FINISHED.join(', ')}.` });
   const since = q.since !== undefined ? parseSince(q.since, ctx.now()).toISOString() : undefined;
   const repo = q.repo !== undefined ? resolve(ctx.cwd, q.repo) : undefined;
-  const rows = await withRegistry(ctx, (sessions) => sessions.list({ ...(repo ? { repoPath: repo } : {}), kind: 'sandbox', statuses: q.status ? [q.status as SessionStatus] : FINISHED }));
+  const rows = await withRegistry(ctx, (sessions) => sessions.list({ ...(repo ? { repoPath: repo } : {}), ...(q.workflow !== undefined ? { workflow: q.workflow } : {}), kind: 'sandbox', statuses: q.status ? [q.status as SessionStatus] : FINISHED }));
   const entries = rows.filter((s) => isTerminal(s.status) && (!since || (s.completedAt ?? s.createdAt) >= since)).map(entry);
   return { entries, ...(q.stats ? { stats: historyStats(entries) } : {}) };
 }

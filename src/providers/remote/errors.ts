@@ -32,6 +32,9 @@ function clean(vendor: VendorErrors, message: string): string {
   return m.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
+/** Marks an error a later attempt may not hit (429, 5xx, a timeout, an unreachable API): `workflow run --retries` retries these. */
+const TRANSIENT = { transient: true } as const;
+
 /** The HTTP status of an SDK error: its `statusCode`, else a `NNN:` prefix of its message. */
 function statusOf(err: Error & { statusCode?: number }): number | undefined {
   if (err.statusCode !== undefined) return err.statusCode;
@@ -57,26 +60,27 @@ export function vendorError(vendor: VendorErrors, action: string, e: unknown): A
   if (named('rateLimit') || status === 429) {
     return new AppError('environment', `${name} refused the request while ${action}: rate limit or sandbox quota reached (HTTP 429)`, {
       cause: e,
+      details: TRANSIENT,
       hint: 'Wait a minute, lower --max-concurrent, or kill sandboxes you no longer need (parallel-cc status --sandbox-only).',
     });
   }
   if (named('timeout') || err.name === 'TimeoutError' || err.name === 'AbortError' || /timed? ?out|timeout|aborted/i.test(err.message)) {
     const wait = vendor.requestTimeoutEnv ? `; ${vendor.requestTimeoutEnv} sets how long to wait (seconds)` : '';
-    return new AppError('environment', `the ${name} API did not answer in time while ${action}`, { cause: e, hint: `Check your network and ${statusPage}, then retry${wait}.` });
+    return new AppError('environment', `the ${name} API did not answer in time while ${action}`, { cause: e, details: TRANSIENT, hint: `Check your network and ${statusPage}, then retry${wait}.` });
   }
   // 507: the sandbox's disk is full. No outage: the work does not fit.
   if (named('diskFull') || status === 507) {
     return new AppError('environment', `the ${name} sandbox's disk is full while ${action}: ${msg}`, { cause: e, hint: vendor.diskHint });
   }
   if (status !== undefined && status >= 500) {
-    return new AppError('environment', `the ${name} API failed while ${action} (HTTP ${status}): ${msg}`, { cause: e, hint: `${name} may be having an outage: see ${statusPage}, then retry.` });
+    return new AppError('environment', `the ${name} API failed while ${action} (HTTP ${status}): ${msg}`, { cause: e, details: TRANSIENT, hint: `${name} may be having an outage: see ${statusPage}, then retry.` });
   }
   if (named('notFound') || status === 404) {
     return new AppError('not_found', `${name}: not found while ${action}: ${msg}`, { cause: e, hint: vendor.notFoundHint });
   }
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/i.test(`${err.message} ${String((err.cause as Error | undefined)?.message)}`)) {
     const where = vendor.endpointEnv?.length ? ` (and ${vendor.endpointEnv.join(' / ')} if you set them)` : '';
-    return new AppError('environment', `cannot reach the ${name} API while ${action}: ${msg}`, { cause: e, hint: `Check your network${where}.` });
+    return new AppError('environment', `cannot reach the ${name} API while ${action}: ${msg}`, { cause: e, details: TRANSIENT, hint: `Check your network${where}.` });
   }
   return new AppError('environment', `${name} failed while ${action}: ${msg}`, { cause: e });
 }
