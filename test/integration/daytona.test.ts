@@ -73,7 +73,8 @@ describe('daytona provider (real SDK against the local Daytona emulator)', () =>
     // The agent ran in a session of its own, started with runAsync and followed over a WebSocket.
     const reqs = d.emulator().requests.filter((q) => q.sandboxId === sbx?.id);
     expect(reqs.some((q) => q.method === 'WS' && /\/process\/session\/pcc-[0-9a-f]+\/command\/[^/]+\/logs$/.test(q.path))).toBe(true);
-    expect(reqs.some((q) => q.path.endsWith('/exec') && JSON.parse(q.body.toString()).runAsync === true && /claude/.test(String(JSON.parse(q.body.toString()).command)))).toBe(true);
+    const execs = reqs.filter((q) => q.path.endsWith('/exec')).map((q) => JSON.parse(q.body.toString()) as { runAsync?: boolean; command?: string });
+    expect(execs.some((e) => e.runAsync === true && /claude/.test(String(e.command)))).toBe(true);
   });
 
   it('uploads one tarball without secrets or ignored files; the model key reaches only the agent env, over the session input with echo off', async () => {
