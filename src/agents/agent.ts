@@ -1,4 +1,5 @@
 import type { AgentEvent, TokenUsage } from '../core/events.js';
+import type { Component } from '../core/components/types.js';
 import type { Credential } from '../core/net/api-broker.js';
 
 /** How an agent is started inside a sandbox. */
@@ -65,6 +66,16 @@ export interface AgentCredentialNeeds {
   headers(credential: Credential): Record<string, string>;
 }
 
+/** What installing components (`--agent`, `--command`, `--mcp`, `--setting`, `--hook`) means for one run of an agent. */
+export interface ComponentInstall {
+  /** Files to write in the sandbox (absolute paths there; under the agent's home, never the workspace). */
+  files: Array<{ path: string; content: string }>;
+  /** Extra launch arguments (e.g. the main agent, the MCP config). */
+  args: string[];
+  /** The prompt as the agent gets it (e.g. with a slash command in front). */
+  prompt: string;
+}
+
 /** Updating an agent that a sandbox brings with it (a cloud template's install). */
 export interface AgentUpdate {
   argv(agentPath: string): string[];
@@ -108,6 +119,8 @@ export interface Agent {
   readonly update?: AgentUpdate;
   /** Model API credential handling; absent: the agent needs no model credential (nothing is resolved or brokered). */
   readonly credential?: AgentCredentialNeeds;
+  /** How it takes Claude Code components; absent: a run with components is refused before anything starts. */
+  components?(set: readonly Component[], homedir: string, prompt: string): ComponentInstall;
   /** The command a cloud template's own install answers to; absent: the agent cannot run where the sandbox brings its own. */
   readonly templateCommand?: string;
 }

@@ -21,6 +21,8 @@ export interface OpsResult {
   value: unknown;
   human: () => string[];
   exitCode?: number;
+  /** What the user must know whatever the output mode (printed on stderr; also part of `value`). */
+  warnings?: readonly string[] | undefined;
 }
 
 type SetExit = (code: number) => void;
@@ -33,6 +35,7 @@ export function act<F extends { json?: boolean }>(ctx: Context, setExit: SetExit
       const r = await body(flags, renderer);
       if (typeof r === 'number') return setExit(r);
       renderer.data(r.value, r.human);
+      for (const w of r.warnings ?? []) renderer.warning(w);
       setExit(r.exitCode ?? 0);
     } catch (e) {
       const err = toAppError(e);
@@ -114,7 +117,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--json', 'one JSON document on stdout'),
     act<KillFlags>(ctx, setExit, async (flags) => {
       const out = await (await import('./commands/kill.js')).killCommand(flags, ctx);
-      return { value: out, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${plural(out.commits, 'commit')})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
+      return { value: out, warnings: out.warnings, human: () => [`Session ${out.sessionId} ${out.status.toUpperCase()}${out.branch ? ` · branch ${out.branch} (${plural(out.commits, 'commit')})` : ''}${out.worktree ? ` · worktree ${out.worktree}` : ''}`] };
     }),
   );
   twin(sandbox, program, ctx, setExit, 'health', "a session's uptime, CPU, memory, disk and cost", (c) => sid(c).option('--json', 'one JSON document on stdout'),
@@ -142,7 +145,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       const renderer = new Renderer({ json: false, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
       // A cloud agent that is still working is streamed until it ends (not with --json: stdout is one document).
       const r = await (await import('./commands/reattach.js')).reattachCommand(flags, ctx, flags.json ? undefined : (e) => renderer.event(e));
-      return { value: r, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${plural(r.commits, 'commit')} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
+      return { value: r, warnings: r.warnings, human: () => [`Session ${r.sessionId} ${r.status.toUpperCase()} · ${plural(r.commits, 'commit')} recovered${r.worktreeKept ? '' : ' · nothing to keep, worktree removed'}`, ...(r.error ? [`  ${r.error}`] : [])] };
     }),
   );
 
@@ -186,7 +189,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     .action(
       act<CleanupFlags>(ctx, setExit, async (flags) => {
         const out = await (await import('./commands/cleanup.js')).cleanupCommand(flags, ctx);
-        return { value: out, human: () => (out.actions.length ? out.actions.map((a) => `${a.action} ${a.kind} ${a.target}: ${a.reason}`) : ['Nothing to clean up.']) };
+        return { value: out, warnings: out.warnings, human: () => (out.actions.length ? out.actions.map((a) => `${a.action} ${a.kind} ${a.target}: ${a.reason}`) : ['Nothing to clean up.']) };
       }),
     );
   const config = program.command('config').description('configuration: the effective values (show) and every key (keys)');

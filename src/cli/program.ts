@@ -7,6 +7,7 @@ import type { MultiFlags } from './commands/multi.js';
 import { addExamples } from './help-examples.js';
 import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
+import { registerComponentCommands } from './components-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -20,7 +21,8 @@ function runOptions(cmd: Command): Command {
     .option('--prompt <text>', 'task for the agent')
     .option('--prompt-file <path>', 'read the task from a file (e.g. PLAN.md)')
     .addOption(new Option('--provider <name>', `sandbox provider: ${providerSummaries(' or ')}`))
-    .option('--timeout <duration>', 'stop the agent after this long: minutes (30) or 30m / 1800s / 1h (more than 0, at most 60 minutes; default 60)')
+    .addOption(new Option('--sandbox <name>', 'the same as --provider (claude-code-templates\' spelling)').hideHelp())
+    .option('--timeout <duration>', 'stop the agent after this long: 30m / 1800s / 1h, or a bare number: minutes up to 60, seconds above (--timeout 300 = 5 min, as in claude-code-templates); at most 60 minutes, default 60')
     .option('--base <ref>', 'branch from this ref instead of HEAD plus your uncommitted work')
     .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
     .option('--dry-run', 'print what would be uploaded and excluded; create nothing')
@@ -31,6 +33,11 @@ function runOptions(cmd: Command): Command {
     .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
     .option('--agent-cli <name>', `agent CLI to run: ${AGENT_NAMES.join(' | ')} (default claude; config agentCli, env PARALLEL_CC_AGENT_CLI)`)
     .option('--agent-command <argv>', '--agent-cli command: the program and its arguments, split like a shell would but never run by one; the prompt is its stdin')
+    .option('--agent <name>', 'a Claude Code agent component: category/name from the catalog (development/frontend-developer), a name in .claude/agents, or a .md file; the first is the main agent (repeatable, comma-separated)', collect)
+    .option('--command <name>', 'a slash-command component (testing/generate-tests); the first runs with the prompt as its arguments (repeatable, comma-separated)', collect)
+    .option('--mcp <name>', 'an MCP server component (a catalog name or a .json file) (repeatable, comma-separated)', collect)
+    .option('--setting <name>', 'a settings component merged into the sandbox\'s ~/.claude/settings.json (repeatable, comma-separated)', collect)
+    .option('--hook <name>', 'a hook component merged into the sandbox\'s ~/.claude/settings.json; hooks run inside the sandbox (repeatable, comma-separated)', collect)
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
@@ -87,6 +94,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   runOptions(sandbox.command('run').description('run an agent on a task in a sandbox; its work lands on branch parallel-cc/<id>')).action(runAction);
   registerOpsCommands(program, sandbox, ctx, setExit);
   registerLocalCommands(program, ctx, setExit);
+  registerComponentCommands(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

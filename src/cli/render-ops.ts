@@ -24,6 +24,16 @@ const short = (ms: number): string => {
 
 const cost = (v: SessionView): string => ((v.costUsd ?? null) === null && (v.sandboxCostUsd ?? null) === null ? '-' : `$${((v.costUsd ?? 0) + (v.sandboxCostUsd ?? 0)).toFixed(4)}`);
 
+/** The components a session ran with (`components agent:x/y (catalog), …`), or ''. */
+function componentsOf(v: SessionView): string {
+  try {
+    const list: unknown = v.components ? JSON.parse(v.components) : [];
+    return Array.isArray(list) && list.length ? `components ${list.map(String).join(', ')}` : '';
+  } catch {
+    return '';
+  }
+}
+
 /** Human lines for `parallel-cc status`. Everything from the registry is shown terminal-safe. */
 export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
   if (out.total === 0) return ['No active sessions. (`parallel-cc status --all` includes ended ones.)'];
@@ -79,6 +89,7 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
         v.sandboxId ? `sandbox ${v.sandboxId}` : '',
         v.worktreePath ? `worktree ${narrow ? cutStart(escapeControls(v.worktreePath), pathRoom) : v.worktreePath}` : '',
         v.livenessReason ?? '',
+        componentsOf(v),
         v.error ? `error: ${cutEnd(v.error, 100)}` : '',
       ]
         .filter(Boolean)

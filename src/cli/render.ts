@@ -235,6 +235,11 @@ export class Renderer {
     this.o.stdout.write(`${text}\n`);
   }
 
+  /** A warning the user must see (e.g. a billed sandbox left running): stderr in both modes. */
+  warning(text: string): void {
+    this.o.stderr.write(`${this.errPaint('33', `warning: ${text}`)}\n`);
+  }
+
   /** A diagnostic line on stderr (progress, notices); never on stdout, so --json stays parseable. */
   note(text: string): void {
     this.o.stderr.write(`${text}\n`);

@@ -124,6 +124,6 @@ export function agentFailure(
  * error, plus what the caller adds (commits, worktree…), which may override the exit code.
  */
 export function recordOutcome(sessions: SessionRepository, id: string, outcome: Outcome, now: Date, patch: SessionPatch = {}): void {
-  sessions.update(id, { status: outcome.status, completedAt: now.toISOString(), exitCode: outcome.exitCode, error: outcome.message ?? null, ...patch });
+  sessions.update(id, { status: outcome.status, completedAt: now.toISOString(), exitCode: outcome.exitCode, error: outcome.message ?? null, reason: outcome.reason ?? null, ...patch });
 }
 

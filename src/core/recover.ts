@@ -112,7 +112,7 @@ export async function finishSession(
   // The status is the caller's (it knows how the session ended); a session ended from outside was
   // killed by a user, and results that could not be applied say so whatever the status.
   const reason: RunReason | undefined = refused ? 'results_refused' : opts.status === 'killed' ? 'killed_by_user' : undefined;
-  const outcome = settle({ ended: opts.status, ...(error ? { failure: new AppError('agent', error) } : {}), ...(reason ? { reason } : {}) });
+  const outcome = settle({ ended: opts.status, ...(error ? { failure: new AppError(refused ? 'results' : 'agent', error) } : {}), ...(reason ? { reason } : {}) });
   // The exit code stays the agent's as recorded (its CLI, which had the process, is gone).
   recordOutcome(sessions, session.id, outcome, deps.now(), {
     exitCode: session.exitCode,

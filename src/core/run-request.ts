@@ -1,4 +1,5 @@
 import type { Agent } from '../agents/agent.js';
+import type { Component } from './components/types.js';
 import type { SandboxProvider } from '../providers/provider.js';
 import type { Config, ProviderName } from '../config/schema.js';
 import type { SessionRepository } from '../store/sessions.js';
@@ -30,6 +31,8 @@ export interface RunRequest {
   excludeDirs?: string[];
   /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */
   skipAgentUpdate?: boolean;
+  /** Resolved components (`--agent`, `--command`, …), installed into the sandbox only. */
+  components?: readonly Component[];
 }
 
 /** What the orchestrator needs from the outside. */

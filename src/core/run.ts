@@ -28,6 +28,8 @@ import { createSessionWorktree } from './worktree.js';
 import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
+import { installComponents } from './components/install.js';
+import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -84,6 +86,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     worktreePath,
     provider: req.provider,
     agent: agent.name,
+    ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
     promptExcerpt: redactor.text(req.prompt.slice(0, 200)),
@@ -185,10 +188,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
+    const args = [...(install.args ?? []), ...(comp?.args ?? [])];
     const launch = agent.launch({
       agentPath: agentPathIn(install, sandbox),
-      ...(install.args ? { args: install.args } : {}),
-      prompt: req.prompt,
+      ...(args.length ? { args } : {}),
+      prompt: comp?.prompt ?? req.prompt,
       ...(agentCredential ? { credential: agentCredential } : {}),
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),

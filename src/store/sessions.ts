@@ -55,6 +55,10 @@ export interface Session {
   sandboxCostUsd: number | null;
   /** The session's sandbox folder on the host (core/sandbox-dir.ts); null for cloud sandboxes and old rows. */
   sandboxDir: string | null;
+  /** Why it did not complete: core/outcome.ts `RunReason` (null while running, when completed, and on old rows). */
+  reason: string | null;
+  /** The components the run installed: a JSON array of `kind:name (source)` labels; null when none. */
+  components: string | null;
 }
 
 /** Fields that may be set when a session is created. */

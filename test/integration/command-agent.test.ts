@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNdjson, runCli } from '../helpers/cli.js';
 import { dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
+import { runSpine } from '../helpers/spine.js';
 
 // The spine scenario as a script: reads the prompt, edits, commits, leaves an uncommitted change.
 const SCRIPT = `#!/bin/sh
@@ -41,7 +42,12 @@ function script(): string {
 const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
 
 describe('the command agent (--agent-cli command)', () => {
-  it.each(PROVIDERS)('runs the spine scenario on %s: the branch has its commit and its uncommitted work; status shows the agent', async (provider) => {
+  it.each(PROVIDERS)('runs the shared spine scenario on %s to the spine branch', async (provider) => {
+    const { summary } = await runSpine({ provider, agent: 'command', env: env(tempDir()) });
+    if (provider === 'docker') expect(leftoverContainers([String(summary.sessionId)])).toEqual([]);
+  });
+
+  it.each(PROVIDERS)('reads the prompt on stdin on %s: the branch has its commit and its uncommitted work; status shows the agent', async (provider) => {
     const repo = makeRepo({ 'README.md': '# test\n' });
     const home = tempDir();
     const prompt = 'do the work ✓\nline two\n';

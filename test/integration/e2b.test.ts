@@ -10,22 +10,12 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import type { Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { bash, E2B_KEY, useE2B } from '../helpers/e2b.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
+import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 
 const e2b = useE2B();
-const E2E: Scenario = {
-  steps: [
-    { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/hello.txt', content: 'hello from the agent\n' } }] },
-    bash(`node -e "require('fs').writeFileSync('out.txt', String(6*7))"`),
-    bash("git mv keep.txt renamed.txt && chmod +x tool.sh && git add -A && git commit -q -m 'agent: add hello and out'"),
-    { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/notes.md', content: 'uncommitted ✓ notes\r\nline 2\n' } }, { name: 'Bash', input: { command: 'git rm -q obsolete.txt' } }] },
-    { text: 'done' },
-  ],
-};
-
 const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
 async function tarEntries(gz: Buffer): Promise<string[]> {
@@ -46,27 +36,9 @@ async function tarEntries(gz: Buffer): Promise<string[]> {
 
 describe('e2b provider (real SDK against the local E2B emulator)', () => {
   it('runs the spine scenario to the same branch contents as native, updates claude first, estimates the sandbox cost and kills the sandbox', async () => {
-    await e2b.serve(E2E);
-    const files = { 'keep.txt': 'keep me\n', 'obsolete.txt': 'old\n', 'tool.sh': 'echo tool\n', '.gitignore': 'node_modules/\n' };
-    const trees: string[] = [];
+    await e2b.serve(SPINE_SCENARIO);
     const home = tempDir();
-    let e2bRun: Record<string, unknown> = {};
-    let e2bOut = '';
-    for (const provider of ['e2b', 'native']) {
-      const repo = makeRepo(files);
-      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'do the work', '--provider', provider, '--json'], { env: e2b.env(home) });
-      expect(r.code, `${provider}: ${r.stderr}`).toBe(0);
-      const s = summaryOf(r.stdout);
-      expect(s.status).toBe('completed');
-      expect(git(repo, 'log', '--format=%s', `main..${String(s.branch)}`).split('\n')).toEqual(['parallel-cc: uncommitted work', 'agent: add hello and out']);
-      trees.push(git(repo, 'ls-tree', '-r', String(s.branch)));
-      if (provider === 'e2b') {
-        e2bRun = s;
-        e2bOut = r.stdout;
-      }
-    }
-    expect(trees[0]).toBe(trees[1]);
-    expect(trees[0]).toMatch(/100755 blob \w+\ttool\.sh/);
+    const { summary: e2bRun, stdout: e2bOut } = await runSpine({ provider: 'e2b', env: e2b.env(home) });
     const id = String(e2bRun.sessionId);
     // claude update ran in the sandbox before the agent, and the log says so (offline it fails: a warning).
     const sbx = e2b.sandboxOf(id);

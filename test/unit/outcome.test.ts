@@ -65,15 +65,15 @@ describe('agentFailure', () => {
 });
 
 describe('recordOutcome', () => {
-  it('writes status, completion time, exit code and error, then the caller’s fields', () => {
+  it('writes status, completion time, exit code, error and the typed reason, then the caller’s fields', () => {
     const writes: [string, SessionPatch][] = [];
     const sessions = { update: (id: string, patch: SessionPatch) => writes.push([id, patch]) } as unknown as SessionRepository;
     const now = new Date('2026-01-02T03:04:05.000Z');
     recordOutcome(sessions, 's1', { status: 'failed', exitCode: 5, reason: 'results_refused', message: 'refused' }, now, { commits: 2 });
     recordOutcome(sessions, 's2', { status: 'completed', exitCode: 0 }, now, { exitCode: null });
     expect(writes).toEqual([
-      ['s1', { status: 'failed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: 5, error: 'refused', commits: 2 }],
-      ['s2', { status: 'completed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: null, error: null }],
+      ['s1', { status: 'failed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: 5, error: 'refused', reason: 'results_refused', commits: 2 }],
+      ['s2', { status: 'completed', completedAt: '2026-01-02T03:04:05.000Z', exitCode: null, error: null, reason: null }],
     ]);
   });
 });

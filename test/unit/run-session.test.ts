@@ -3,62 +3,12 @@
  * claude's place, speaking its stream-json): the outcomes a run can have and what each leaves in
  * the summary, the registry, the worktree and the sandbox folder. No sandbox, no model server.
  */
-import { agentFor } from '../../src/agents/registry.js';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../src/config/schema.js';
-import { homePaths } from '../../src/core/context.js';
+import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../src/core/events.js';
-import { runSession, type RunRequest } from '../../src/core/run.js';
 import { AppError } from '../../src/errors.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { SessionRepository } from '../../src/store/sessions.js';
 import { FakeProvider } from '../fixtures/fake-provider/index.js';
-import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
-
-const RESULT = JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'done', total_cost_usd: 0.0123, usage: { input_tokens: 10, output_tokens: 5 } });
-const INIT = JSON.stringify({ type: 'system', subtype: 'init', model: 'scripted' });
-const PROMPT = 'write hello.txt\nand commit it — «exactly» as told\n';
-
-/** A scripted agent in claude's place: reads the prompt on stdin, then runs `body` in the workdir. */
-function agent(body: string): string {
-  const path = join(tempDir('pcc-agent-'), 'claude');
-  writeFileSync(path, `#!/bin/sh\nset -e\nprompt=$(cat; echo .)\necho '${INIT}'\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-let dbs: Db[] = [];
-afterEach(() => {
-  dbs.forEach((d) => d.close());
-  dbs = [];
-});
-
-/** One run of `agentPath` over a fresh repo and home, with the fake provider. */
-async function run(agentPath: string, opts: { provider?: FakeProvider; timeoutMinutes?: number } = {}) {
-  const repo = makeRepo({ 'README.md': '# unit\n' });
-  const home = tempDir('pcc-home-');
-  const db = openDb(homePaths(home).db);
-  dbs.push(db);
-  const sessions = new SessionRepository(db);
-  const provider = opts.provider ?? new FakeProvider();
-  const events: StreamEvent[] = [];
-  const sink = { write: () => true };
-  const req: RunRequest = { repo, prompt: PROMPT, provider: provider.name, timeoutMinutes: opts.timeoutMinutes ?? 1, allowDomains: [], keepSandbox: false };
-  const summary = await runSession(req, {
-    ctx: { cwd: repo, env: { ...process.env, HOME: home, ANTHROPIC_API_KEY: `sk-ant-unit-${'u'.repeat(24)}` }, home, now: () => new Date(), stdout: sink, stderr: sink, signal: new AbortController().signal },
-    config: ConfigSchema.parse({ claudeBin: agentPath }),
-    sessions,
-    provider,
-    agent: agentFor('claude'),
-    emit: (e) => events.push(e),
-  });
-  return { repo, summary, row: sessions.get(summary.sessionId), provider, events };
-}
-
-/** Every sandbox the run created is gone (folder and all). */
-const sandboxesGone = (p: FakeProvider): boolean => p.created.length > 0 && p.created.every((s) => !existsSync(join(s.workdir, '..')));
+import { git } from '../helpers/git-repo.js';
+import { agent, fakeRun as run, PROMPT, RESULT, sandboxesGone } from '../helpers/fake-run.js';
 
 describe('runSession over the fake provider', () => {
   it('completed: the agent’s commit lands on the branch, the row says completed, the sandbox is gone', async () => {
@@ -97,7 +47,7 @@ describe('runSession over the fake provider', () => {
     expect(r.summary).toMatchObject({ status: 'timed_out', exitCode: 4, commits: 1, reason: 'timed_out' });
     expect(r.summary.error).toMatch(/stopped after the 0\.01-minute timeout; its work so far is kept/);
     expect(git(r.repo, 'show', `${r.summary.branch}:partial.txt`)).toBe('partial');
-    expect(r.row).toMatchObject({ status: 'timed_out', exitCode: 4 });
+    expect(r.row).toMatchObject({ status: 'timed_out', exitCode: 4, reason: 'timed_out' });
     expect(sandboxesGone(r.provider)).toBe(true);
   });
 
@@ -107,7 +57,7 @@ describe('runSession over the fake provider', () => {
     expect(r.summary.error).toMatch(/^refused the agent's results: .*leak/);
     expect(r.summary.worktree).not.toBeNull();
     expect(() => git(r.repo, 'show', `${r.summary.branch}:leak`)).toThrow();
-    expect(r.row).toMatchObject({ status: 'failed', exitCode: 5 });
+    expect(r.row).toMatchObject({ status: 'failed', exitCode: 5, reason: 'results_refused' });
     expect(sandboxesGone(r.provider)).toBe(true);
   });
 

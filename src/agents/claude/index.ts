@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import type { Agent } from '../agent.js';
 import { claudeLaunch, claudeUpdateArgv, claudeUpdateOutcome, findClaudeBinary, parseClaudeLine } from './claude.js';
+import { claudeComponents } from './components.js';
 import { assistantUsage } from './usage.js';
 
 /**
@@ -28,5 +29,6 @@ export const claudeAgent: Agent = {
     placeholder: () => `sk-ant-pcc-${randomBytes(18).toString('hex')}`,
     headers: (c): Record<string, string> => (c.kind === 'api-key' ? { 'x-api-key': c.value } : { Authorization: `Bearer ${c.value}` }),
   },
+  components: claudeComponents,
   templateCommand: 'claude',
 };

@@ -1,5 +1,5 @@
 import type { Context } from '../../core/context.js';
-import { cleanup, type CleanupAction, type CleanupRequest } from '../../core/ops/cleanup.js';
+import { cleanup, type CleanupAction, type CleanupOutput, type CleanupRequest } from '../../core/ops/cleanup.js';
 
 export type { CleanupAction };
 
@@ -9,6 +9,6 @@ export interface CleanupFlags extends CleanupRequest {
 }
 
 /** `parallel-cc cleanup`: finishes orphaned sessions and removes leftovers, reporting each (`core/ops/cleanup.ts`). */
-export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<{ actions: CleanupAction[]; dryRun: boolean }> {
+export async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<CleanupOutput> {
   return cleanup(flags, ctx);
 }

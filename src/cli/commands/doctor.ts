@@ -98,7 +98,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     name: 'anthropic credentials',
     ok: hasKey,
     required: needsKey,
-    detail: hasKey ? 'present (local sandboxes only ever get a placeholder; E2B sandboxes a placeholder plus network rules unless providers.e2b.keyInSandbox)' : 'none',
+    detail: hasKey ? 'present (a sandbox only ever gets a placeholder; each provider\'s key-protection line says how the real key is added on the way out)' : 'none',
     fix: 'export ANTHROPIC_API_KEY=… or log in with `claude`.',
   });
   if (hasKey) {

@@ -17,7 +17,7 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
-import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, type RunFlags } from './run.js';
+import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, runComponents, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
 export interface MultiFlags extends RunFlags {
@@ -95,13 +95,16 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
   const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) } });
   checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
+  if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
+    throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
+  const components = await runComponents(flags, { agent: agentFor(config.agentCli), repoRoot: root, ctx });
   const req: MultiRequest = {
     repo: root,
     tasks,
     maxConcurrent,
     failFast: flags.failFast === true,
     outputDir: await checkOutputDir('--output-dir', resolve(ctx.cwd, flags.outputDir ?? 'parallel-results')),
-    provider: parseProvider(flags.provider, config.defaultProvider),
+    provider: parseProvider(flags.provider ?? flags.sandbox, config.defaultProvider),
     timeoutMinutes: parseTimeout(flags.timeout, config.timeoutMinutes),
     ...(flags.base !== undefined ? { base: flags.base } : {}),
     allowDomains: flags.allowDomain ?? [],
@@ -109,6 +112,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     ...(authMethod ? { authMethod } : {}),
     ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
+    ...(components.length ? { components } : {}),
   };
   return { req, config };
 }

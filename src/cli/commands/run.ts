@@ -1,6 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Agent } from '../../agents/agent.js';
 import { agentFor } from '../../agents/registry.js';
+import { catalogSettings, componentRefs, resolveComponents } from '../../core/components/resolve.js';
+import type { Component } from '../../core/components/types.js';
 import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, type ProviderName } from '../../config/schema.js';
@@ -41,6 +44,14 @@ export interface RunFlags {
   skipClaudeUpdate?: boolean;
   agentCli?: string;
   agentCommand?: string;
+  /** `--sandbox`: claude-code-templates' name for --provider. */
+  sandbox?: string;
+  /** Components (repeatable, comma-separable). */
+  agent?: string[];
+  command?: string[];
+  mcp?: string[];
+  setting?: string[];
+  hook?: string[];
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -80,11 +91,18 @@ export async function readPrompt(flags: RunFlags, cwd: string): Promise<string |
   return prompt;
 }
 
-/** Parses --timeout: minutes (fractions allowed) or a duration with a unit (30m, 1800s, 1h); more than 0, at most 60 minutes. */
+/**
+ * Parses --timeout: a duration with a unit (30m, 1800s, 1h), or a bare number — minutes up to 60
+ * (our rule), seconds above it (claude-code-templates' `--timeout 300`): a bare number over 60 can
+ * only be seconds, since no timeout is over 60 minutes. More than 0, at most 60 minutes.
+ */
 export function parseTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   // Plain decimals and s/m/h only: Number() would also take "0x10", "1e1" or " 5 ".
-  const n = /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
+  const bare = /^\d+(\.\d+)?$/.test(raw);
+  const n = bare && Number(raw) > MAX_TIMEOUT_MINUTES ? Number(raw) / 60 : /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
+  if (bare && Number(raw) > MAX_TIMEOUT_MINUTES && n > MAX_TIMEOUT_MINUTES)
+    throw new AppError('usage', `--timeout ${raw} is more than ${MAX_TIMEOUT_MINUTES} minutes read as seconds (a bare number up to ${MAX_TIMEOUT_MINUTES} is minutes, above it seconds)`, { hint: 'Write the unit to be sure: --timeout 30m, --timeout 1800s, --timeout 1h (at most 60 minutes).' });
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
     throw new AppError('usage', `--timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${raw}"`, { hint: 'Examples: --timeout 30, --timeout 30m, --timeout 1800s.' });
   return n;
@@ -112,7 +130,9 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
     env: ctx.env,
     flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) },
   });
-  const provider = parseProvider(flags.provider, config.defaultProvider);
+  if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
+    throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
+  const provider = parseProvider(flags.provider ?? flags.sandbox, config.defaultProvider);
   const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
   const prompt = await readPrompt(flags, ctx.cwd);
@@ -124,6 +144,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   }
   if (prompt === undefined) throw new AppError('usage', 'a prompt is required', { hint: 'Pass --prompt "<task>" or --prompt-file <file>.' });
   if (flags.localLog) await checkOutputFile('--local-log', resolve(ctx.cwd, flags.localLog));
+  const agent = agentFor(config.agentCli);
+  const components = await runComponents(flags, { agent, repoRoot: root, ctx });
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
@@ -139,13 +161,22 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
         ...(authMethod ? { authMethod } : {}),
         ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
+        ...(components.length ? { components } : {}),
       },
-      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent: agentFor(config.agentCli), emit },
+      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );
     return { kind: 'run', summary };
   } finally {
     db.close();
   }
+}
+
+/** Resolves and validates the run's components (before anything is created); refused for an agent that takes none. */
+export async function runComponents(flags: RunFlags, opts: { agent: Agent; repoRoot: string; ctx: Context }): Promise<Component[]> {
+  const refs = componentRefs(flags);
+  if (!refs.length) return [];
+  if (!opts.agent.components) throw new AppError('usage', `the ${opts.agent.name} agent takes no Claude Code components (--agent, --command, --mcp, --setting, --hook)`, { hint: 'Run them with --agent-cli claude, or drop the component flags.' });
+  return resolveComponents(refs, { repoRoot: opts.repoRoot, cwd: opts.ctx.cwd, home: opts.ctx.home, ...catalogSettings(opts.ctx.env) });
 }
 
 /** Plans the upload of a commit other than HEAD (no working state) without touching the checkout. */

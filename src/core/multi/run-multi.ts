@@ -12,6 +12,7 @@ import type { Context } from '../context.js';
 import { resolveCredential, type AuthMethod } from '../credentials.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
+import type { Component } from '../components/types.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -39,6 +40,8 @@ export interface MultiRequest {
   authMethod?: AuthMethod;
   skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
+  /** Components every task's sandbox gets (resolved once, before any task starts). */
+  components?: readonly Component[];
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -193,6 +196,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           signal,
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
+          ...(req.components?.length ? { components: req.components } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,

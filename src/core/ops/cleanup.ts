@@ -25,6 +25,14 @@ export interface CleanupAction {
   reason: string;
 }
 
+/** What cleanup did. */
+export interface CleanupOutput {
+  actions: CleanupAction[];
+  dryRun: boolean;
+  /** What the user must know: a billed sandbox that could not be destroyed. */
+  warnings?: string[];
+}
+
 /** True when a session's sandbox outlived its CLI and the agent in it is still running. */
 async function agentStillWorking(s: Session, provider: SandboxProvider | undefined): Promise<boolean> {
   if (!provider?.capabilities.survivesCli || !provider.isRunning) return false;
@@ -44,9 +52,11 @@ const isDir = (p: string): Promise<boolean> =>
  * leftover sandboxes, worktrees nobody owns and `parallel-cc/*` branches that hold nothing — and
  * reports each. Branches with commits and the user's own checkout are never touched.
  */
-export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<{ actions: CleanupAction[]; dryRun: boolean }> {
+export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<CleanupOutput> {
   const dry = flags.dryRun === true;
   const actions: CleanupAction[] = [];
+  // What the user must know (a billed sandbox that could not be destroyed), printed whatever the mode.
+  const warnings: string[] = [];
   await withRegistry(ctx, async (sessions) => {
     const now = ctx.now();
     // 1. Orphaned sessions: their CLI is gone but the row says they run.
@@ -66,6 +76,7 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<{ ac
           status: s.kind === 'local' ? 'completed' : 'failed',
           reason: s.kind === 'local' ? `released by cleanup: ${reason}` : `orphaned: ${reason}; finished by \`parallel-cc cleanup\``,
         });
+        warnings.push(...(report.warnings ?? []));
         actions.push({
           kind: 'session',
           target: s.id,
@@ -144,5 +155,5 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<{ ac
       }
     }
   }, { create: false });
-  return { actions, dryRun: dry };
+  return { actions, dryRun: dry, ...(warnings.length ? { warnings } : {}) };
 }

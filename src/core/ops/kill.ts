@@ -28,6 +28,8 @@ export interface KillOutput {
   branch: string | null;
   worktree: string | null;
   how: 'owner-stopped' | 'finished-here';
+  /** What the user must know: a billed sandbox that could not be destroyed. */
+  warnings?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -93,6 +95,7 @@ export async function killSession(flags: KillRequest, ctx: Context): Promise<Kil
         await sleep(200);
       }
     }
+    let warnings: string[] | undefined;
     if (how === 'finished-here') {
       const fresh = sessions.require(session.id);
       const report = await finishSession(fresh, { sessions, provider: await providerFor(fresh, ctx), now: ctx.now }, {
@@ -101,6 +104,7 @@ export async function killSession(flags: KillRequest, ctx: Context): Promise<Kil
         collect: flags.download !== false,
       });
       session = sessions.require(report.sessionId);
+      warnings = report.warnings;
     }
     // A batch's task keeps its worktree like the batch's other tasks: the batch copies its changed
     // files from it and its summary names it.
@@ -113,6 +117,6 @@ export async function killSession(flags: KillRequest, ctx: Context): Promise<Kil
       if (present) await removeSessionWorktree(session.repoPath, session.worktreePath);
       session = sessions.update(session.id, { worktreePath: null });
     }
-    return { sessionId: session.id, status: session.status, commits: session.commits ?? 0, branch: session.branch, worktree: session.worktreePath, how };
+    return { sessionId: session.id, status: session.status, commits: session.commits ?? 0, branch: session.branch, worktree: session.worktreePath, how, ...(warnings ? { warnings } : {}) };
   });
 }
