@@ -10,22 +10,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import type { Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { bash, DAYTONA_MODEL_KEY, useDaytona } from '../helpers/daytona.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
+import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 
 const d = useDaytona();
-const SPINE: Scenario = {
-  steps: [
-    { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/hello.txt', content: 'hello from the agent\n' } }] },
-    bash(`node -e "require('fs').writeFileSync('out.txt', String(6*7))"`),
-    bash("git mv keep.txt renamed.txt && chmod +x tool.sh && git add -A && git commit -q -m 'agent: add hello and out'"),
-    { toolUses: [{ name: 'Write', input: { file_path: '{{cwd}}/notes.md', content: 'uncommitted ✓ notes\r\nline 2\n' } }, { name: 'Bash', input: { command: 'git rm -q obsolete.txt' } }] },
-    { text: 'done' },
-  ],
-};
-
 const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
 async function tarEntries(gz: Buffer): Promise<string[]> {
@@ -45,25 +35,10 @@ async function tarEntries(gz: Buffer): Promise<string[]> {
 }
 
 describe('daytona provider (real SDK against the local Daytona emulator)', () => {
-  it('runs the spine scenario to the same branch contents as native, with labels, target and an auto-delete, estimates the cost and deletes the sandbox', async () => {
-    await d.serve(SPINE);
-    const files = { 'keep.txt': 'keep me\n', 'obsolete.txt': 'old\n', 'tool.sh': 'echo tool\n', '.gitignore': 'node_modules/\n' };
-    const trees: string[] = [];
-    const home = tempDir();
-    let run: Record<string, unknown> = {};
-    let out = '';
-    for (const provider of ['daytona', 'native']) {
-      const repo = makeRepo(files);
-      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'do the work', '--provider', provider, '--skip-claude-update', '--daytona-target', 'eu', '--json'], { env: d.env(home) });
-      expect(r.code, `${provider}: ${r.stderr}`).toBe(0);
-      const s = summaryOf(r.stdout);
-      expect(s.status).toBe('completed');
-      expect(git(repo, 'log', '--format=%s', `main..${String(s.branch)}`).split('\n')).toEqual(['parallel-cc: uncommitted work', 'agent: add hello and out']);
-      trees.push(git(repo, 'ls-tree', '-r', String(s.branch)));
-      if (provider === 'daytona') [run, out] = [s, r.stdout];
-    }
-    expect(trees[0]).toBe(trees[1]);
-    expect(trees[0]).toMatch(/100755 blob \w+\ttool\.sh/);
+  it('runs the spine scenario (runSpine) with labels, target and an auto-delete, estimates the cost and deletes the sandbox', async () => {
+    await d.serve(SPINE_SCENARIO);
+    const spine = await runSpine({ provider: 'daytona', env: d.env(tempDir()), args: ['--skip-claude-update', '--daytona-target', 'eu'] });
+    const [run, out] = [spine.summary, spine.stdout];
     const sbx = d.sandboxOf(String(run.sessionId));
     expect(sbx).toMatchObject({ state: 'destroyed', target: 'eu', autoStopInterval: 15, autoDeleteInterval: 120, labels: { 'parallel-cc.session': run.sessionId, 'parallel-cc.repo': run.repo } });
     // 1 vCPU, 1 GiB, 3 GiB disk at Daytona's per-second prices: $0.066924 an hour, billed per second.
