@@ -47,8 +47,7 @@ export function sessionCommand(req: ExecRequest & { cwd: string }, files: Script
  * An {@link ExecHandle} over a Daytona process session: one session per command, started with
  * `runAsync`, its output streamed by following the command's logs (a WebSocket), its end read from
  * the command's status. In collect mode stdout goes to a file read back byte-exact (session logs
- * are labelled lines, not bytes). While it runs it keeps the sandbox active (Daytona's auto-stop
- * counts API calls only, not processes inside). `kill` signals the command's process group.
+ * are labelled lines, not bytes). `kill` signals the command's process group.
  */
 export class DaytonaExecHandle extends QueuedExecHandle {
   protected readonly exit: Promise<ExecExit>;
@@ -62,7 +61,6 @@ export class DaytonaExecHandle extends QueuedExecHandle {
     private readonly sbx: Sandbox,
     private readonly stateDir: string,
     req: ExecRequest & { cwd: string },
-    private readonly keepAliveMs: number,
     private readonly onError: (e: unknown) => Error,
   ) {
     super();
@@ -82,7 +80,6 @@ export class DaytonaExecHandle extends QueuedExecHandle {
 
   private async run(req: ExecRequest & { cwd: string }): Promise<ExecExit> {
     const { stdin, stdout } = this.files;
-    const keepAlive = setInterval(() => void this.sbx.refreshActivity().catch(() => undefined), this.keepAliveMs);
     let session = false;
     try {
       if (stdin && req.stdin !== undefined) await this.sbx.fs.uploadFile(Buffer.isBuffer(req.stdin) ? req.stdin : Buffer.from(req.stdin, 'utf8'), stdin);
@@ -112,7 +109,6 @@ export class DaytonaExecHandle extends QueuedExecHandle {
       this.push('stderr', `${this.onError(e).message}\n`);
       return { exitCode: this.killed ? 137 : 125, signal: this.killed ? 'SIGKILL' : null };
     } finally {
-      clearInterval(keepAlive);
       const leftovers = [stdin, stdout, this.pidFile].filter((p): p is string => p !== undefined);
       await this.sbx.process.executeCommand(shellJoin(['rm', '-f', '--', ...leftovers]), undefined, undefined, 30).catch(() => undefined);
       if (session) await this.sbx.process.deleteSession(this.sessionId).catch(() => undefined);

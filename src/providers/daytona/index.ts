@@ -33,14 +33,14 @@ export const DAYTONA_UPLOAD_LIMITS = { maxBytes: 500_000_000, maxFiles: 100_000 
  * The Daytona provider: one cloud sandbox per session (labels: session, repo; target, snapshot,
  * resources; auto-stop, auto-archive and always an auto-delete), the working state uploaded as one
  * streamed tar.gz, every command in a process session of its own (runAsync, followed logs), kept
- * active by API calls while it works. The sandbox outlives the CLI, so a later CLI reconnects by its
+ * active by API calls while this process holds it. The sandbox outlives the CLI, so a later CLI reconnects by its
  * id (a stopped one is started again: its files are still there). The only module that imports the
  * Daytona SDK.
  */
 export class DaytonaProvider implements SandboxProvider {
   readonly name = 'daytona' as const;
   readonly capabilities: SandboxProvider['capabilities'];
-  private readonly boxes = new Map<string, { sbx: Sandbox; home: string }>();
+  private readonly boxes = new Map<string, { sbx: Sandbox; home: string; keepAlive: NodeJS.Timeout }>();
   private client: Daytona | undefined;
 
   constructor(
@@ -74,7 +74,7 @@ export class DaytonaProvider implements SandboxProvider {
     }
   }
 
-  private box(sandbox: SandboxHandle): { sbx: Sandbox; home: string } {
+  private box(sandbox: SandboxHandle): { sbx: Sandbox; home: string; keepAlive: NodeJS.Timeout } {
     const b = this.boxes.get(sandbox.id);
     if (!b) throw new AppError('internal', `Daytona sandbox ${sandbox.id} is not connected in this process`);
     return b;
@@ -86,7 +86,12 @@ export class DaytonaProvider implements SandboxProvider {
 
   private async handle(sbx: Sandbox): Promise<SandboxHandle> {
     const home = (await sbx.getUserHomeDir()) ?? '/home/daytona';
-    this.boxes.set(sbx.id, { sbx, home });
+    // Daytona's auto-stop counts API calls only, not the processes inside: while this process holds
+    // the sandbox (create or reconnect until destroy), it keeps it active.
+    const keepAlive = setInterval(() => void sbx.refreshActivity().catch(() => undefined), this.config.keepAliveSeconds * 1000);
+    keepAlive.unref();
+    clearInterval(this.boxes.get(sbx.id)?.keepAlive);
+    this.boxes.set(sbx.id, { sbx, home, keepAlive });
     return { id: sbx.id, provider: 'daytona', workdir: `${home}/workspace`, homedir: home, agentPath: 'claude', endpoints: {} };
   }
 
@@ -116,6 +121,8 @@ export class DaytonaProvider implements SandboxProvider {
       if (made.exitCode !== 0) throw new AppError('environment', `cannot create the working folders in Daytona sandbox ${sbx.id}: ${made.result.trim()}`);
       return { ...handle, ...(spec.egress ? { warnings: [KEY_WARNING] } : {}) };
     } catch (e) {
+      clearInterval(this.boxes.get(sbx.id)?.keepAlive);
+      this.boxes.delete(sbx.id);
       await sbx.delete().catch(() => undefined);
       throw daytonaError('preparing the sandbox', e);
     }
@@ -146,7 +153,7 @@ export class DaytonaProvider implements SandboxProvider {
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const { sbx, home } = this.box(sandbox);
-    return new DaytonaExecHandle(sbx, this.stateDir(home), { ...req, cwd: req.cwd ?? sandbox.workdir }, this.config.keepAliveSeconds * 1000, (e) => daytonaError('running a command', e));
+    return new DaytonaExecHandle(sbx, this.stateDir(home), { ...req, cwd: req.cwd ?? sandbox.workdir }, (e) => daytonaError('running a command', e));
   }
 
   async download(sandbox: SandboxHandle, path: string): Promise<Buffer> {
@@ -159,6 +166,7 @@ export class DaytonaProvider implements SandboxProvider {
 
   async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
     const b = this.boxes.get(sandbox.id);
+    clearInterval(b?.keepAlive);
     this.boxes.delete(sandbox.id);
     // A kept sandbox still stops after autoStopInterval without activity, then is deleted.
     if (opts.keep) return;
