@@ -40,7 +40,7 @@ function check(r: DaytonaEmulator['responses'][number]): string | undefined {
   const schema = r.api === 'api' ? doc?.content?.['application/json']?.schema : doc?.schema;
   if (!schema || r.body === undefined) return undefined;
   const ref = (schema as { $ref?: string }).$ref;
-  const validate = ajv.compile(ref ? { $ref: `${r.api}${ref}` } : { ...(schema as object), $id: undefined });
+  const validate = ajv.compile(ref ? { $ref: `${r.api}${ref}` } : schema);
   if (!validate(r.body)) throw new Error(`${r.api} ${r.method} ${r.path} ${r.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(r.body)}`);
   return `${r.api} ${r.method} ${t} ${r.status}`;
 }
@@ -112,7 +112,7 @@ describe('the Daytona emulator against the unmodified SDK and the published sche
     const echoed = await sbx.process.executeSessionCommand('conf', { command: 'read -r x; echo "got $x"', runAsync: true });
     await expect.poll(() => sbx?.process.sendSessionCommandInput('conf', echoed.cmdId, 'visible').then(() => true, () => false)).toBe(true);
     await expect.poll(async () => (await sbx?.process.getSessionCommand('conf', echoed.cmdId))?.exitCode).toBe(0);
-    expect((await sbx.process.getSessionCommandLogs('conf', echoed.cmdId)).stdout.split('\n').sort()).toEqual(['', 'got visible', 'visible']);
+    expect(String((await sbx.process.getSessionCommandLogs('conf', echoed.cmdId)).stdout).split('\n').sort()).toEqual(['', 'got visible', 'visible']);
     // Sync exec answers with the output; a session's commands run one after the other.
     const sync = await sbx.process.executeSessionCommand('conf', { command: 'echo sync' });
     expect(sync).toMatchObject({ exitCode: 0, stdout: 'sync\n' });
