@@ -133,7 +133,8 @@ export class DaytonaExecHandle extends QueuedExecHandle {
   /** The command's whole process group (its kept-log pid file, else the one the session command wrote). */
   private async killGroup(): Promise<void> {
     const pidFile = this.files.log?.pid ?? this.pidFile;
-    await this.sbx.process.executeCommand(killGroupScript({ pidFile }), undefined, undefined, 30).catch(() => undefined);
+    // Through bash: the toolbox runs a command with the sandbox's shell, which may be a sh whose kill takes no `--`.
+    await this.sbx.process.executeCommand(shellJoin(['bash', '-c', killGroupScript({ pidFile })]), undefined, undefined, 30).catch(() => undefined);
   }
 
   async kill(): Promise<void> {
