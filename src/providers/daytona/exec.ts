@@ -110,8 +110,10 @@ export class DaytonaExecHandle extends QueuedExecHandle {
       return { exitCode: this.killed ? 137 : 125, signal: this.killed ? 'SIGKILL' : null };
     } finally {
       const leftovers = [stdin, stdout, this.pidFile].filter((p): p is string => p !== undefined);
-      await this.sbx.process.executeCommand(shellJoin(['rm', '-f', '--', ...leftovers]), undefined, undefined, 30).catch(() => undefined);
-      if (session) await this.sbx.process.deleteSession(this.sessionId).catch(() => undefined);
+      await Promise.all([
+        this.sbx.process.executeCommand(shellJoin(['rm', '-f', '--', ...leftovers]), undefined, undefined, 30).catch(() => undefined),
+        session ? this.sbx.process.deleteSession(this.sessionId).catch(() => undefined) : undefined,
+      ]);
     }
   }
 

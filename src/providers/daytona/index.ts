@@ -14,7 +14,6 @@ import {
   type UploadSource,
 } from '../provider.js';
 import { followKeptLog, keptLogRunning, type RemoteShell } from '../remote/follow.js';
-import { shellJoin } from '../remote/quote.js';
 import { streamedUpload } from '../remote/upload.js';
 import { daytonaError } from './errors.js';
 import { DaytonaExecHandle, logFiles } from './exec.js';
@@ -84,8 +83,9 @@ export class DaytonaProvider implements SandboxProvider {
     return `${home}/.parallel-cc`;
   }
 
-  private async handle(sbx: Sandbox): Promise<SandboxHandle> {
-    const home = (await sbx.getUserHomeDir()) ?? '/home/daytona';
+  /** The handle of a connected sandbox; `home` when already known (create learns it with its first command). */
+  private async handle(sbx: Sandbox, known?: string): Promise<SandboxHandle> {
+    const home = known ?? (await sbx.getUserHomeDir()) ?? '/home/daytona';
     // Daytona's auto-stop counts API calls only, not the processes inside: while this process holds
     // the sandbox (create or reconnect until destroy), it keeps it active.
     const keepAlive = setInterval(() => void sbx.refreshActivity().catch(() => undefined), this.config.keepAliveSeconds * 1000);
@@ -115,11 +115,12 @@ export class DaytonaProvider implements SandboxProvider {
       throw daytonaError(`creating the sandbox${this.config.snapshot ? ` from snapshot ${this.config.snapshot}` : ''}`, e);
     }
     try {
-      const handle = await this.handle(sbx);
-      // Straight through the SDK: the provider's command plumbing keeps its own files in the state folder.
-      const made = await sbx.process.executeCommand(shellJoin(['mkdir', '-p', '-m', '700', this.stateDir(handle.homedir), handle.workdir]), handle.homedir);
-      if (made.exitCode !== 0) throw new AppError('environment', `cannot create the working folders in Daytona sandbox ${sbx.id}: ${made.result.trim()}`);
-      return { ...handle, ...(spec.egress ? { warnings: [KEY_WARNING] } : {}) };
+      // Straight through the SDK (the provider's command plumbing keeps its own files in the state
+      // folder), and in one call: the home folder, the state folder and the workspace.
+      const made = await sbx.process.executeCommand(`cd && mkdir -p -m 700 .parallel-cc workspace && pwd`);
+      const home = made.result.trim();
+      if (made.exitCode !== 0 || !home.startsWith('/')) throw new AppError('environment', `cannot create the working folders in Daytona sandbox ${sbx.id}: ${made.result.trim()}`);
+      return { ...(await this.handle(sbx, home)), ...(spec.egress ? { warnings: [KEY_WARNING] } : {}) };
     } catch (e) {
       clearInterval(this.boxes.get(sbx.id)?.keepAlive);
       this.boxes.delete(sbx.id);
