@@ -133,6 +133,21 @@ describe('daytona provider (real SDK against the local Daytona emulator)', () =>
     expect((await d.statusRow(home, id)).status).toBe('failed');
   });
 
+  it('Ctrl-C mid-run stops the agent, keeps the work so far and deletes the sandbox (exit 130)', async () => {
+    await d.serve({ steps: [bash('echo work > w.txt && git add -A && git commit -qm "agent: w"'), bash(`node -e "setTimeout(() => {}, 600000)"`, 600000)] });
+    const repo = makeRepo();
+    const { child, done } = startCli(['sandbox', 'run', '--repo', repo, '--prompt', 'x', '--provider', 'daytona', '--skip-claude-update', '--json'], { env: d.env(tempDir()) });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    await expect.poll(() => out.includes('setTimeout'), { timeout: 60_000, interval: 100 }).toBe(true);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    const s = summaryOf(r.stdout);
+    expect(git(repo, 'show', `${String(s.branch)}:w.txt`)).toBe('work');
+    expect(d.sandboxOf(String(s.sessionId))?.state).toBe('destroyed');
+  });
+
   it('fails clearly, with a failed session and no stack trace, on a missing or rejected key, a 500 and a hanging API', async () => {
     await d.serve({ steps: [{ text: 'done' }] });
     const home = tempDir();

@@ -23,7 +23,8 @@ export function logFiles(stateDir: string, name: string): KeptLogFiles {
  * pipe (sent with echo suppressed, so never in the session log) and are exported by shell builtins:
  * they are in no file and in no process's argv, only in the environment of the command.
  */
-const ENV_PRELUDE = 'while IFS= read -r kv && [ -n "$kv" ]; do export "${kv%%=*}=$(printf %s "${kv#*=}" | base64 -d)"; done; ';
+// The `x` keeps the value's trailing newlines, which a command substitution would strip.
+const ENV_PRELUDE = 'while IFS= read -r __pcc_kv && [ -n "$__pcc_kv" ]; do __pcc_v=$(printf %s "${__pcc_kv#*=}" | base64 -d; echo x); export "${__pcc_kv%%=*}=${__pcc_v%x}"; done; unset __pcc_kv __pcc_v; ';
 
 /** The input that feeds {@link ENV_PRELUDE}. */
 export function envInput(env: Record<string, string>): string {
