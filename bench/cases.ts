@@ -222,6 +222,27 @@ const status1000: BenchCase = {
   },
 };
 
+const history1000: BenchCase = {
+  name: 'history --stats with 1,000 finished sessions (absolute; baseline = CLI start-up, --version)',
+  async run() {
+    const home = tmp('pcc-bench-hi-');
+    const db = openDb(join(home, 'coordinator.db'));
+    const repo = new SessionRepository(db);
+    db.transaction(() => {
+      for (let i = 0; i < 1000; i++) {
+        const id = `h${i.toString(16).padStart(7, '0')}`;
+        repo.create({ id, repoPath: `/repos/r${i % 10}`, provider: 'native', status: i % 4 ? 'completed' : 'failed', promptExcerpt: `task ${i}` });
+        repo.update(id, { startedAt: new Date(Date.now() - (i + 2) * 60_000).toISOString(), completedAt: new Date(Date.now() - i * 60_000).toISOString(), costUsd: 0.01 });
+      }
+    })();
+    db.close();
+    const env = { ...process.env, PARALLEL_CC_HOME: home };
+    const { ours, baseline } = await paired(7, () => cli(['history', '--stats', '--json'], env), () => cli(['--version'], env));
+    rmSync(home, { recursive: true, force: true });
+    return { name: this.name, unit: 'ms', ours, baseline, goal: '< 200 ms', met: median(ours) < 200, ratio: median(ours) / median(baseline), notes: `+${(median(ours) - median(baseline)).toFixed(0)} ms over start-up` };
+  },
+};
+
 const worktree: BenchCase = {
   name: 'worktree creation on a 10,000-file repo vs git worktree add',
   async run() {
@@ -239,4 +260,4 @@ const worktree: BenchCase = {
 };
 
 /** Every case, in the order of issue 10. */
-export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, worktree];
+export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree];

@@ -7,12 +7,18 @@ export interface AgentLaunch {
   argv: string[];
   env: Record<string, string>;
   stdin: string;
+  /**
+   * Files the agent needs before it starts (its own settings), relative to the sandbox home; core
+   * writes them inside the sandbox (never through a shell). Absent: none.
+   */
+  files?: Array<{ path: string; content: string }>;
 }
 
 /**
  * Where an agent comes from:
  * - `binary`: one self-contained host file, mounted read-only into a local sandbox as `/opt/bin/<mountName>`;
- * - `package`: a node package folder on the host, run with the sandbox's node (not mounted by any provider yet);
+ * - `package`: a node package folder on the host, mounted read-only into a local sandbox as
+ *   `/opt/parallel-cc/pkg/<mountName>` and run as `<the sandbox's node> <entry>` (providers with `packageAgents`);
  * - `sandbox`: a command the sandbox already has (a system program under /usr, or a cloud template's own).
  */
 export type AgentInstall = ({ kind: 'binary'; path: string } | { kind: 'package'; dir: string; entry: string } | { kind: 'sandbox'; command: string }) & {
@@ -26,6 +32,10 @@ export interface AgentLocateOptions {
   claudeBin?: string;
   /** config `agentCommand` (--agent-command, PARALLEL_CC_AGENT_COMMAND). */
   agentCommand?: string;
+  /** config `codexBin` (PARALLEL_CC_CODEX_BIN). */
+  codexBin?: string;
+  /** config `geminiDir` (PARALLEL_CC_GEMINI_DIR): the @google/gemini-cli package folder. */
+  geminiDir?: string;
   pathEnv?: string;
   /** Relative program paths of `agentCommand` resolve against this folder. */
   cwd: string;
@@ -44,6 +54,15 @@ export interface AgentLaunchOptions {
   apiUrl?: string;
   /** The egress proxy as the sandbox reaches it. */
   proxyUrl?: string;
+  /** The model the agent asks for ({@link Agent.model}); absent: the agent's default. */
+  model?: string;
+}
+
+/** The model API base URLs of the configuration, one per API family (each agent's broker upstream). */
+export interface ModelApiUrls {
+  anthropicBaseUrl: string;
+  openaiBaseUrl: string;
+  geminiBaseUrl: string;
 }
 
 /** The usage of one model response, for a running budget estimate (Claude prints its cost only at the end). */
@@ -59,11 +78,22 @@ export interface ResponseUsage {
  * carries the real one on the way out.
  */
 export interface AgentCredentialNeeds {
-  upstream(config: { anthropicBaseUrl: string }): string;
+  upstream(config: ModelApiUrls): string;
   /** A fresh per-session placeholder key in the agent's own key format. */
   placeholder(): string;
-  /** The header(s) carrying `credential` to the upstream. */
+  /** The header(s) carrying `credential` to the upstream (the broker sets exactly these). */
   headers(credential: Credential): Record<string, string>;
+  /**
+   * The host's real key for this agent's API, read from the environment; a missing one is an
+   * `environment` error saying which variable to set. Absent: the Anthropic credential (API key or
+   * Claude login, `--auth-method`).
+   */
+  resolve?(env: NodeJS.ProcessEnv): Credential;
+  /** How doctor names the key ("openai credentials") and the variables that hold it. */
+  readonly keyLabel?: string;
+  readonly keyEnv?: readonly string[];
+  /** The variable of its API's base URL (hints). */
+  readonly urlEnv?: string;
 }
 
 /** What installing components (`--agent`, `--command`, `--mcp`, `--setting`, `--hook`) means for one run of an agent. */
@@ -104,8 +134,8 @@ export interface Agent {
   locate(opts: AgentLocateOptions): AgentInstall;
   /** Argv, env and stdin of the run. */
   launch(opts: AgentLaunchOptions): AgentLaunch;
-  /** A fresh stdout-line parser for one run (may keep state between lines). */
-  parser(): (line: string) => AgentEvent[];
+  /** A fresh stdout-line parser for one run (may keep state between lines); `model`: what the run asked for (pricing). */
+  parser(opts?: { model?: string }): (line: string) => AgentEvent[];
   /** Events of one stderr line; default: one `stderr` event. */
   stderrLine?(text: string): AgentEvent[];
   /**
@@ -117,6 +147,8 @@ export interface Agent {
   responseUsage?(line: string): ResponseUsage | undefined;
   /** How to update it where the sandbox brings its own; absent: never updated. */
   readonly update?: AgentUpdate;
+  /** The configured model of this agent (config `codexModel`, …); absent: never configured. */
+  model?(config: { codexModel?: string | undefined; geminiModel?: string | undefined }): string | undefined;
   /** Model API credential handling; absent: the agent needs no model credential (nothing is resolved or brokered). */
   readonly credential?: AgentCredentialNeeds;
   /** How it takes Claude Code components; absent: a run with components is refused before anything starts. */

@@ -1,11 +1,15 @@
 import { AppError } from '../errors.js';
 import type { Agent } from './agent.js';
 import { claudeAgent } from './claude/index.js';
+import { codexAgent } from './codex/index.js';
 import { commandAgent } from './command/index.js';
+import { geminiAgent } from './gemini/index.js';
 
 /** Every agent CLI parallel-cc can run: one line each. */
 const AGENTS = {
   claude: claudeAgent,
+  codex: codexAgent,
+  gemini: geminiAgent,
   command: commandAgent,
 } satisfies Record<string, Agent>;
 

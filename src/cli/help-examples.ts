@@ -18,6 +18,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'components list': ['parallel-cc components list', 'parallel-cc components list --kind command --json'],
   'components show': ['parallel-cc components show agent development/frontend-developer', 'parallel-cc components show command ./my-command.md'],
   'components cache': ['parallel-cc components cache', 'parallel-cc components cache --clear'],
+  history: ['parallel-cc history --since 7d', 'parallel-cc history --stats --json', 'parallel-cc history --status failed --repo .'],
   status: ['parallel-cc status', 'parallel-cc status --all --repo .', 'parallel-cc status --json'],
   doctor: ['parallel-cc doctor', 'parallel-cc doctor --sandbox --json'],
   cleanup: ['parallel-cc cleanup --dry-run', 'parallel-cc cleanup'],

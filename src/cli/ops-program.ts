@@ -95,6 +95,7 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
       .option('--follow', 'keep printing new events until the session ends')
       .option('--save <file>', 'also write the raw NDJSON log to a file')
       .option('--egress', 'show the network log (allowed and denied connections) instead')
+      .option('--webhooks', 'show the webhook delivery log (each attempt, status, retries) instead')
       .option('--json', 'NDJSON on stdout'),
     act<LogsFlags>(ctx, setExit, async (flags, renderer) => (await import('./commands/logs.js')).logsCommand(flags, ctx, renderer)),
   );

@@ -8,6 +8,7 @@ import { addExamples } from './help-examples.js';
 import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { registerComponentCommands } from './components-program.js';
+import { registerHistoryCommand } from './history-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -38,6 +39,11 @@ function runOptions(cmd: Command): Command {
     .option('--mcp <name>', 'an MCP server component (a catalog name or a .json file) (repeatable, comma-separated)', collect)
     .option('--setting <name>', 'a settings component merged into the sandbox\'s ~/.claude/settings.json (repeatable, comma-separated)', collect)
     .option('--hook <name>', 'a hook component merged into the sandbox\'s ~/.claude/settings.json; hooks run inside the sandbox (repeatable, comma-separated)', collect)
+    .option('--webhook <url>', 'POST this session\'s lifecycle events (created, started, completed, failed, …) as JSON here, signed with PARALLEL_CC_WEBHOOK_SECRET when set (repeatable; config webhooks for formats and filters)', collect)
+    .option('--setup <command>', 'a shell command run in the sandbox before the agent (e.g. "npm ci"); if it fails the agent does not run (config hooks.setup)')
+    .option('--on-success <command>', 'a check run in the sandbox after an agent that completed (e.g. "npm test && npm run build"); if it fails the session is failed (reason check_failed) and the work still lands')
+    .option('--on-failure <command>', 'a command run in the sandbox after an agent that did not complete; its exit code is recorded')
+    .option('--hook-timeout <duration>', 'the time limit of each hook: 10m (default), 600s, 1h')
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
@@ -95,6 +101,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerOpsCommands(program, sandbox, ctx, setExit);
   registerLocalCommands(program, ctx, setExit);
   registerComponentCommands(program, ctx, setExit);
+  registerHistoryCommand(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

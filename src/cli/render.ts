@@ -44,6 +44,12 @@ export function describeToolInput(name: string, input: unknown): string {
   if (typeof input !== 'object' || input === null) return '';
   const i = input as Record<string, unknown>;
   const pick = ['command', 'file_path', 'path', 'pattern', 'url', 'query', 'description'].find((k) => typeof i[k] === 'string');
+  // codex's file changes: the paths it touched.
+  if (!pick && Array.isArray(i.changes)) {
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const changes = i.changes.filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null);
+    return oneLine(changes.map((c) => `${str(c.kind)} ${str(c.path)}`).join(', '), 160);
+  }
   return pick ? oneLine(String(i[pick]), 160) : name === 'TodoWrite' ? 'update todos' : oneLine(JSON.stringify(input), 100);
 }
 
@@ -166,6 +172,12 @@ export class Renderer {
       case 'raw':
         live(p('2', e.line));
         return;
+      case 'alert':
+        this.o.stderr.write(`${this.errPaint('33', `⚠ ${e.message}`)}\n`);
+        return;
+      case 'hook':
+        live(p(e.stream === 'stderr' ? '33' : '2', `  [${e.hook}] ${e.text}`));
+        return;
     }
   }
 
@@ -174,7 +186,7 @@ export class Renderer {
     if (!this.status) return;
     if (e.type === 'phase') this.status.step(e.message);
     else if (e.type === 'tool_use') this.status.step(`${e.name} ${describeToolInput(e.name, e.input)}`);
-    else if (e.type === 'tool_result' || e.type === 'text' || e.type === 'init') this.status.step('claude is thinking');
+    else if (e.type === 'tool_result' || e.type === 'text' || e.type === 'init') this.status.step('the agent is thinking');
     else if (e.type === 'result') this.status.step('collecting the results');
   }
 

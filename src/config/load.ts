@@ -38,6 +38,12 @@ const CORE_ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_AGENT_CLI', 'agentCli', str],
   ['PARALLEL_CC_AGENT_COMMAND', 'agentCommand', str],
   ['ANTHROPIC_BASE_URL', 'anthropicBaseUrl', str],
+  ['OPENAI_BASE_URL', 'openaiBaseUrl', str],
+  ['GOOGLE_GEMINI_BASE_URL', 'geminiBaseUrl', str],
+  ['PARALLEL_CC_CODEX_MODEL', 'codexModel', str],
+  ['PARALLEL_CC_GEMINI_MODEL', 'geminiModel', str],
+  ['PARALLEL_CC_CODEX_BIN', 'codexBin', str],
+  ['PARALLEL_CC_GEMINI_DIR', 'geminiDir', str],
 ];
 
 /** Every environment variable of the spec and the config key it sets: the core's, then each registered provider's. */

@@ -27,6 +27,8 @@ export interface AgentRunOptions {
   budgetUsd?: number;
   /** The credential broker's reason when it could not reach the model API on its last attempt. */
   apiUnreachable?: () => string | undefined;
+  /** The model the run asked for (agents that report no cost price their usage with it). */
+  model?: string;
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -75,10 +77,11 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   };
   // A refused key or an API that never answers stops the run at once instead of at the timeout.
   let apiFailure: ApiFailure | undefined;
+  const hints = { ...(agent.credential?.keyEnv ? { keyEnv: agent.credential.keyEnv } : {}), ...(agent.credential?.urlEnv ? { urlEnv: agent.credential.urlEnv } : {}) };
   let noAnswerStreak = 0;
   const onRetry = (ev: Extract<AgentEvent, { type: 'api_retry' }>): void => {
     noAnswerStreak = ev.status === null ? noAnswerStreak + 1 : 0;
-    const verdict = apiFailure ? undefined : retryVerdict(ev, noAnswerStreak);
+    const verdict = apiFailure ? undefined : retryVerdict(ev, noAnswerStreak, hints);
     if (!verdict) return;
     apiFailure = verdict;
     void handle.kill();
@@ -86,7 +89,7 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
   let lineNo = 0;
-  const parseLine = agent.parser();
+  const parseLine = agent.parser(opts.model ? { model: opts.model } : {});
   const stderrEvents = (text: string): AgentEvent[] => (agent.stderrLine ? agent.stderrLine(text) : [{ type: 'stderr', text }]);
   const handleStderr = (text: string): void => {
     if (text.trim()) for (const ev of stderrEvents(text)) emit(ev);
@@ -129,7 +132,7 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
   // An agent without a result line (the `command` agent): its exit code is the outcome.
   if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
-  const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text) : undefined);
+  const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text, hints) : undefined);
   if (api) return { outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
   const why = result?.isError
     ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()

@@ -1,13 +1,16 @@
-import type { Agent, AgentInstall, AgentLocateOptions } from '../agents/agent.js';
+import { dirname, posix } from 'node:path';
+import type { Agent, AgentInstall, AgentLaunch, AgentLocateOptions } from '../agents/agent.js';
 import type { Config } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import type { Context } from './context.js';
 
 /** What an agent's `locate` reads: the config's agent keys, the host's PATH, the working folder. */
-export function locateOptions(config: Partial<Pick<Config, 'claudeBin' | 'agentCommand'>>, ctx: Pick<Context, 'env' | 'cwd'>): AgentLocateOptions {
+export function locateOptions(config: Partial<Pick<Config, 'claudeBin' | 'agentCommand' | 'codexBin' | 'geminiDir'>>, ctx: Pick<Context, 'env' | 'cwd'>): AgentLocateOptions {
   return {
     ...(config.claudeBin ? { claudeBin: config.claudeBin } : {}),
+    ...(config.codexBin ? { codexBin: config.codexBin } : {}),
+    ...(config.geminiDir ? { geminiDir: config.geminiDir } : {}),
     ...(config.agentCommand ? { agentCommand: config.agentCommand } : {}),
     ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}),
     cwd: ctx.cwd,
@@ -20,8 +23,8 @@ export function locateOptions(config: Partial<Pick<Config, 'claudeBin' | 'agentC
  */
 export function locateAgent(agent: Agent, provider: SandboxProvider, config: Config, ctx: Pick<Context, 'env' | 'cwd'>): AgentInstall {
   const install = agent.locate(locateOptions(config, ctx));
-  if (install.kind === 'package') {
-    throw new AppError('environment', `${agent.label} is a node package folder (${install.dir}), which no sandbox provider can mount yet`, { hint: 'Point it at a self-contained binary instead.' });
+  if (install.kind === 'package' && !provider.capabilities.packageAgents) {
+    throw new AppError('usage', `${agent.label} is a node package folder on this machine (${install.dir}), which the ${provider.name} provider cannot mount`, { hint: 'Use a local provider (--provider native or docker).' });
   }
   // Without a model credential there is no egress policy to hand a provider that enforces its own
   // (E2B's network rules carry the model API): such a sandbox would get an open network. Refused.
@@ -39,4 +42,29 @@ export function locateAgent(agent: Agent, provider: SandboxProvider, config: Con
 /** The agent's program as the sandbox sees it: a system or template command by name, else the provider's mount. */
 export function agentPathIn(install: AgentInstall, sandbox: SandboxHandle): string {
   return install.kind === 'sandbox' ? install.command : sandbox.agentPath;
+}
+
+/** The agent's argv as the sandbox runs it: a package's entry runs with the sandbox's node. */
+export function launchArgv(install: AgentInstall, sandbox: SandboxHandle, argv: string[]): string[] {
+  if (install.kind !== 'package') return argv;
+  if (!sandbox.nodeArgv) throw new AppError('internal', `the ${sandbox.provider} sandbox has no node to run a package agent with`);
+  return [...sandbox.nodeArgv, ...argv];
+}
+
+/**
+ * Writes the agent's own files (its settings) below the sandbox home, inside the sandbox: `mkdir -p`
+ * and `tee` with argv arrays, the content on stdin, so nothing of it passes through a shell.
+ */
+export async function writeAgentFiles(provider: SandboxProvider, sandbox: SandboxHandle, files: NonNullable<AgentLaunch['files']>): Promise<void> {
+  for (const f of files) {
+    const path = posix.join(sandbox.homedir, f.path);
+    if (!path.startsWith(`${sandbox.homedir}/`)) throw new AppError('internal', `agent file ${f.path} is outside the sandbox home`);
+    for (const req of [{ argv: ['mkdir', '-p', dirname(path)] }, { argv: ['tee', path], stdin: f.content }]) {
+      const handle = provider.execute(sandbox, { ...req, cwd: sandbox.homedir });
+      let stderr = '';
+      for await (const chunk of handle) if (chunk.stream === 'stderr') stderr += chunk.data.toString('utf8');
+      const exit = await handle.wait();
+      if (exit.exitCode !== 0) throw new AppError('agent', `could not write ${f.path} in the sandbox: ${stderr.trim() || `exit code ${String(exit.exitCode)}`}`);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import type { AgentCredentialNeeds } from '../agents/agent.js';
 import type { Credential } from './net/api-broker.js';
 
 /** How the model API is authenticated (spec 003 `--auth-method`). */
@@ -64,4 +65,12 @@ export async function resolveCredential(env: NodeJS.ProcessEnv, method: AuthMeth
         ? 'Log in with `claude` (creates ~/.claude/.credentials.json) or set CLAUDE_CODE_OAUTH_TOKEN.'
         : 'Set ANTHROPIC_API_KEY (or log in with `claude`). It stays on this machine: local sandboxes only get a per-session placeholder.',
   });
+}
+
+/**
+ * The host's real key for an agent's model API: the agent's own variable (OPENAI_API_KEY,
+ * GEMINI_API_KEY, …) where it names one, else the Anthropic credential ({@link resolveCredential}).
+ */
+export async function resolveAgentCredential(needs: Pick<AgentCredentialNeeds, 'resolve'>, env: NodeJS.ProcessEnv, method: AuthMethod | undefined, now: Date = new Date()): Promise<Credential> {
+  return needs.resolve ? needs.resolve(env) : resolveCredential(env, method, now);
 }

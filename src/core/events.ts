@@ -1,3 +1,5 @@
+import type { AlertMetric } from './alerts.js';
+import type { HookName, HookResult } from './hooks.js';
 import type { RunReason } from './outcome.js';
 
 /**
@@ -36,12 +38,16 @@ export interface TokenUsage {
 }
 
 /** Lifecycle phases of a session, announced as `phase` events. */
-export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'update' | 'running' | 'collecting' | 'importing' | 'cleanup' | 'done';
+export type Phase = 'preparing' | 'worktree' | 'sandbox' | 'upload' | 'update' | 'hook' | 'running' | 'collecting' | 'importing' | 'cleanup' | 'done';
 
 /** Events the orchestrator itself emits. */
 export type RunEvent =
   | { type: 'phase'; phase: Phase; message: string }
   | { type: 'warning'; message: string }
+  /** A monitoring threshold was crossed (config `alertThresholds`); once per threshold and run. */
+  | { type: 'alert'; metric: AlertMetric; value: number; threshold: number; message: string }
+  /** A line of a lifecycle hook's output (`--setup`, `--on-success`, `--on-failure`; run in the sandbox). */
+  | { type: 'hook'; hook: HookName; stream: 'stdout' | 'stderr'; text: string }
   /** Step-by-step detail, shown on stderr with PARALLEL_CC_LOG_LEVEL=debug or --verbose. */
   | { type: 'debug'; message: string }
   | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string }
@@ -78,6 +84,8 @@ export interface RunSummary {
   durationMs: number;
   logPath: string;
   egressDenied: number;
+  /** The lifecycle hooks that ran, in order. */
+  hooks?: HookResult[];
   /** Who stopped the session from outside (`sandbox kill`), when it was killed that way. */
   killedBy?: string;
   error?: string;

@@ -15,6 +15,8 @@ export type RunReason =
   | 'killed'
   /** Stopped from outside, on its own (`sandbox kill`). */
   | 'killed_by_user'
+  /** The agent completed but its --on-success check failed (its work still lands). */
+  | 'check_failed'
   /** The agent's results could not be brought back safely (exit 5); the branch is kept for inspection. */
   | 'results_refused'
   /** The provider is not usable here (no daemon, a rejected key, an outage). */
@@ -43,7 +45,7 @@ export interface SettleInput {
   /** The error the run ended with (thrown, or made from the agent's end). */
   failure?: AppError;
   /** Where the failure came from when its kind alone does not say. */
-  origin?: 'provider_check' | 'sandbox_lost';
+  origin?: 'provider_check' | 'sandbox_lost' | 'check_failed';
   /** Who stopped the session from outside (`sandbox kill`), and whether its work was collected. */
   killedBy?: { by: string; collect: boolean };
   /** Overrides the derived reason (a session finished from outside knows better, see recover.ts). */
@@ -58,6 +60,7 @@ const EXIT_BY_STATUS: Record<RunSummary['status'], number> = { completed: 0, fai
 function failedReason(failure: AppError | undefined, origin: SettleInput['origin']): RunReason {
   if (origin === 'provider_check') return 'provider_unavailable';
   if (origin === 'sandbox_lost') return 'sandbox_lost';
+  if (origin === 'check_failed') return 'check_failed';
   switch (failure?.kind) {
     case undefined:
     case 'agent':

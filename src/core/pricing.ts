@@ -16,14 +16,32 @@ export interface ModelPrice {
   cacheWrite: number;
 }
 
-const price = (input: number, output: number): ModelPrice => ({ input, output, cacheRead: input * 0.1, cacheWrite: input * 1.25 });
+const price = (input: number, output: number, cacheRead = 0.1): ModelPrice => ({ input, output, cacheRead: input * cacheRead, cacheWrite: input * 1.25 });
 
 /**
- * Public list prices by model name pattern, first match wins. Used only to *estimate* a run's cost
- * while it runs (claude reports the exact total only at the very end); an unknown model is priced
- * like the most expensive current family, so a budget errs on the side of stopping early.
+ * Public list prices by model name pattern, first match wins: Anthropic (claude), OpenAI (codex)
+ * and Google (gemini) families. Used to *estimate* a run's cost while it runs (claude reports the
+ * exact total only at the very end) and as the cost of agents that report none (codex, gemini);
+ * an unknown model is priced like the most expensive current family, so a budget errs on the side
+ * of stopping early.
  */
 const PRICE_TABLE: ReadonlyArray<{ pattern: RegExp; price: ModelPrice }> = [
+  // OpenAI: cached input at a tenth.
+  { pattern: /gpt-[5-9][.\d]*-nano/, price: price(0.05, 0.4) },
+  { pattern: /gpt-[5-9][.\d]*-mini|codex-mini/, price: price(0.25, 2) },
+  { pattern: /gpt-[5-9]/, price: price(1.25, 10) },
+  { pattern: /gpt-4\.1-nano/, price: price(0.1, 0.4) },
+  { pattern: /gpt-4\.1-mini/, price: price(0.4, 1.6) },
+  { pattern: /gpt-4\.1|\bo3\b|^o3-/, price: price(2, 8) },
+  { pattern: /o4-mini/, price: price(1.1, 4.4) },
+  { pattern: /gpt-4o-mini/, price: price(0.15, 0.6) },
+  { pattern: /gpt-4o/, price: price(2.5, 10) },
+  // Google: cached input at a quarter.
+  { pattern: /gemini-.*flash-lite/, price: price(0.1, 0.4, 0.25) },
+  { pattern: /gemini-.*flash/, price: price(0.3, 2.5, 0.25) },
+  { pattern: /gemini-[3-9][.\d]*-pro/, price: price(2, 12, 0.25) },
+  { pattern: /gemini-.*pro/, price: price(1.25, 10, 0.25) },
+  // Anthropic.
   { pattern: /opus-4(-0|-1)?(-\d{8})?$|opus-4-1|claude-3-opus/, price: price(15, 75) },
   { pattern: /opus/, price: price(5, 25) },
   { pattern: /sonnet/, price: price(3, 15) },

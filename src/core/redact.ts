@@ -15,10 +15,16 @@ export const SECRET_ENV_VARS = [
   'ANTHROPIC_API_KEY',
   'ANTHROPIC_AUTH_TOKEN',
   'CLAUDE_CODE_OAUTH_TOKEN',
+  // The codex and gemini agents' model keys.
+  'OPENAI_API_KEY',
+  'CODEX_API_KEY',
+  'GEMINI_API_KEY',
+  'GOOGLE_API_KEY',
   'DAYTONA_API_KEY',
   'CLOUDFLARE_API_TOKEN',
   'GITHUB_TOKEN',
   'GH_TOKEN',
+  'PARALLEL_CC_WEBHOOK_SECRET',
 ] as const;
 
 /** Every secret variable: the core's and those of the registered provider modules. */
@@ -32,6 +38,10 @@ export const REDACTED = '[REDACTED]';
 // Token shapes: Anthropic keys/tokens, bearer headers, API-key headers, GitHub/AWS/Slack keys (providers add theirs).
 const TOKEN_SHAPES: ReadonlyArray<[RegExp, string]> = [
   [/sk-ant-[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // OpenAI keys (sk-…, sk-proj-…) and Google API keys (AIza…).
+  [/\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}/g, REDACTED],
+  [/\bAIza[0-9A-Za-z_-]{30,}/g, REDACTED],
+  [/\b(x-goog-api-key)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;}]{8,}/gi, `$1$2${REDACTED}`],
   [/\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`],
   [/\b(authorization|x-api-key|api[_-]?key|auth[_-]?token)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;}]{8,}/gi, `$1$2${REDACTED}`],
   [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],

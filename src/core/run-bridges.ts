@@ -22,7 +22,7 @@ export async function openBridges(opts: {
   const placeholder = agent.credential && credential && upstream ? agent.credential.placeholder() : undefined;
   const net = await startSessionNet({
     dir: opts.netDir,
-    ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential } } : {}),
+    ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential, headers: agent.credential?.headers(credential) ?? {} } } : {}),
     allowDomains: opts.allowDomains,
     egressLogPath: join(opts.sessionDir, 'egress.ndjson'),
     onEgress: (r) => opts.emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),

@@ -1,5 +1,7 @@
 import type { Agent } from '../agents/agent.js';
 import type { Component } from './components/types.js';
+import type { RunHooks } from './hooks.js';
+import type { WebhookConfig } from './webhooks.js';
 import type { SandboxProvider } from '../providers/provider.js';
 import type { Config, ProviderName } from '../config/schema.js';
 import type { SessionRepository } from '../store/sessions.js';
@@ -33,6 +35,10 @@ export interface RunRequest {
   skipAgentUpdate?: boolean;
   /** Resolved components (`--agent`, `--command`, …), installed into the sandbox only. */
   components?: readonly Component[];
+  /** Lifecycle hooks, run inside the sandbox. */
+  hooks?: RunHooks;
+  /** Receivers of this session's lifecycle events. */
+  webhooks?: readonly WebhookConfig[];
 }
 
 /** What the orchestrator needs from the outside. */

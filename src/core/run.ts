@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentPathIn, locateAgent } from './agent-select.js';
+import { agentPathIn, launchArgv, locateAgent, writeAgentFiles } from './agent-select.js';
 import { runAgent } from './agent-run.js';
 import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle } from '../providers/provider.js';
@@ -12,7 +12,7 @@ import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.j
 import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
 import type { Credential } from './net/api-broker.js';
-import { resolveCredential } from './credentials.js';
+import { resolveAgentCredential } from './credentials.js';
 import type { SessionNet } from './net/session-net.js';
 import { openBridges } from './run-bridges.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
@@ -29,6 +29,10 @@ import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
+import { hookFailure, hookRunner } from './hooks.js';
+import { summaryPayload, WebhookNotifier } from './webhooks.js';
+import { startMonitor } from './alerts.js';
+import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
@@ -53,7 +57,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
   const install = locateAgent(agent, provider, config, ctx);
   // An agent without a model API (the `command` agent) needs none of the user's keys: none is read.
-  const credential = agent.credential ? await resolveCredential(ctx.env, req.authMethod, ctx.now()) : undefined;
+  const credential = agent.credential ? await resolveAgentCredential(agent.credential, ctx.env, req.authMethod, ctx.now()) : undefined;
   const identity = await gitIdentity(root);
 
   const id = newSessionId((x) => sessions.exists(x));
@@ -98,6 +102,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
   });
 
+  const about = { sessionId: id, repo: root, branch, provider: req.provider, agent: agent.name, ...(req.groupId ? { groupId: req.groupId, taskId: req.taskId } : {}) };
+  const webhooks = req.webhooks?.length ? new WebhookNotifier(req.webhooks, { logPath: join(sessionDir, 'webhooks.ndjson'), redact: (v) => redactor.value(v), now: ctx.now }) : undefined;
+  webhooks?.notify('created', { ...about, prompt: req.prompt });
+
   // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone (it needs the row).
   const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
   const signal = kill.signal;
@@ -117,6 +125,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
+  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -159,12 +168,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
+    await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
     emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
     sandbox = await provider.create({
       sessionId: id,
       ...(sandboxDir ? { sandboxDir } : {}),
       bridges: net ? { ...(net.apiSocket ? { apiSocket: net.apiSocket } : {}), egressSocket: net.egressSocket } : {},
       ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
+      ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
       agentName: agent.mountName,
       labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
       lifetimeMinutes: req.timeoutMinutes,
@@ -182,12 +193,17 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
+    // Setup before the sandbox repo starts: what it makes (node_modules, builds) is the environment, not the agent's work.
+    const setup = req.hooks?.setup ? await hooks.run('setup', req.hooks.setup) : undefined;
+    if (setup && setup.exitCode !== 0) throw new AppError('environment', hookFailure(setup) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
+    checkAbort();
     const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const model = agent.model?.(config);
     const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
     const args = [...(install.args ?? []), ...(comp?.args ?? [])];
     const launch = agent.launch({
@@ -197,7 +213,10 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(agentCredential ? { credential: agentCredential } : {}),
       ...(apiUrl ? { apiUrl } : {}),
       ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
+      ...(model ? { model } : {}),
     });
+    launch.argv = launchArgv(install, sandbox, launch.argv);
+    await writeAgentFiles(provider, sandbox, launch.files ?? []);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
       await updateAgent(provider, sandbox, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
@@ -206,15 +225,18 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
     if (timeout.note) emit({ type: 'phase', phase: 'running', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
+    webhooks?.notify('started', { ...about, prompt: req.prompt });
     emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
+    const monitor = startMonitor(provider, sandbox, config.alertThresholds, { startedAt: ctx.now().getTime(), now: () => ctx.now().getTime(), emit, onAlert: (a, all) => (sessions.update(id, { alerts: JSON.stringify(all) }), webhooks?.notify('alert', { ...about, ...a })) });
     const ran = await runAgent(provider, sandbox, agent, launch, {
       timeoutMinutes: timeout.minutes,
       signal,
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      ...(model ? { model } : {}),
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
-    });
+    }).finally(() => monitor?.stop());
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
@@ -224,8 +246,17 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
+    // The check runs on exactly what the agent left; what the check itself writes (build output) is not collected.
+    const check = ended === 'completed' && !failure ? req.hooks?.onSuccess : ended !== 'killed' ? req.hooks?.onFailure : undefined;
+    const mboxBefore = check ? await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }) : undefined;
+    const checked = check ? await hooks.run(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
+    if (checked?.hook === 'on_success' && checked.exitCode !== 0) {
+      ended = 'failed';
+      origin = 'check_failed';
+      failure = new AppError('agent', hookFailure(checked) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." });
+    }
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
-    const mbox = await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity });
+    const mbox = mboxBefore ?? (await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }));
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
@@ -272,6 +303,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     durationMs: ctx.now().getTime() - started,
     logPath,
     egressDenied: net?.denied() ?? 0,
+    ...(hooks.results.length ? { hooks: hooks.results } : {}),
     ...(killedBy ? { killedBy } : {}),
     ...(outcome.message !== undefined ? { error: outcome.message } : {}),
     ...(outcome.hint ? { hint: outcome.hint } : {}),
@@ -279,5 +311,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   recordOutcome(sessions, id, outcome, ctx.now(), { commits: branchCommits, filesChanged: files.length, worktreePath: summary.worktree, ...(summary.worktree ? {} : { branch: null }) });
   unguard?.();
   emit({ type: 'summary', summary });
+  // A receiver never holds the run up by more than a second (what is left is logged as abandoned).
+  webhooks?.notify(summary.status, { ...about, ...summaryPayload(summary), prompt: req.prompt });
+  await webhooks?.drain();
   return summary;
 }

@@ -22,6 +22,8 @@ export interface ProviderCapabilities {
    * host's binary being mounted in; such an agent is updated before the run unless told not to.
    */
   agentInstalled?: boolean;
+  /** A node package agent from the host (`AgentInstall` kind `package`) can be mounted and run with the sandbox's node. */
+  packageAgents?: boolean;
   /** What the sandbox costs while it exists (cloud providers bill by time). */
   pricing?: SandboxPricing;
   /** The most a sandbox accepts as its upload (E2B, spec 000): a bigger plan is refused before a sandbox exists. */
@@ -72,6 +74,11 @@ export interface SandboxSpec {
   agentBinary?: string;
   /** Its name in the sandbox, `/opt/bin/<agentName>` (the agent's `mountName`); default `claude`. */
   agentName?: string;
+  /**
+   * A node package agent on the host (providers with `packageAgents`): the folder is mounted
+   * read-only as `/opt/parallel-cc/pkg/<agentName>`; `agentPath` is then its `entry` there.
+   */
+  agentPackage?: { dir: string; entry: string };
   labels: Record<string, string>;
   /**
    * How long the sandbox may live at most, in minutes. Cloud sandboxes are billed by time and end
@@ -89,8 +96,10 @@ export interface SandboxHandle {
   workdir: string;
   /** Home folder of the sandbox user. */
   homedir: string;
-  /** Path of the agent binary inside the sandbox. */
+  /** Path of the agent binary inside the sandbox (a package agent: its entry script). */
   agentPath: string;
+  /** How the sandbox runs node (an argv prefix), where it can run a package agent. */
+  nodeArgv?: string[];
   /** Where the agent reaches the bridges from inside (e.g. http://127.0.0.1:43127). */
   endpoints: { api?: string; proxy?: string };
   /** When the sandbox ends by itself (epoch ms; cloud sandboxes have a lifetime), if it does. */

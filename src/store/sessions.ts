@@ -59,6 +59,12 @@ export interface Session {
   reason: string | null;
   /** The components the run installed: a JSON array of `kind:name (source)` labels; null when none. */
   components: string | null;
+  /** The lifecycle hooks that ran: a JSON array of core/hooks.ts HookResult; null when none. */
+  hooks: string | null;
+  /** Monitoring alerts that fired: a JSON array of core/alerts.ts AlertFired; null when none. */
+  alerts: string | null;
+  /** When the session took its provider slot (rate limits); null when no limit applied. */
+  slotAt: string | null;
 }
 
 /** Fields that may be set when a session is created. */
@@ -122,6 +128,29 @@ export class SessionRepository {
       id,
     });
     return this.require(id);
+  }
+
+  /**
+   * Claims a sandbox slot for session `id` under its provider's rate limits, atomically (BEGIN
+   * IMMEDIATE: two CLIs cannot both take the last slot). Holders are the provider's sessions with a
+   * claimed slot that have not ended and whose CLI lives (`alive`); the per-minute limit counts slots
+   * claimed in the last 60 s. Returns why the session must wait, or undefined once claimed.
+   */
+  claimSlot(id: string, provider: string, limits: { maxConcurrent?: number; perMinute?: number }, alive: (pid: number | null) => boolean): string | undefined {
+    const claim = this.db.transaction((): string | undefined => {
+      const now = this.now();
+      const minuteAgo = new Date(now.getTime() - 60_000).toISOString();
+      const rows = this.db
+        .prepare("SELECT pid, status, slot_at AS slotAt FROM sessions WHERE provider = ? AND slot_at IS NOT NULL AND id != ? AND (status IN ('pending', 'initializing', 'running') OR slot_at >= ?)")
+        .all(provider, id, minuteAgo) as Array<{ pid: number | null; status: SessionStatus; slotAt: string }>;
+      const active = rows.filter((r) => !isTerminal(r.status) && alive(r.pid)).length;
+      if (limits.maxConcurrent !== undefined && active >= limits.maxConcurrent) return `${active} of ${limits.maxConcurrent} ${provider} sandboxes in use (limits.${provider}.maxConcurrentSandboxes)`;
+      const recent = rows.filter((r) => r.slotAt >= minuteAgo).length;
+      if (limits.perMinute !== undefined && recent >= limits.perMinute) return `${recent} ${provider} sandboxes started in the last minute (limits.${provider}.sandboxesPerMinute is ${limits.perMinute})`;
+      this.db.prepare('UPDATE sessions SET slot_at = ?, updated_at = ? WHERE id = ?').run(now.toISOString(), now.toISOString(), id);
+      return undefined;
+    });
+    return claim.immediate();
   }
 
   /** Returns a session, or undefined. */

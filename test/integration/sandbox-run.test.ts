@@ -241,7 +241,8 @@ describe('sandbox run --dry-run and output formats', () => {
     const home = join(tempDir(), 'h');
     const env = { ...process.env, PARALLEL_CC_HOME: home };
     for (const args of [
-      ['--timeout', '61'],
+      ['--timeout', '61m'],
+      ['--timeout', '3601'],
       ['--timeout', 'abc'],
       ['--provider', 'nope'],
       ['--prompt', 'a', '--prompt-file', 'b'],

@@ -77,8 +77,8 @@ describe('the claude agent behind the port', () => {
     const opts = { agentPath: '/opt/bin/claude', prompt: 'p', credential: { kind: 'api-key' as const, value: 'k' }, apiUrl: 'http://127.0.0.1:2', proxyUrl: 'http://127.0.0.1:3' };
     expect(claudeAgent.launch(opts)).toEqual(claudeLaunch(opts));
     expect(claudeAgent.credential?.placeholder()).toMatch(/^sk-ant-pcc-[0-9a-f]{36}$/);
-    expect(claudeAgent.credential?.headers({ kind: 'bearer', value: 't' })).toEqual({ Authorization: 'Bearer t' });
-    expect(claudeAgent.credential?.upstream({ anthropicBaseUrl: 'https://x.test' })).toBe('https://x.test');
+    expect(claudeAgent.credential?.headers({ kind: 'bearer', value: 't' })).toEqual({ authorization: 'Bearer t', 'anthropic-beta': 'oauth-2025-04-20' });
+    expect(claudeAgent.credential?.upstream({ anthropicBaseUrl: 'https://x.test', openaiBaseUrl: 'https://o.test', geminiBaseUrl: 'https://g.test' })).toBe('https://x.test');
     expect(errorOf(() => claudeAgent.launch({ agentPath: 'claude', prompt: 'p' })).kind).toBe('internal');
   });
 });

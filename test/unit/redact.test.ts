@@ -24,4 +24,13 @@ describe('Redactor', () => {
   it('ignores values too short to be secrets', () => {
     expect(new Redactor(['abc', undefined]).text('abc abc')).toBe('abc abc');
   });
+
+  it('removes the codex and gemini agents\' keys: their variables\' values and the OpenAI/Google key shapes', () => {
+    const own = Redactor.fromEnv({ OPENAI_API_KEY: 'openai-plain-value-12345', GEMINI_API_KEY: 'gemini-plain-value-12345' });
+    expect(own.text('a openai-plain-value-12345 b gemini-plain-value-12345')).toBe(`a ${REDACTED} b ${REDACTED}`);
+    expect(r.text(`OPENAI_API_KEY=sk-proj-${'a1'.repeat(20)}`)).not.toContain('sk-proj-');
+    expect(r.text(`key AIza${'B'.repeat(35)} end`)).toBe(`key ${REDACTED} end`);
+    expect(r.text('x-goog-api-key: some-google-key-123')).toBe(`x-goog-api-key: ${REDACTED}`);
+    expect(r.text('sk-short and skin-deep')).toBe('sk-short and skin-deep');
+  });
 });

@@ -35,7 +35,7 @@ describe('a single run shows it is alive', () => {
     // The spinner is erased, the line printed, then the spinner comes back (a new step: thinking).
     expect(t.log[before]).toBe(`err:${CLEAR}`);
     expect(t.log[before + 1]?.replace(SGR, '')).toBe('out:  ✓ done\n');
-    expect(t.log[before + 2]?.replace(SGR, '')).toMatch(/claude is thinking · 0s$/);
+    expect(t.log[before + 2]?.replace(SGR, '')).toMatch(/the agent is thinking · 0s$/);
     r.summary({ sessionId: 's', status: 'completed', exitCode: 0, repo: '/r', branch: 'b', worktree: null, baseCommit: 'c', commits: 0, filesChanged: [], costUsd: null, usage: null, durationMs: 1, logPath: '/l', egressDenied: 0 });
     const after = t.log.length;
     vi.advanceTimersByTime(5_000);

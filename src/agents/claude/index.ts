@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../errors.js';
+import { anthropicHeaders } from '../../core/net/api-broker.js';
 import type { Agent } from '../agent.js';
 import { claudeLaunch, claudeUpdateArgv, claudeUpdateOutcome, findClaudeBinary, parseClaudeLine } from './claude.js';
 import { claudeComponents } from './components.js';
@@ -27,7 +28,7 @@ export const claudeAgent: Agent = {
   credential: {
     upstream: (config) => config.anthropicBaseUrl,
     placeholder: () => `sk-ant-pcc-${randomBytes(18).toString('hex')}`,
-    headers: (c): Record<string, string> => (c.kind === 'api-key' ? { 'x-api-key': c.value } : { Authorization: `Bearer ${c.value}` }),
+    headers: anthropicHeaders,
   },
   components: claudeComponents,
   templateCommand: 'claude',

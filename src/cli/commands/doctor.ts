@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { agentFor } from '../../agents/registry.js';
-import { locateOptions } from '../../core/agent-select.js';
+import { agentDoctorChecks } from './doctor-agents.js';
 import { loadConfig } from '../../config/load.js';
 import { homePaths, type Context } from '../../core/context.js';
 import { run } from '../../core/exec.js';
@@ -91,8 +91,8 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
     }
   })();
   const agent = agentFor(agentConfig?.agentCli);
-  // An agent without a model API (the command agent) runs without these.
-  const needsKey = agent.credential !== undefined;
+  // An agent without a model API (the command agent), or with a key of its own (codex, gemini), runs without these.
+  const needsKey = agent.credential !== undefined && !agent.credential.resolve;
   const hasKey = Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN || (env.HOME && existsSync(`${env.HOME}/.claude/.credentials.json`)));
   add({
     name: 'anthropic credentials',
@@ -127,14 +127,7 @@ export async function doctorCommand(flags: DoctorFlags, ctx: Context): Promise<{
       add({ name: 'registry', ok: false, required: true, detail: (e as Error).message, fix: `Move ${dbPath} aside; parallel-cc creates a new one.` });
     }
   } else add({ name: 'registry', ok: true, required: true, detail: `${dbPath} (created on first run)` });
-  try {
-    const install = agent.locate(locateOptions(agentConfig ?? {}, ctx));
-    const bin = install.kind === 'binary' ? install.path : install.kind === 'package' ? install.dir : install.command;
-    const v = agent.versionArgs ? await probe([bin, ...agent.versionArgs], env) : { ok: true, out: install.kind === 'sandbox' ? 'the sandbox\'s own' : 'found' };
-    add({ name: agent.name, ok: v.ok, required: true, detail: v.ok ? `${bin} (${v.out})` : `${bin}: ${v.out}`, fix: agent.installHint });
-  } catch (e) {
-    add({ name: agent.name, ok: false, required: true, detail: (e as Error).message, fix: agent.installHint });
-  }
+  checks.push(...(await agentDoctorChecks(agentConfig, ctx, (argv) => probe(argv, env))));
   const shown = flags.sandbox ? checks : checks.filter((c) => !c.name.startsWith('sdk ') || c.required);
   return { checks: shown, ok: shown.every((c) => c.ok || !c.required) };
 }

@@ -15,6 +15,7 @@ export interface LogsFlags {
   follow?: boolean;
   save?: string;
   egress?: boolean;
+  webhooks?: boolean;
   json?: boolean;
 }
 
@@ -27,6 +28,15 @@ interface EgressEntry {
   reason?: string;
   bytesUp?: number;
   bytesDown?: number;
+}
+
+/** One delivery attempt: `12:00:01 completed → https://hooks.example/x attempt 1: delivered (200, 12 ms)`. */
+function webhookLine(e: Record<string, unknown>): string {
+  const t = typeof e.ts === 'string' ? e.ts.slice(11, 19) : '';
+  if (e.event === 'drain') return `${t} ${typeof e.detail === 'string' ? e.detail : ''}`;
+  const s = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  const status = e.status !== undefined ? `${s(e.status)}, ` : '';
+  return `${t} ${s(e.event)} → ${s(e.url)} attempt ${s(e.attempt)}: ${s(e.outcome)} (${status}${e.error ? `${s(e.error)}, ` : ''}${s(e.durationMs)} ms)`;
 }
 
 function egressLine(e: EgressEntry): string {
@@ -43,7 +53,7 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
   const tail = flags.tail === undefined ? undefined : Number(flags.tail);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new AppError('usage', `--tail must be a whole number, got "${String(flags.tail)}"`);
   const save = flags.save ? await checkOutputFile('--save', resolve(ctx.cwd, flags.save)) : undefined;
-  const request = { ...(flags.sessionId !== undefined ? { sessionId: flags.sessionId } : {}), ...(tail !== undefined ? { tail } : {}), ...(flags.follow ? { follow: true } : {}), ...(flags.egress ? { egress: true } : {}) };
+  const request = { ...(flags.sessionId !== undefined ? { sessionId: flags.sessionId } : {}), ...(tail !== undefined ? { tail } : {}), ...(flags.follow ? { follow: true } : {}), ...(flags.egress ? { egress: true } : {}), ...(flags.webhooks ? { webhooks: true } : {}) };
   const outcome = await sessionLogs(request, ctx, {
     start: () => {
       if (save) writeFileSync(save, '', { mode: 0o600 });
@@ -51,7 +61,10 @@ export async function logsCommand(flags: LogsFlags, ctx: Context, renderer: Rend
     line: (line, event) => {
       if (save) appendFileSync(save, `${line}\n`);
       if (!event) return; // a torn line: skipped, like the live run would never have printed it
-      if (flags.egress) {
+      if (flags.webhooks) {
+        if (flags.json) renderer.jsonLine(line);
+        else renderer.line(webhookLine(event));
+      } else if (flags.egress) {
         // Through the renderer: terminal-safe (and exact with --json), like every other line.
         if (flags.json) renderer.jsonLine(line);
         else renderer.line(egressLine(event));

@@ -17,7 +17,7 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
-import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, runComponents, type RunFlags } from './run.js';
+import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, runComponents, runHooks, runWebhooks, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
 export interface MultiFlags extends RunFlags {
@@ -98,6 +98,8 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
     throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
   const components = await runComponents(flags, { agent: agentFor(config.agentCli), repoRoot: root, ctx });
+  const hooks = runHooks(flags, config);
+  const webhooks = runWebhooks(flags, config, ctx.env);
   const req: MultiRequest = {
     repo: root,
     tasks,
@@ -113,6 +115,8 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
     ...(components.length ? { components } : {}),
+    ...(hooks ? { hooks } : {}),
+    ...(webhooks.length ? { webhooks } : {}),
   };
   return { req, config };
 }

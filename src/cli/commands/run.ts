@@ -6,7 +6,9 @@ import { catalogSettings, componentRefs, resolveComponents } from '../../core/co
 import type { Component } from '../../core/components/types.js';
 import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
-import { MAX_TIMEOUT_MINUTES, type ProviderName } from '../../config/schema.js';
+import { MAX_TIMEOUT_MINUTES, type Config, type ProviderName } from '../../config/schema.js';
+import type { RunHooks } from '../../core/hooks.js';
+import type { WebhookConfig } from '../../core/webhooks.js';
 import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
 import type { RunSummary, StreamEvent } from '../../core/events.js';
@@ -44,6 +46,11 @@ export interface RunFlags {
   skipClaudeUpdate?: boolean;
   agentCli?: string;
   agentCommand?: string;
+  webhook?: string[];
+  setup?: string;
+  onSuccess?: string;
+  onFailure?: string;
+  hookTimeout?: string;
   /** `--sandbox`: claude-code-templates' name for --provider. */
   sandbox?: string;
   /** Components (repeatable, comma-separable). */
@@ -115,6 +122,39 @@ export function parseProvider(raw: string | undefined, fallback: ProviderName): 
   return raw as ProviderName;
 }
 
+/** The run's webhook receivers: config `webhooks` plus each `--webhook URL` (every event, signed with PARALLEL_CC_WEBHOOK_SECRET). */
+export function runWebhooks(flags: RunFlags, config: Config, env: NodeJS.ProcessEnv): WebhookConfig[] {
+  const extra = (flags.webhook ?? []).map((url): WebhookConfig => {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new AppError('usage', `--webhook "${url}" is not an http(s) URL`, { hint: 'Example: --webhook https://hooks.example.com/parallel-cc' });
+    return { url, ...(env.PARALLEL_CC_WEBHOOK_SECRET ? { secret: env.PARALLEL_CC_WEBHOOK_SECRET } : {}) };
+  });
+  return [...config.webhooks, ...extra];
+}
+
+/** The run's hooks: the flags over config `hooks`; an empty command is refused. */
+export function runHooks(flags: RunFlags, config: Config): RunHooks | undefined {
+  for (const [flag, v] of [['--setup', flags.setup], ['--on-success', flags.onSuccess], ['--on-failure', flags.onFailure]] as const) {
+    if (v !== undefined && v.trim() === '') throw new AppError('usage', `${flag} is empty`, { hint: `Give a shell command, e.g. ${flag} "npm test".` });
+  }
+  let timeoutMinutes = config.hooks.timeoutMinutes;
+  if (flags.hookTimeout !== undefined) {
+    const n = /^\d+(\.\d+)?[smh]?$/.test(flags.hookTimeout) ? (durationMinutes(flags.hookTimeout, 'm') ?? NaN) : NaN;
+    if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES) throw new AppError('usage', `--hook-timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${flags.hookTimeout}"`, { hint: 'Examples: --hook-timeout 10m, --hook-timeout 600s.' });
+    timeoutMinutes = n;
+  }
+  const setup = flags.setup ?? config.hooks.setup;
+  const onSuccess = flags.onSuccess ?? config.hooks.onSuccess;
+  const onFailure = flags.onFailure ?? config.hooks.onFailure;
+  if (!setup && !onSuccess && !onFailure) return undefined;
+  return { ...(setup ? { setup } : {}), ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}), timeoutMinutes };
+}
+
 /** The configuration layer of the agent flags (`--agent-cli`, `--agent-command`); `--multi` uses it too. */
 export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
   return { ...(flags.agentCli !== undefined ? { agentCli: flags.agentCli } : {}), ...(flags.agentCommand !== undefined ? { agentCommand: flags.agentCommand } : {}) };
@@ -146,6 +186,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   if (flags.localLog) await checkOutputFile('--local-log', resolve(ctx.cwd, flags.localLog));
   const agent = agentFor(config.agentCli);
   const components = await runComponents(flags, { agent, repoRoot: root, ctx });
+  const hooks = runHooks(flags, config);
+  const webhooks = runWebhooks(flags, config, ctx.env);
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
@@ -162,6 +204,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(authMethod ? { authMethod } : {}),
         ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
         ...(components.length ? { components } : {}),
+        ...(hooks ? { hooks } : {}),
+        ...(webhooks.length ? { webhooks } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );

@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import type { Agent } from '../../agents/agent.js';
 import { locateAgent } from '../agent-select.js';
 import type { Config, ProviderName } from '../../config/schema.js';
-import { toAppError } from '../../errors.js';
+import { AppError, toAppError } from '../../errors.js';
 import type { SandboxProvider } from '../../providers/provider.js';
 import type { SessionRepository } from '../../store/sessions.js';
 import type { Context } from '../context.js';
-import { resolveCredential, type AuthMethod } from '../credentials.js';
+import { resolveAgentCredential, type AuthMethod } from '../credentials.js';
+import { agentFor } from '../../agents/registry.js';
 import type { RunSummary, StreamEvent } from '../events.js';
 import type { RunReason } from '../outcome.js';
 import type { Component } from '../components/types.js';
+import type { RunHooks } from '../hooks.js';
+import { WebhookNotifier, type WebhookConfig } from '../webhooks.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
@@ -42,6 +45,10 @@ export interface MultiRequest {
   budgetPerTaskUsd?: number;
   /** Components every task's sandbox gets (resolved once, before any task starts). */
   components?: readonly Component[];
+  /** Lifecycle hooks every task runs in its sandbox. */
+  hooks?: RunHooks;
+  /** Receivers of every task's lifecycle events and of the batch's `batch_finished`. */
+  webhooks?: readonly WebhookConfig[];
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -50,7 +57,7 @@ export interface MultiDeps {
   config: Config;
   sessions: SessionRepository;
   provider: SandboxProvider;
-  /** The agent CLI every task runs. */
+  /** The agent CLI of every task that names none (`"agent"` in a task file picks another). */
   agent: Agent;
   emit: (e: MultiEvent) => void;
 }
@@ -66,6 +73,7 @@ const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => 
   killed: (interrupted) => (interrupted ? 'interrupted' : 'killed_by_fail_fast'),
   killed_by_user: 'killed_by_user',
   results_refused: 'results_failed',
+  check_failed: 'check_failed',
   provider_unavailable: 'setup_failed',
   sandbox_lost: 'setup_failed',
   setup_failed: 'setup_failed',
@@ -102,8 +110,15 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   if (req.base !== undefined) await resolveCommit(root, req.base);
   // Fail once, before anything starts, on what every task would fail on.
   await provider.checkAvailable();
-  locateAgent(agent, provider, config, ctx);
-  if (agent.credential) await resolveCredential(ctx.env, req.authMethod, ctx.now());
+  const agentOf = (task: TaskSpec): Agent => (task.agent ? agentFor(task.agent) : agent);
+  // Every agent of the batch, found and with its key, before anything starts.
+  for (const a of new Set(req.tasks.map(agentOf))) {
+    locateAgent(a, provider, config, ctx);
+    if (req.components?.length && !a.components) {
+      throw new AppError('usage', `the ${a.name} agent of a task takes no Claude Code components (--agent, --command, --mcp, --setting, --hook)`, { hint: 'Give those tasks "agent": "claude", or drop the component flags.' });
+    }
+    if (a.credential) await resolveAgentCredential(a.credential, ctx.env, req.authMethod, ctx.now());
+  }
   await mkdir(req.outputDir, { recursive: true });
   const outputDirs = [req.outputDir, await realpath(req.outputDir).catch(() => req.outputDir)];
 
@@ -197,13 +212,15 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
           ...(req.components?.length ? { components: req.components } : {}),
+          ...(req.hooks ? { hooks: req.hooks } : {}),
+          ...(req.webhooks?.length ? { webhooks: req.webhooks } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,
           // An output dir inside the repo must not travel into the next task's sandbox.
           excludeDirs: outputDirs,
         },
-        { ctx, config, sessions, provider, agent, emit: onEvent },
+        { ctx, config, sessions, provider, agent: agentOf(task), emit: onEvent },
       );
     } catch (e) {
       // Failed before the session had a registry row (e.g. its base does not resolve): record one.
@@ -233,6 +250,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
       completedAt: row?.completedAt ?? null,
       logPath: summary.logPath,
       outputDir: dir,
+      ...(summary.hooks ? { hooks: summary.hooks } : {}),
       ...(reason ? { error: { reason, message: summary.error ?? summary.status, ...(summary.hint ? { hint: summary.hint } : {}) } } : {}),
     };
     let extra: Record<string, unknown> = {};
@@ -306,5 +324,10 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   };
   await writeSummary(summary);
   emit({ type: 'multi_summary', summary });
+  if (req.webhooks?.length) {
+    const batch = new WebhookNotifier(req.webhooks, { logPath: join(req.outputDir, 'webhooks.ndjson'), redact: (v) => Redactor.fromEnv(ctx.env).value(v), now: ctx.now });
+    batch.notify('batch_finished', { groupId, repo: root, exitCode: summary.exitCode, counts, totalCostUsd: summary.totalCostUsd, wallMs, tasks: tasks.map((t) => ({ taskId: t.taskId, sessionId: t.sessionId, status: t.status, branch: t.branch })) });
+    await batch.drain();
+  }
   return summary;
 }

@@ -1,3 +1,4 @@
+import { AGENT_NAMES, type AgentName } from '../../agents/registry.js';
 import { AppError } from '../../errors.js';
 
 /** One task of a --multi run. */
@@ -9,6 +10,8 @@ export interface TaskSpec {
   base?: string;
   /** Ids of tasks that must complete first; the task starts on the last one's result branch. */
   after: string[];
+  /** The agent CLI of this task (`"agent": "codex"`); default: the run's (`--agent-cli`). */
+  agent?: AgentName;
 }
 
 /** Largest prompt accepted per task (same limit as `--prompt`). */
@@ -17,7 +20,7 @@ export const MAX_TASK_PROMPT_BYTES = 1024 * 1024;
 /** Task ids are folder names and registry values: short, plain, no path tricks. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const JSON_KEYS = new Set(['prompt', 'id', 'base', 'after']);
+const JSON_KEYS = new Set(['prompt', 'id', 'base', 'after', 'agent']);
 
 /** A task as written, before ids are assigned. */
 export interface RawTask {
@@ -25,6 +28,7 @@ export interface RawTask {
   id?: string;
   base?: string;
   after?: string[];
+  agent?: string;
   /** Where it came from, for error messages ("--task #2", "tasks.txt:7"). */
   source: string;
 }
@@ -49,10 +53,12 @@ function parseJsonLine(line: string, source: string): RawTask {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AppError('usage', `${source}: a JSON task must be an object`);
   const o = value as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !JSON_KEYS.has(k));
-  if (unknown.length) throw new AppError('usage', `${source}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, { hint: 'A JSON task has prompt, and optionally id, base and after.' });
+  if (unknown.length) throw new AppError('usage', `${source}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, { hint: 'A JSON task has prompt, and optionally id, base, after and agent.' });
   if (typeof o.prompt !== 'string') throw new AppError('usage', `${source}: "prompt" must be a string`);
   if (o.id !== undefined && typeof o.id !== 'string') throw new AppError('usage', `${source}: "id" must be a string`);
   if (o.base !== undefined && (typeof o.base !== 'string' || o.base.trim() === '')) throw new AppError('usage', `${source}: "base" must be a non-empty string`);
+  if (o.agent !== undefined && !(typeof o.agent === 'string' && (AGENT_NAMES as readonly string[]).includes(o.agent)))
+    throw new AppError('usage', `${source}: "agent" must be one of ${AGENT_NAMES.join(', ')}`);
   if (o.after !== undefined && !(Array.isArray(o.after) && o.after.every((a) => typeof a === 'string')))
     throw new AppError('usage', `${source}: "after" must be an array of task ids`);
   return {
@@ -61,6 +67,7 @@ function parseJsonLine(line: string, source: string): RawTask {
     ...(o.id !== undefined ? { id: o.id } : {}),
     ...(o.base !== undefined ? { base: o.base } : {}),
     ...(o.after !== undefined ? { after: o.after } : {}),
+    ...(typeof o.agent === 'string' ? { agent: o.agent } : {}),
   };
 }
 
@@ -102,7 +109,7 @@ export function buildTasks(raw: readonly RawTask[]): TaskSpec[] {
     const prev = seen.get(id);
     if (prev !== undefined) throw new AppError('usage', `${r.source}: task id "${id}" is already used by ${prev}`);
     seen.set(id, r.source);
-    tasks.push({ id, prompt: r.prompt, after: [...new Set(r.after ?? [])], ...(r.base !== undefined ? { base: r.base } : {}) });
+    tasks.push({ id, prompt: r.prompt, after: [...new Set(r.after ?? [])], ...(r.base !== undefined ? { base: r.base } : {}), ...(r.agent !== undefined ? { agent: r.agent as AgentName } : {}) });
   }
   for (const [i, t] of tasks.entries()) {
     for (const dep of t.after) {

@@ -1,3 +1,4 @@
+import type { HookResult } from '../hooks.js';
 import type { StreamEvent, TokenUsage } from '../events.js';
 import type { TaskStatus } from './scheduler.js';
 
@@ -14,6 +15,8 @@ export type FailureReason =
   | 'cancelled_by_fail_fast'
   | 'setup_failed'
   | 'results_failed'
+  /** The task's --on-success check failed (its work is on its branch). */
+  | 'check_failed'
   | 'download_failed';
 
 /** A task's failure: machine reason, human message, and what to do. */
@@ -50,6 +53,8 @@ export interface TaskResult {
   /** `<output-dir>/<task-id>`. */
   outputDir: string;
   error?: TaskError;
+  /** The lifecycle hooks its session ran (`--setup`, `--on-success`, `--on-failure`). */
+  hooks?: HookResult[];
 }
 
 /** The outcome of a whole --multi run (summary.json, and the final `multi_summary` event). */

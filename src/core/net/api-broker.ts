@@ -20,7 +20,30 @@ export interface ApiBroker {
 /** The beta flag the Messages API requires with an OAuth bearer token. */
 export const OAUTH_BETA = 'oauth-2025-04-20';
 
-const HOP_HEADERS = ['host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'transfer-encoding', 'upgrade', 'x-api-key', 'authorization'];
+/** Never forwarded: hop-by-hop headers and every header that can carry a model API key. */
+const HOP_HEADERS = ['host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'transfer-encoding', 'upgrade', 'x-api-key', 'authorization', 'x-goog-api-key'];
+
+/** The Anthropic headers of a credential (the default when the agent names none). */
+export function anthropicHeaders(c: Credential): Record<string, string> {
+  return c.kind === 'api-key' ? { 'x-api-key': c.value } : { authorization: `Bearer ${c.value}`, 'anthropic-beta': OAUTH_BETA };
+}
+
+/**
+ * Where a request carries its key: `x-api-key` (Anthropic), `Authorization: Bearer` (OpenAI, an
+ * Anthropic OAuth token), `x-goog-api-key` or the `key` query parameter (Gemini).
+ */
+function presentedKeys(req: IncomingMessage, url: URL): string[] {
+  const keys: string[] = [];
+  const one = (v: string | string[] | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+  const apiKey = one(req.headers['x-api-key']);
+  if (apiKey !== undefined) keys.push(apiKey);
+  const goog = one(req.headers['x-goog-api-key']);
+  if (goog !== undefined) keys.push(goog);
+  const bearer = /^Bearer (.+)$/.exec(one(req.headers.authorization) ?? '')?.[1];
+  if (bearer !== undefined) keys.push(bearer);
+  for (const k of url.searchParams.getAll('key')) keys.push(k);
+  return keys;
+}
 
 /**
  * Starts the per-session credential broker on a unix socket. The agent inside the sandbox talks to it
@@ -32,6 +55,11 @@ export async function startApiBroker(opts: {
   upstream: string;
   placeholder: string;
   credential: Credential;
+  /**
+   * The headers that carry the real credential upstream (the agent's `credential.headers`);
+   * default: Anthropic's. An `anthropic-beta` value is added to the request's own flags.
+   */
+  headers?: Record<string, string>;
 }): Promise<ApiBroker> {
   const upstream = new URL(opts.upstream);
   const basePath = upstream.pathname.replace(/\/$/, '');
@@ -52,9 +80,10 @@ export async function startApiBroker(opts: {
       apiError(res, 400, 'invalid_request_error', 'expected a request path such as /v1/messages');
       return;
     }
-    const key = req.headers['x-api-key'];
-    const bearer = req.headers.authorization;
-    if (key !== opts.placeholder && bearer !== `Bearer ${opts.placeholder}`) {
+    const url = new URL(target, 'http://broker.invalid');
+    const keys = presentedKeys(req, url);
+    // Every key the request carries must be the placeholder, and there must be one.
+    if (keys.length === 0 || keys.some((k) => k !== opts.placeholder)) {
       rejected += 1;
       req.resume();
       res
@@ -62,14 +91,17 @@ export async function startApiBroker(opts: {
         .end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'parallel-cc broker: invalid session key' } }));
       return;
     }
+    url.searchParams.delete('key');
+    const forwardPath = `${url.pathname}${url.search}`;
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.includes(k)) headers[k] = v;
-    if (opts.credential.kind === 'api-key') headers['x-api-key'] = opts.credential.value;
-    else {
-      headers.authorization = `Bearer ${opts.credential.value}`;
-      // OAuth access tokens (a Claude login) are accepted by the API only with this beta flag.
-      const betas = String(headers['anthropic-beta'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-      if (!betas.includes(OAUTH_BETA)) headers['anthropic-beta'] = [...betas, OAUTH_BETA].join(',');
+    for (const [name, value] of Object.entries(opts.headers ?? anthropicHeaders(opts.credential))) {
+      const k = name.toLowerCase();
+      if (k === 'anthropic-beta') {
+        // OAuth access tokens (a Claude login) are accepted by the API only with this beta flag.
+        const betas = String(headers[k] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+        if (!betas.includes(value)) headers[k] = [...betas, value].join(',');
+      } else headers[k] = value;
     }
     const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
     try {
@@ -79,7 +111,7 @@ export async function startApiBroker(opts: {
           hostname: upstream.hostname,
           port: upstream.port || undefined,
           method: req.method,
-          path: `${basePath}${target}`,
+          path: `${basePath}${forwardPath}`,
           headers,
         },
         (upRes) => {

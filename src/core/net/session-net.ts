@@ -52,7 +52,7 @@ export function checkRunAllowlist(configured: readonly string[], flagged: readon
 export async function startSessionNet(opts: {
   dir: string;
   /** The model API behind the broker; absent: no broker and no model API on the allowlist (the `command` agent). */
-  api?: { upstream: string; placeholder: string; credential: Credential };
+  api?: { upstream: string; placeholder: string; credential: Credential; headers?: Record<string, string> };
   allowDomains: readonly string[];
   egressLogPath: string;
   onEgress: (r: EgressRecord) => void;

@@ -16,6 +16,8 @@ export interface LogsRequest {
   tail?: number;
   follow?: boolean;
   egress?: boolean;
+  /** The webhook delivery log instead (`webhooks.ndjson`). */
+  webhooks?: boolean;
 }
 
 /** Where the logs use case delivers what it reads. */
@@ -59,7 +61,7 @@ export async function sessionLogs(flags: LogsRequest, ctx: Context, sink: LogsSi
   return withRegistry(ctx, async (sessions) => {
     const session = findSession(sessions, flags.sessionId);
     if (!session.sessionDir) throw new AppError('not_found', `session ${session.id} has no log folder`);
-    const file = join(session.sessionDir, flags.egress ? 'egress.ndjson' : 'events.ndjson');
+    const file = join(session.sessionDir, flags.webhooks ? 'webhooks.ndjson' : flags.egress ? 'egress.ndjson' : 'events.ndjson');
     sink.start();
     let lastAgentLine = 0;
     const print = (line: string): void => {

@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
 import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { parseLimits } from '../local/limits.js';
-import { neutralPath, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
+import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import {
   execCollect,
@@ -61,7 +61,7 @@ export class DockerProvider implements SandboxProvider {
     private readonly config: DockerConfig,
   ) {
     this.docker = new Docker(env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: env.DOCKER_HOST.slice(7) } : undefined);
-    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true };
+    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true };
   }
 
   async checkAvailable(): Promise<void> {
@@ -97,13 +97,14 @@ export class DockerProvider implements SandboxProvider {
     await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
     const agentName = spec.agentName ?? 'claude';
-    const files = await sandboxFiles(root, spec.agentBinary, agentName);
+    const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
     const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
     this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
     const runtime = await this.runtime;
     if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
     if (files.agent) binds.push(`${files.agent}:${OPT}/bin/${agentName}:ro`);
+    if (files.agentPackage) binds.push(`${files.agentPackage}:${packageMountPoint(OPT, agentName)}:ro`);
     // On the host's network the container shares the host's loopback: a fixed port would collide
     // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
     const bridges = bridgeMounts(spec.bridges, {
@@ -153,7 +154,8 @@ export class DockerProvider implements SandboxProvider {
     }
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
-    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/${agentName}`, endpoints };
+    const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
+    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath, nodeArgv: runtime?.node ?? ['node'], endpoints };
   }
 
   /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */

@@ -6,7 +6,7 @@ import { ChildExecHandle } from '../child-exec.js';
 import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { parseLimits } from '../local/limits.js';
-import { neutralPath, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
+import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
@@ -61,7 +61,7 @@ async function nodeMount(root: string): Promise<{ node: string; mounts: Mount[] 
  */
 export class NativeProvider implements SandboxProvider {
   readonly name = 'native' as const;
-  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true };
+  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
 
@@ -102,7 +102,7 @@ export class NativeProvider implements SandboxProvider {
     await writeFile(join(etc, 'group'), `root:x:0:\nagent:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`);
     await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
     const agentName = spec.agentName ?? 'claude';
-    const files = await sandboxFiles(root, spec.agentBinary, agentName);
+    const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
     const node = await nodeMount(root);
     const mounts: Mount[] = [
       ...ETC_ENTRIES.map((e): Mount => ({ kind: 'ro-bind-try', src: `/etc/${e}`, dest: `/etc/${e}` })),
@@ -113,6 +113,7 @@ export class NativeProvider implements SandboxProvider {
       { kind: 'bind', src: home, dest: HOMEDIR },
     ];
     if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/${agentName}` });
+    if (files.agentPackage) mounts.push({ kind: 'ro-bind', src: files.agentPackage, dest: packageMountPoint(OPT, agentName) });
     const bridges = bridgeMounts(spec.bridges);
     mounts.push(...bridges.mounts.map((m): Mount => ({ kind: 'ro-bind', ...m })));
     const endpoints = bridges.endpoints;
@@ -128,7 +129,8 @@ export class NativeProvider implements SandboxProvider {
       live: new Set(),
       ...(cgroup instanceof SessionCgroup ? { cgroup } : { limitsNote: `memory/pids limits are not enforced: ${cgroup.unavailable}` }),
     });
-    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/${agentName}`, endpoints };
+    const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
+    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath, nodeArgv: [node.node], endpoints };
   }
 
   /**

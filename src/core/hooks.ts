@@ -1,0 +1,129 @@
+import type { ExecHandle, SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import type { StreamEvent } from './events.js';
+
+/** The lifecycle hooks of a run, all run inside the sandbox (spec 000's --on-success / --on-failure). */
+export type HookName = 'setup' | 'on_success' | 'on_failure';
+
+/** The hook commands of a run (shell command lines the user wrote) and their time limit. */
+export interface RunHooks {
+  /** Before the agent (e.g. `npm ci`); its changes are the environment, not the agent's work. */
+  setup?: string;
+  /** After an agent that completed (e.g. `npm test && npm run build`); a failure fails the session. */
+  onSuccess?: string;
+  /** After an agent that did not complete (e.g. collecting logs); its exit code is only recorded. */
+  onFailure?: string;
+  /** Each hook's own limit, minutes. */
+  timeoutMinutes: number;
+}
+
+/** What one hook did (the registry's `hooks` column, the summary, --multi's metadata). */
+export interface HookResult {
+  hook: HookName;
+  command: string;
+  /** null when it was stopped (timeout, Ctrl-C) or died of a signal. */
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** The variables a hook gets: the egress proxy where the sandbox has one, never a model key. */
+export function hookEnv(proxyUrl: string | undefined): Record<string, string> {
+  if (!proxyUrl) return {};
+  return { HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl, https_proxy: proxyUrl, http_proxy: proxyUrl, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' };
+}
+
+/** Splits chunks into lines (a partial last line waits for the next chunk). */
+function lineSplitter(onLine: (line: string) => void): { push(data: Buffer): void; end(): void } {
+  let rest = '';
+  const decoder = new TextDecoder();
+  return {
+    push(data) {
+      rest += decoder.decode(data, { stream: true });
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) onLine(l.replace(/\r$/, ''));
+    },
+    end() {
+      rest += decoder.decode();
+      if (rest !== '') onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+/**
+ * Runs one hook in the sandbox's workspace with `sh -c` (a hook is a command line by definition:
+ * the shell is the boundary the user asked for) and streams its output as `hook` events. It never
+ * runs on the host. Stopped at its timeout or when `signal` aborts.
+ */
+export async function runHook(
+  provider: SandboxProvider,
+  sandbox: SandboxHandle,
+  hook: HookName,
+  command: string,
+  opts: { env: Record<string, string>; timeoutMinutes: number; signal: AbortSignal; now: () => number; emit: (e: StreamEvent) => void },
+): Promise<HookResult> {
+  const started = opts.now();
+  opts.emit({ type: 'phase', phase: 'hook', message: `running ${hook}: ${command}` });
+  const handle: ExecHandle = provider.execute(sandbox, { argv: ['sh', '-c', command], env: opts.env, network: true });
+  let timedOut = false;
+  const stop = (): void => void handle.kill().catch(() => undefined);
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      stop();
+    },
+    Math.max(1, opts.timeoutMinutes * 60_000),
+  );
+  opts.signal.addEventListener('abort', stop, { once: true });
+  const out = lineSplitter((text) => opts.emit({ type: 'hook', hook, stream: 'stdout', text }));
+  const err = lineSplitter((text) => opts.emit({ type: 'hook', hook, stream: 'stderr', text }));
+  try {
+    for await (const chunk of handle) (chunk.stream === 'stdout' ? out : err).push(chunk.data);
+    out.end();
+    err.end();
+    const exit = await handle.wait();
+    const stopped = timedOut || opts.signal.aborted;
+    const result: HookResult = { hook, command, exitCode: stopped ? null : exit.exitCode, timedOut, durationMs: opts.now() - started };
+    const how = timedOut ? `stopped after its ${opts.timeoutMinutes}-minute timeout` : opts.signal.aborted ? 'stopped' : `exited with code ${String(exit.exitCode ?? exit.signal)}`;
+    opts.emit({ type: 'phase', phase: 'hook', message: `${hook} ${how} (${(result.durationMs / 1000).toFixed(1)} s)` });
+    return result;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', stop);
+  }
+}
+
+/** A hook that did not succeed, as the failure message: "check failed: `npm test` exited with code 3". */
+export function hookFailure(r: HookResult): string | undefined {
+  if (r.exitCode === 0) return undefined;
+  const what = r.hook === 'setup' ? 'setup failed' : 'check failed';
+  return `${what}: \`${r.command}\` ${r.timedOut ? 'timed out' : r.exitCode === null ? 'was stopped' : `exited with code ${r.exitCode}`}`;
+}
+
+/**
+ * The hooks of one run: each runs in the run's sandbox with the proxy env and the run's limit, and
+ * every result is recorded (`record`, the registry row) as it ends, so a crash still leaves what ran.
+ */
+export function hookRunner(opts: {
+  provider: SandboxProvider;
+  sandbox: () => SandboxHandle | undefined;
+  timeoutMinutes: number;
+  signal: AbortSignal;
+  now: () => number;
+  emit: (e: StreamEvent) => void;
+  record: (results: readonly HookResult[]) => void;
+}): { run(hook: HookName, command: string): Promise<HookResult>; results: HookResult[] } {
+  const results: HookResult[] = [];
+  return {
+    results,
+    async run(hook, command) {
+      const sandbox = opts.sandbox();
+      if (!sandbox) throw new Error(`the ${hook} hook needs a sandbox`);
+      const r = await runHook(opts.provider, sandbox, hook, command, { env: hookEnv(sandbox.endpoints.proxy), timeoutMinutes: opts.timeoutMinutes, signal: opts.signal, now: opts.now, emit: opts.emit });
+      results.push(r);
+      opts.record(results);
+      return r;
+    },
+  };
+}
