@@ -56,6 +56,25 @@ describe('daytona sandboxes after their CLI died', () => {
     expect(d.sandboxOf(id)?.state).toBe('destroyed');
   });
 
+  it('a sandbox auto-stopped after its CLI died is started again by reattach, which lands the work its files hold', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await d.killedMidRun(home, repo);
+    const sandboxId = d.sandboxOf(id)?.id ?? '';
+    // What Daytona's auto-stop does to a sandbox nobody keeps active: processes gone, files kept.
+    d.emulator().stopSandbox(sandboxId);
+    expect(d.sandboxOf(id)?.state).toBe('stopped');
+    const r = await runCli(['sandbox', 'reattach', '--session-id', id, '--json'], { env: d.env(home) });
+    expect(d.emulator().requests.some((q) => q.method === 'POST' && q.path === `/sandbox/${sandboxId}/start`)).toBe(true);
+    const row = await d.statusRow(home, id);
+    // The agent died with the stop: the session is failed with that said, and its work so far lands.
+    expect(r.code, r.stderr).toBe(0);
+    expect(row.status).toBe('failed');
+    expect(String(row.error)).toMatch(/while its parallel-cc process was gone; work recovered by `sandbox reattach`/);
+    expect(git(repo, 'show', `${String(row.branch)}:first.txt`)).toBe('first');
+    expect(d.sandboxOf(id)?.state).toBe('destroyed');
+  });
+
   it('reattach after a SIGKILLed CLI streams the rest of the agent and lands its work; cleanup then removes orphans by label only', async () => {
     const home = tempDir();
     const repo = makeRepo();
