@@ -115,6 +115,18 @@ describe('daytona provider (real SDK against the local Daytona emulator)', () =>
     expect(new Set(summary.tasks.map((t) => d.sandboxOf(t.sessionId)?.id)).size).toBe(4);
   });
 
+  it('--budget-per-task stops a Daytona task whose cost passes it (over_budget) and deletes its sandbox', async () => {
+    await d.serve({ steps: [{ toolUses: [{ name: 'Bash', input: { command: `node -e "setTimeout(() => {}, 600000)"`, timeout: 600000 } }], usage: { input_tokens: 60_000, output_tokens: 10 } }] });
+    const out = tempDir();
+    const started = Date.now();
+    const r = await runCli(['sandbox', 'run', '--multi', '--repo', makeRepo(), '--task', 'expensive', '--budget-per-task', '0.05', '--provider', 'daytona', '--skip-claude-update', '--output-dir', out, '--json'], { env: d.env(tempDir()) });
+    expect(r.code, r.stderr).toBe(1);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { tasks: Array<{ status: string; sessionId: string }> };
+    expect(summary.tasks.map((t) => t.status)).toEqual(['over_budget']);
+    expect(d.sandboxOf(summary.tasks[0]?.sessionId ?? '')?.state).toBe('destroyed');
+  });
+
   it('a sandbox that stops mid-run ends the run with that reason, without hanging', async () => {
     await d.serve({ steps: [bash('echo work > w.txt'), bash(`node -e "setTimeout(() => {}, 600000)"`, 600000)] });
     const home = tempDir();
