@@ -1,14 +1,14 @@
 /**
  * Daytona's lifecycle against a run: auto-stop counts API activity only, so a long agent run must
  * keep its sandbox active or Daytona stops it mid-task; an orphan stops by itself and is then
- * auto-deleted. The emulator's lifecycle minute is a quarter second here, so a 20-minute run takes 5 s.
+ * auto-deleted. The emulator's lifecycle minute is half a second here, so a 20-minute run takes 10 s.
  */
 import { describe, expect, it } from 'vitest';
 import { parseNdjson, runCli } from '../helpers/cli.js';
 import { bash, useDaytona } from '../helpers/daytona.js';
 import { makeRepo, tempDir } from '../helpers/git-repo.js';
 
-const MINUTE_MS = 250;
+const MINUTE_MS = 500;
 const d = useDaytona({ minuteMs: MINUTE_MS });
 const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 // 20 lifecycle minutes of work with auto-stop after 1 minute without API activity.
