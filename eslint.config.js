@@ -7,7 +7,7 @@ const NO_CLI = { group: ['**/cli/**'], message: 'The CLI is an adapter: core, pr
 const NO_MCP = { group: ['**/mcp/**'], message: 'The MCP server is an adapter: core, providers, agents, store and config must not import src/mcp.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results*', '**/*.cjs', '**/*.mjs', 'src/sandbox-init/*.js', 'scratch/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results*', '**/*.cjs', '**/*.mjs', 'src/sandbox-init/*.js', 'scratch/**', 'deploy/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,6 +9,7 @@ import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
 import { registerComponentCommands } from './components-program.js';
 import { registerHistoryCommand } from './history-program.js';
+import { registerTemplateCommands } from './templates-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -39,6 +40,8 @@ function runOptions(cmd: Command): Command {
     .option('--mcp <name>', 'an MCP server component (a catalog name or a .json file) (repeatable, comma-separated)', collect)
     .option('--setting <name>', 'a settings component merged into the sandbox\'s ~/.claude/settings.json (repeatable, comma-separated)', collect)
     .option('--hook <name>', 'a hook component merged into the sandbox\'s ~/.claude/settings.json; hooks run inside the sandbox (repeatable, comma-separated)', collect)
+    .option('--template <name>', 'an environment template: python | node | general | minimal, one of `parallel-cc templates list`, or a .json file (image, cpus, memory, timeout, env, packages, setup)')
+    .option('--sandbox-config <file>', 'a spec-000 sandbox config ({image, cpu, memory, disk, env}) used as an inline template')
     .option('--webhook <url>', 'POST this session\'s lifecycle events (created, started, completed, failed, …) as JSON here, signed with PARALLEL_CC_WEBHOOK_SECRET when set (repeatable; config webhooks for formats and filters)', collect)
     .option('--setup <command>', 'a shell command run in the sandbox before the agent (e.g. "npm ci"); if it fails the agent does not run (config hooks.setup)')
     .option('--on-success <command>', 'a check run in the sandbox after an agent that completed (e.g. "npm test && npm run build"); if it fails the session is failed (reason check_failed) and the work still lands')
@@ -102,6 +105,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerLocalCommands(program, ctx, setExit);
   registerComponentCommands(program, ctx, setExit);
   registerHistoryCommand(program, ctx, setExit);
+  registerTemplateCommands(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

@@ -23,6 +23,8 @@ export interface LoadConfigInput {
   env: NodeJS.ProcessEnv;
   /** Values from command-line flags, already shaped like the config. */
   flags?: ConfigLayer;
+  /** A `--template`'s provider settings: above the environment, below the flags. */
+  template?: { name: string; layer: ConfigLayer };
 }
 
 type EnvMapping = [name: string, path: string, parse: (v: string) => unknown];
@@ -121,7 +123,7 @@ export function envLayer(env: NodeJS.ProcessEnv): { layer: ConfigLayer; sources:
 
 /**
  * Loads the effective configuration: defaults < ~/.parallel-cc/sandbox.json < <repo>/.parallel-cc.json
- * < environment < flags. Each layer is validated as it is applied, so an error names the layer (file
+ * < environment < --template < flags. Each layer is validated as it is applied, so an error names the layer (file
  * or variable) and the key, with the allowed values. Nothing falls back silently.
  */
 export function loadConfig(input: LoadConfigInput): { config: Config; sources: ConfigSources } {
@@ -131,6 +133,7 @@ export function loadConfig(input: LoadConfigInput): { config: Config; sources: C
     { name: join(input.home, 'sandbox.json'), layer: readJsonLayer(join(input.home, 'sandbox.json')) },
     ...(input.repoRoot ? [{ name: join(input.repoRoot, '.parallel-cc.json'), layer: readJsonLayer(join(input.repoRoot, '.parallel-cc.json')) }] : []),
     { name: 'environment', layer: env.layer, sources: env.sources },
+    ...(input.template ? [{ name: `template ${input.template.name}`, layer: input.template.layer }] : []),
     { name: 'command-line flags', layer: input.flags },
   ];
   let merged: ConfigLayer = {};

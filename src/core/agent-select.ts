@@ -1,8 +1,8 @@
-import { dirname, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { Agent, AgentInstall, AgentLaunch, AgentLocateOptions } from '../agents/agent.js';
 import type { Config } from '../config/schema.js';
 import { AppError } from '../errors.js';
-import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import { execCollect, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
 import type { Context } from './context.js';
 
 /** What an agent's `locate` reads: the config's agent keys, the host's PATH, the working folder. */
@@ -51,20 +51,19 @@ export function launchArgv(install: AgentInstall, sandbox: SandboxHandle, argv: 
   return [...sandbox.nodeArgv, ...argv];
 }
 
+// Writes stdin to "$1" (folders made, owner-only). The script is fixed: the path is argv, the content stdin.
+const WRITE_FILE = 'umask 077 && mkdir -p "$(dirname "$1")" && cat > "$1"';
+
 /**
- * Writes the agent's own files (its settings) below the sandbox home, inside the sandbox: `mkdir -p`
- * and `tee` with argv arrays, the content on stdin, so nothing of it passes through a shell.
+ * Writes files below the sandbox home, inside the sandbox (an agent's settings, components): one
+ * round trip each, a fixed script with the path as argv and the content on stdin, so nothing of
+ * either passes through a shell's parser. Paths are relative to the home and may not leave it.
  */
 export async function writeAgentFiles(provider: SandboxProvider, sandbox: SandboxHandle, files: NonNullable<AgentLaunch['files']>): Promise<void> {
   for (const f of files) {
     const path = posix.join(sandbox.homedir, f.path);
     if (!path.startsWith(`${sandbox.homedir}/`)) throw new AppError('internal', `agent file ${f.path} is outside the sandbox home`);
-    for (const req of [{ argv: ['mkdir', '-p', dirname(path)] }, { argv: ['tee', path], stdin: f.content }]) {
-      const handle = provider.execute(sandbox, { ...req, cwd: sandbox.homedir });
-      let stderr = '';
-      for await (const chunk of handle) if (chunk.stream === 'stderr') stderr += chunk.data.toString('utf8');
-      const exit = await handle.wait();
-      if (exit.exitCode !== 0) throw new AppError('agent', `could not write ${f.path} in the sandbox: ${stderr.trim() || `exit code ${String(exit.exitCode)}`}`);
-    }
+    const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', WRITE_FILE, 'sh', path], stdin: f.content, cwd: sandbox.homedir });
+    if (r.exitCode !== 0) throw new AppError('agent', `could not write ${f.path} in the sandbox: ${r.stderr.trim() || `exit code ${String(r.exitCode)}`}`);
   }
 }

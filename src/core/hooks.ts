@@ -1,11 +1,14 @@
 import type { ExecHandle, SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import { AppError } from '../errors.js';
 import type { StreamEvent } from './events.js';
 
 /** The lifecycle hooks of a run, all run inside the sandbox (spec 000's --on-success / --on-failure). */
-export type HookName = 'setup' | 'on_success' | 'on_failure';
+export type HookName = 'packages' | 'setup' | 'on_success' | 'on_failure';
 
 /** The hook commands of a run (shell command lines the user wrote) and their time limit. */
 export interface RunHooks {
+  /** A template's package install, before setup; best effort (a failure is a warning). */
+  packages?: string;
   /** Before the agent (e.g. `npm ci`); its changes are the environment, not the agent's work. */
   setup?: string;
   /** After an agent that completed (e.g. `npm test && npm run build`); a failure fails the session. */
@@ -97,7 +100,7 @@ export async function runHook(
 /** A hook that did not succeed, as the failure message: "check failed: `npm test` exited with code 3". */
 export function hookFailure(r: HookResult): string | undefined {
   if (r.exitCode === 0) return undefined;
-  const what = r.hook === 'setup' ? 'setup failed' : 'check failed';
+  const what = r.hook === 'setup' ? 'setup failed' : r.hook === 'packages' ? 'package install failed' : 'check failed';
   return `${what}: \`${r.command}\` ${r.timedOut ? 'timed out' : r.exitCode === null ? 'was stopped' : `exited with code ${r.exitCode}`}`;
 }
 
@@ -113,17 +116,50 @@ export function hookRunner(opts: {
   now: () => number;
   emit: (e: StreamEvent) => void;
   record: (results: readonly HookResult[]) => void;
-}): { run(hook: HookName, command: string): Promise<HookResult>; results: HookResult[] } {
+  hooks?: RunHooks;
+  /** More variables for every hook (a template's env). */
+  env?: Record<string, string>;
+}): {
+  run(hook: HookName, command: string): Promise<HookResult>;
+  /** Before the agent: the template's packages (a failure is a warning), then setup (a failure stops the run). */
+  beforeAgent(): Promise<void>;
+  /**
+   * After the agent: with a check to run, the results are collected first (`collect`), so the check
+   * sees exactly them and its own writes never land; a failing --on-success is the run's failure.
+   */
+  afterAgent(completed: boolean, killed: boolean, collect: () => Promise<Buffer>): Promise<{ mbox?: Buffer; checkFailure?: AppError }>;
+  results: HookResult[];
+} {
   const results: HookResult[] = [];
-  return {
+  const runner = {
     results,
-    async run(hook, command) {
+    async beforeAgent(): Promise<void> {
+      const h = opts.hooks;
+      if (h?.packages) {
+        const r = await runner.run('packages', h.packages);
+        if (r.exitCode !== 0)
+          opts.emit({ type: 'warning', message: `the template's packages could not be installed (${hookFailure(r) ?? 'failed'}); the agent runs without them. Allow their registry with --allow-domain, or use an image that has them.` });
+      }
+      if (!h?.setup) return;
+      const r = await runner.run('setup', h.setup);
+      if (r.exitCode !== 0) throw new AppError('environment', hookFailure(r) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
+    },
+    async afterAgent(completed: boolean, killed: boolean, collect: () => Promise<Buffer>): Promise<{ mbox?: Buffer; checkFailure?: AppError }> {
+      const check = completed ? opts.hooks?.onSuccess : killed ? undefined : opts.hooks?.onFailure;
+      if (!check) return {};
+      const mbox = await collect();
+      const r = await runner.run(completed ? 'on_success' : 'on_failure', check);
+      if (r.hook !== 'on_success' || r.exitCode === 0) return { mbox };
+      return { mbox, checkFailure: new AppError('agent', hookFailure(r) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." }) };
+    },
+    async run(hook: HookName, command: string): Promise<HookResult> {
       const sandbox = opts.sandbox();
       if (!sandbox) throw new Error(`the ${hook} hook needs a sandbox`);
-      const r = await runHook(opts.provider, sandbox, hook, command, { env: hookEnv(sandbox.endpoints.proxy), timeoutMinutes: opts.timeoutMinutes, signal: opts.signal, now: opts.now, emit: opts.emit });
+      const r = await runHook(opts.provider, sandbox, hook, command, { env: { ...(opts.env ?? {}), ...hookEnv(sandbox.endpoints.proxy) }, timeoutMinutes: opts.timeoutMinutes, signal: opts.signal, now: opts.now, emit: opts.emit });
       results.push(r);
       opts.record(results);
       return r;
     },
   };
+  return runner;
 }

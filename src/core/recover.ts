@@ -64,7 +64,18 @@ export async function finishSession(
   let handle = opts.handle;
   const sandboxDir = sandboxDirOf(session);
   if (!handle && provider?.reconnect && session.sandboxId) {
-    handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch(() => undefined);
+    let why = 'the provider no longer finds it';
+    handle = await provider.reconnect(session.sandboxId, { sessionId: session.id, ...(sandboxDir ? { sandboxDir } : {}) }).catch((e: unknown) => {
+      why = toAppError(e).message;
+      return undefined;
+    });
+    // Say what was lost: a cloud sandbox that is gone took the agent's uncollected work with it;
+    // the provider's diagnosis (by id) says why it is gone where it can tell.
+    if (!handle && session.sandboxStart && !provider.capabilities.localFilesystem) {
+      const byId: SandboxHandle = { id: session.sandboxId, provider: provider.name, workdir: '', homedir: '', agentPath: '', endpoints: {} };
+      const down = await provider.diagnose?.(byId).catch(() => undefined);
+      error = `${opts.reason ? `${opts.reason}; ` : ''}${down?.message ?? `its ${session.provider} sandbox ${session.sandboxId} is gone (${why})`}: the agent's work in it since the last import was not recovered`;
+    }
   }
   const worktree = session.worktreePath && (await exists(session.worktreePath)) ? session.worktreePath : undefined;
   if (handle && provider) {

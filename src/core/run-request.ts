@@ -39,6 +39,8 @@ export interface RunRequest {
   hooks?: RunHooks;
   /** Receivers of this session's lifecycle events. */
   webhooks?: readonly WebhookConfig[];
+  /** The run's environment template (`--template`): its name (on the row) and the variables it sets in the sandbox. */
+  template?: { name: string; env: Record<string, string> };
 }
 
 /** What the orchestrator needs from the outside. */

@@ -29,7 +29,7 @@ import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
-import { hookFailure, hookRunner } from './hooks.js';
+import { hookRunner } from './hooks.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
@@ -90,6 +90,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     worktreePath,
     provider: req.provider,
     agent: agent.name,
+    ...(req.template ? { template: req.template.name } : {}),
     ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
@@ -125,7 +126,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
-  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }) });
+  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
@@ -193,9 +194,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
-    // Setup before the sandbox repo starts: what it makes (node_modules, builds) is the environment, not the agent's work.
-    const setup = req.hooks?.setup ? await hooks.run('setup', req.hooks.setup) : undefined;
-    if (setup && setup.exitCode !== 0) throw new AppError('environment', hookFailure(setup) ?? 'setup failed', { hint: 'The agent did not run. Fix the --setup command (its output is in the log: `parallel-cc sandbox logs <id>`).' });
+    // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
+    await hooks.beforeAgent();
     checkAbort();
     const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
     sessions.update(id, { sandboxStart });
@@ -216,6 +216,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       ...(model ? { model } : {}),
     });
     launch.argv = launchArgv(install, sandbox, launch.argv);
+    // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
+    launch.env = { ...(req.template?.env ?? {}), ...launch.env };
     await writeAgentFiles(provider, sandbox, launch.files ?? []);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
@@ -246,17 +248,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
-    // The check runs on exactly what the agent left; what the check itself writes (build output) is not collected.
-    const check = ended === 'completed' && !failure ? req.hooks?.onSuccess : ended !== 'killed' ? req.hooks?.onFailure : undefined;
-    const mboxBefore = check ? await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }) : undefined;
-    const checked = check ? await hooks.run(ended === 'completed' && !failure ? 'on_success' : 'on_failure', check) : undefined;
-    if (checked?.hook === 'on_success' && checked.exitCode !== 0) {
-      ended = 'failed';
-      origin = 'check_failed';
-      failure = new AppError('agent', hookFailure(checked) ?? 'check failed', { hint: "The agent's work is on the branch; the check's output is in the log (`parallel-cc sandbox logs <id>`)." });
-    }
+    const collect = (): Promise<Buffer> => collectSandboxResults(provider, sandbox as SandboxHandle, { startCommit: sandboxStart, identity });
+    const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
+    if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
-    const mbox = mboxBefore ?? (await collectSandboxResults(provider, sandbox, { startCommit: sandboxStart, identity }));
+    const mbox = after.mbox ?? (await collect());
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });

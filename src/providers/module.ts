@@ -1,3 +1,4 @@
+import type { ResourceField, Template } from '../core/templates/schema.js';
 import type { z } from 'zod';
 import type { SandboxPricing, SandboxProvider } from './provider.js';
 
@@ -69,6 +70,11 @@ export interface ProviderModule<N extends string = string, S extends z.ZodTypeAn
     /** How to give sandboxes a longer life, when they end by themselves (said when a run is cut short). */
     longerLifetime?: string;
   };
+  /**
+   * Maps an environment template's resource fields (image, cpus, memory, …) onto this provider's
+   * config section; `ignored` lists those it cannot honour (said to the user). Absent: all ignored.
+   */
+  fromTemplate?(t: Template): { config: Record<string, unknown>; ignored: readonly ResourceField[]; notes?: string[] };
   /** `sandbox health` adds the disk use of the session's sandbox folder (workspace + home). */
   readonly diskInSandboxDir?: boolean;
   load(): Promise<ProviderFactory<z.output<S>>>;

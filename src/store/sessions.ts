@@ -65,6 +65,8 @@ export interface Session {
   alerts: string | null;
   /** When the session took its provider slot (rate limits); null when no limit applied. */
   slotAt: string | null;
+  /** The run's environment template (`--template`); null when none. */
+  template: string | null;
 }
 
 /** Fields that may be set when a session is created. */

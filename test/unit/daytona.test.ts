@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { envInput, sessionCommand } from '../../src/providers/daytona/exec.js';
-import { DAYTONA_RATES, daytonaPricing } from '../../src/providers/daytona/module.js';
+import { DAYTONA_RATES, daytonaModule, daytonaPricing } from '../../src/providers/daytona/module.js';
 import { tempDir } from '../helpers/git-repo.js';
 
 describe('daytona pricing', () => {
@@ -29,6 +29,14 @@ describe('daytona config', () => {
     const env = { PARALLEL_CC_DAYTONA_TARGET: 'eu', PARALLEL_CC_DAYTONA_SNAPSHOT: 'mine', PARALLEL_CC_DAYTONA_AUTO_STOP: '30', PARALLEL_CC_DAYTONA_AUTO_ARCHIVE: '0', PARALLEL_CC_DAYTONA_AUTO_DELETE: '0', PARALLEL_CC_DAYTONA_KEEPALIVE: '5' };
     expect(loadConfig({ home, env }).config.providers.daytona).toMatchObject({ target: 'eu', snapshot: 'mine', autoStopInterval: 30, autoArchiveInterval: 0, autoDeleteInterval: 0, keepAliveSeconds: 5 });
     expect(() => loadConfig({ home, env: { PARALLEL_CC_DAYTONA_AUTO_DELETE: '-1' } })).toThrow();
+  });
+});
+
+describe('daytona and environment templates', () => {
+  it('takes the snapshot and resources of a template (whole vCPUs and GiB, rounded up) and names what it ignores', () => {
+    const mapped = daytonaModule.fromTemplate?.({ name: 't', daytonaSnapshot: 'py', cpus: 1.5, memory: '1536MB', disk: '8GB', image: 'x', e2bTemplate: 'y' });
+    expect(mapped).toEqual({ config: { snapshot: 'py', cpu: 2, memory: 2, disk: 8 }, ignored: ['image', 'e2bTemplate', 'cloudflareInstanceType'] });
+    expect(daytonaModule.fromTemplate?.({ name: 'empty' })?.config).toEqual({});
   });
 });
 

@@ -39,7 +39,7 @@ describe('running a package agent', () => {
     expect(() => launchArgv(pkg, noNode, ['x'])).toThrow(/no node/);
   });
 
-  it('writes the agent\'s files with mkdir -p and tee (argv, content on stdin), only below the home', async () => {
+  it('writes the agent\'s files with one fixed script (path as argv, content on stdin), only below the home', async () => {
     const calls: ExecRequest[] = [];
     const done = (): ExecHandle =>
       ({
@@ -49,10 +49,7 @@ describe('running a package agent', () => {
       });
     const provider = { execute: (_s: SandboxHandle, req: ExecRequest) => (calls.push(req), done()) } as unknown as SandboxProvider;
     await writeAgentFiles(provider, sandbox, [{ path: '.gemini/settings.json', content: '{"a":1}\n' }]);
-    expect(calls.map((c) => [c.argv, c.stdin])).toEqual([
-      [['mkdir', '-p', '/home/agent/.gemini'], undefined],
-      [['tee', '/home/agent/.gemini/settings.json'], '{"a":1}\n'],
-    ]);
+    expect(calls.map((c) => [c.argv, c.stdin])).toEqual([[['sh', '-c', 'umask 077 && mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', '/home/agent/.gemini/settings.json'], '{"a":1}\n']]);
     await expect(writeAgentFiles(provider, sandbox, [{ path: '../../etc/x', content: '' }])).rejects.toThrow(/outside the sandbox home/);
   });
 });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { agentFor } from '../../agents/registry.js';
-import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
@@ -17,7 +16,7 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
-import { parseProvider, parseTimeout, agentFlagConfig, providerFlagConfig, runComponents, runHooks, runWebhooks, type RunFlags } from './run.js';
+import { parseTimeout, runComponents, runConfig, runHooks, runWebhooks, templateWarnings, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
 export interface MultiFlags extends RunFlags {
@@ -93,12 +92,12 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
-  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) } });
-  checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
-  if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
-    throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
+  const { config, provider, template } = runConfig(flags, ctx, root);
+  const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
+  checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
+  for (const w of templateWarnings(template, provider)) ctx.stderr.write(`warning: ${w}\n`);
   const components = await runComponents(flags, { agent: agentFor(config.agentCli), repoRoot: root, ctx });
-  const hooks = runHooks(flags, config);
+  const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
   const req: MultiRequest = {
     repo: root,
@@ -106,10 +105,10 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     maxConcurrent,
     failFast: flags.failFast === true,
     outputDir: await checkOutputDir('--output-dir', resolve(ctx.cwd, flags.outputDir ?? 'parallel-results')),
-    provider: parseProvider(flags.provider ?? flags.sandbox, config.defaultProvider),
-    timeoutMinutes: parseTimeout(flags.timeout, config.timeoutMinutes),
+    provider,
+    timeoutMinutes: parseTimeout(flags.timeout, template?.timeoutMinutes ?? config.timeoutMinutes),
     ...(flags.base !== undefined ? { base: flags.base } : {}),
-    allowDomains: flags.allowDomain ?? [],
+    allowDomains,
     keepSandbox: flags.cleanup === false || !config.autoCleanup,
     ...(authMethod ? { authMethod } : {}),
     ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
@@ -117,6 +116,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context): Promise<{ r
     ...(components.length ? { components } : {}),
     ...(hooks ? { hooks } : {}),
     ...(webhooks.length ? { webhooks } : {}),
+    ...(template ? { template: { name: template.name, env: template.env } } : {}),
   };
   return { req, config };
 }

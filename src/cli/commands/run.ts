@@ -8,6 +8,8 @@ import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, type Config, type ProviderName } from '../../config/schema.js';
 import type { RunHooks } from '../../core/hooks.js';
+import { planTemplate, type TemplatePlan } from '../../core/templates/apply.js';
+import { loadTemplate, readTemplateFile } from '../../core/templates/resolve.js';
 import type { WebhookConfig } from '../../core/webhooks.js';
 import type { Context } from '../../core/context.js';
 import { homePaths } from '../../core/context.js';
@@ -51,6 +53,8 @@ export interface RunFlags {
   onSuccess?: string;
   onFailure?: string;
   hookTimeout?: string;
+  template?: string;
+  sandboxConfig?: string;
   /** `--sandbox`: claude-code-templates' name for --provider. */
   sandbox?: string;
   /** Components (repeatable, comma-separable). */
@@ -137,8 +141,38 @@ export function runWebhooks(flags: RunFlags, config: Config, env: NodeJS.Process
   return [...config.webhooks, ...extra];
 }
 
-/** The run's hooks: the flags over config `hooks`; an empty command is refused. */
-export function runHooks(flags: RunFlags, config: Config): RunHooks | undefined {
+/**
+ * The run's configuration with its template applied: `--template` (or `--sandbox-config`) is a
+ * config layer above the environment and below the flags; `--sandbox` is `--provider`.
+ */
+export function runConfig(flags: RunFlags, ctx: Context, root: string): { config: Config; provider: ProviderName; template?: TemplatePlan } {
+  if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
+    throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
+  if (flags.template !== undefined && flags.sandboxConfig !== undefined) throw new AppError('usage', 'use either --template or --sandbox-config, not both');
+  const layerFlags = { ...providerFlagConfig(flags), ...agentFlagConfig(flags) };
+  // The provider decides how the template maps: read it from the layers without the template first.
+  const base = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: layerFlags });
+  const provider = parseProvider(flags.provider ?? flags.sandbox, base.config.defaultProvider);
+  const t =
+    flags.template !== undefined
+      ? loadTemplate(flags.template, { home: ctx.home, repoRoot: root, cwd: ctx.cwd }).template
+      : flags.sandboxConfig !== undefined
+        ? readTemplateFile(resolve(ctx.cwd, flags.sandboxConfig), 'sandbox-config')
+        : undefined;
+  if (!t) return { config: base.config, provider };
+  const template = planTemplate(t, provider);
+  const { config } = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: layerFlags, template: { name: template.name, layer: template.configLayer } });
+  return { config, provider, template };
+}
+
+/** What the user must know about a template on this provider: the fields it ignores, what it changed. */
+export function templateWarnings(t: TemplatePlan | undefined, provider: string): string[] {
+  if (!t) return [];
+  return [...(t.ignored.length ? [`template ${t.name}: the ${provider} provider ignores ${t.ignored.join(', ')}`] : []), ...t.notes];
+}
+
+/** The run's hooks: the flags over the template's setup over config `hooks`; an empty command is refused. */
+export function runHooks(flags: RunFlags, config: Config, template?: TemplatePlan): RunHooks | undefined {
   for (const [flag, v] of [['--setup', flags.setup], ['--on-success', flags.onSuccess], ['--on-failure', flags.onFailure]] as const) {
     if (v !== undefined && v.trim() === '') throw new AppError('usage', `${flag} is empty`, { hint: `Give a shell command, e.g. ${flag} "npm test".` });
   }
@@ -148,11 +182,12 @@ export function runHooks(flags: RunFlags, config: Config): RunHooks | undefined 
     if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES) throw new AppError('usage', `--hook-timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${flags.hookTimeout}"`, { hint: 'Examples: --hook-timeout 10m, --hook-timeout 600s.' });
     timeoutMinutes = n;
   }
-  const setup = flags.setup ?? config.hooks.setup;
-  const onSuccess = flags.onSuccess ?? config.hooks.onSuccess;
-  const onFailure = flags.onFailure ?? config.hooks.onFailure;
-  if (!setup && !onSuccess && !onFailure) return undefined;
-  return { ...(setup ? { setup } : {}), ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}), timeoutMinutes };
+  const setup = flags.setup ?? template?.setup ?? config.hooks.setup;
+  const onSuccess = flags.onSuccess ?? template?.onSuccess ?? config.hooks.onSuccess;
+  const onFailure = flags.onFailure ?? template?.onFailure ?? config.hooks.onFailure;
+  const packages = template?.packages;
+  if (!setup && !onSuccess && !onFailure && !packages) return undefined;
+  return { ...(packages ? { packages } : {}), ...(setup ? { setup } : {}), ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}), timeoutMinutes };
 }
 
 /** The configuration layer of the agent flags (`--agent-cli`, `--agent-command`); `--multi` uses it too. */
@@ -164,19 +199,13 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
-  const { config } = loadConfig({
-    home: ctx.home,
-    repoRoot: root,
-    env: ctx.env,
-    flags: { ...providerFlagConfig(flags), ...agentFlagConfig(flags) },
-  });
-  if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
-    throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
-  const provider = parseProvider(flags.provider ?? flags.sandbox, config.defaultProvider);
-  const timeoutMinutes = parseTimeout(flags.timeout, config.timeoutMinutes);
+  const { config, provider, template } = runConfig(flags, ctx, root);
+  const timeoutMinutes = parseTimeout(flags.timeout, template?.timeoutMinutes ?? config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
   const prompt = await readPrompt(flags, ctx.cwd);
-  checkRunAllowlist(config.providers.native.allowedDomains, flags.allowDomain);
+  const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
+  for (const w of templateWarnings(template, provider)) emit({ type: 'warning', message: w });
+  checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
   if (flags.dryRun) {
     const base = await resolveCommit(root, flags.base ?? 'HEAD');
     const plan = flags.base === undefined ? await planUpload(root, config.uploadIgnorePatterns) : await planTree(root, base, config.uploadIgnorePatterns);
@@ -186,7 +215,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   if (flags.localLog) await checkOutputFile('--local-log', resolve(ctx.cwd, flags.localLog));
   const agent = agentFor(config.agentCli);
   const components = await runComponents(flags, { agent, repoRoot: root, ctx });
-  const hooks = runHooks(flags, config);
+  const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
@@ -198,7 +227,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         provider,
         ...(flags.base !== undefined ? { base: flags.base } : {}),
         timeoutMinutes,
-        allowDomains: flags.allowDomain ?? [],
+        allowDomains,
         ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
         ...(authMethod ? { authMethod } : {}),
@@ -206,6 +235,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(components.length ? { components } : {}),
         ...(hooks ? { hooks } : {}),
         ...(webhooks.length ? { webhooks } : {}),
+        ...(template ? { template: { name: template.name, env: template.env } } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );

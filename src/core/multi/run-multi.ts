@@ -49,6 +49,8 @@ export interface MultiRequest {
   hooks?: RunHooks;
   /** Receivers of every task's lifecycle events and of the batch's `batch_finished`. */
   webhooks?: readonly WebhookConfig[];
+  /** The environment template every task runs in. */
+  template?: { name: string; env: Record<string, string> };
 }
 
 /** What {@link runMulti} needs: one registry connection and one provider for all tasks. */
@@ -214,6 +216,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           ...(req.components?.length ? { components: req.components } : {}),
           ...(req.hooks ? { hooks: req.hooks } : {}),
           ...(req.webhooks?.length ? { webhooks: req.webhooks } : {}),
+          ...(req.template ? { template: req.template } : {}),
           ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
           groupId,
           taskId: task.id,

@@ -70,7 +70,7 @@ function entry(s: Session): HistoryEntry {
     reason: s.reason,
     provider: s.provider,
     agent: s.agent ?? 'claude',
-    template: null,
+    template: s.template,
     startedAt: s.startedAt,
     completedAt: s.completedAt,
     durationMs: s.completedAt ? Math.max(0, Date.parse(s.completedAt) - Date.parse(start)) : null,

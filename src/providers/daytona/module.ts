@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { num, str } from '../../config/env-parse.js';
+import { sizeBytes } from '../../core/templates/schema.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
 import type { SandboxPricing } from '../provider.js';
 
@@ -85,6 +86,15 @@ export const daytonaModule: ProviderModule<'daytona', typeof config> = {
     }
     checks.push({ name: 'DAYTONA_API_KEY', ok, required, detail, fix: 'export DAYTONA_API_KEY=… (https://app.daytona.io/dashboard/keys); see https://status.daytona.io for outages' });
     return checks;
+  },
+  fromTemplate(t) {
+    // Daytona sizes are whole vCPUs and GiB: a template's asks are rounded up.
+    const gib = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : Math.max(1, Math.ceil(sizeBytes(v) / 2 ** 30)));
+    const [memory, disk] = [gib(t.memory), gib(t.disk)];
+    return {
+      config: { ...(t.daytonaSnapshot ? { snapshot: t.daytonaSnapshot } : {}), ...(t.cpus !== undefined ? { cpu: Math.ceil(t.cpus) } : {}), ...(memory ? { memory } : {}), ...(disk ? { disk } : {}) },
+      ignored: ['image', 'e2bTemplate', 'cloudflareInstanceType'],
+    };
   },
   async load() {
     const { DaytonaProvider } = await import('./index.js');

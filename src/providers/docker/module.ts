@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { sizeMib } from '../../core/templates/schema.js';
 import { num, str } from '../../config/env-parse.js';
 import type { ProviderModule } from '../module.js';
 
@@ -27,6 +29,20 @@ export const dockerModule: ProviderModule<'docker', typeof config> = {
     { flags: '--docker-image <image>', help: 'image for --provider docker (default parallel-cc-agent:latest)', key: 'image' },
     { flags: '--docker-network <mode>', help: 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host', key: 'network' },
   ],
+  fromTemplate(t) {
+    const notes: string[] = [];
+    let cpus = t.cpus;
+    // Docker refuses more CPUs than the machine has: use them all, and say so.
+    if (cpus !== undefined && cpus > availableParallelism()) {
+      notes.push(`template ${t.name} asks for ${cpus} CPUs; this machine has ${availableParallelism()}: using ${availableParallelism()}`);
+      cpus = availableParallelism();
+    }
+    return {
+      config: { ...(t.image ? { image: t.image } : {}), ...(cpus !== undefined ? { cpuLimit: cpus } : {}), ...(t.memory !== undefined ? { memoryLimit: sizeMib(t.memory) } : {}) },
+      ignored: ['e2bTemplate', 'daytonaSnapshot', 'cloudflareInstanceType', 'disk'],
+      notes,
+    };
+  },
   sdk: 'dockerode',
   async doctor({ probe, required }) {
     const docker = await probe(['docker', 'version', '--format', '{{.Server.Version}}']);

@@ -34,6 +34,8 @@ export const e2bModule: ProviderModule<'e2b', typeof config> = {
   ],
   flags: [{ flags: '--e2b-template <name>', help: 'E2B template with Claude Code installed (default anthropic-claude-code; env PARALLEL_CC_E2B_TEMPLATE)', key: 'template' }],
   secrets: { env: ['E2B_API_KEY'], shapes: [/\be2b_[A-Za-z0-9]{16,}/g] },
+  // An E2B template fixes the sandbox's resources: only the template name is ours to pick.
+  fromTemplate: (t) => ({ config: t.e2bTemplate ? { template: t.e2bTemplate } : {}, ignored: ['image', 'daytonaSnapshot', 'cloudflareInstanceType', 'cpus', 'memory', 'disk'] }),
   sdk: 'e2b',
   pricing: E2B_PRICING,
   hints: { longerLifetime: 'raise PARALLEL_CC_E2B_TIMEOUT if your plan allows longer sandboxes' },

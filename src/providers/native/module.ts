@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sizeMib } from '../../core/templates/schema.js';
 import { list, num, str } from '../../config/env-parse.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
 
@@ -56,6 +57,10 @@ export const nativeModule: ProviderModule<'native', typeof config> = {
       fix: 'Run as a user with a delegated cgroup (systemd-run --user --scope -p Delegate=yes …) to get memory/pids limits.',
     });
     return checks;
+  },
+  fromTemplate(t) {
+    // The host's own programs are the sandbox's: no image; memory is a cgroup limit where delegated.
+    return { config: t.memory !== undefined ? { memoryLimit: sizeMib(t.memory) } : {}, ignored: ['image', 'e2bTemplate', 'daytonaSnapshot', 'cloudflareInstanceType', 'cpus', 'disk'] };
   },
   async load() {
     const { NativeProvider } = await import('./index.js');
