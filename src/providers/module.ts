@@ -74,7 +74,7 @@ export interface ProviderModule<N extends string = string, S extends z.ZodTypeAn
    * Maps an environment template's resource fields (image, cpus, memory, …) onto this provider's
    * config section; `ignored` lists those it cannot honour (said to the user). Absent: all ignored.
    */
-  fromTemplate?(t: Template): { config: Record<string, unknown>; ignored: readonly ResourceField[]; notes?: string[] };
+  fromTemplate?(t: Template, machine: { cpus: number }): { config: Record<string, unknown>; ignored: readonly ResourceField[]; notes?: string[] };
   /** `sandbox health` adds the disk use of the session's sandbox folder (workspace + home). */
   readonly diskInSandboxDir?: boolean;
   load(): Promise<ProviderFactory<z.output<S>>>;

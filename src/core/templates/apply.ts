@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { providerModule } from '../../providers/registry.js';
 import { RESOURCE_FIELDS, type Template } from './schema.js';
 
@@ -35,7 +36,7 @@ export function packagesCommand(t: Template): string | undefined {
 export function planTemplate(t: Template, provider: string): TemplatePlan {
   const mod = providerModule(provider);
   const given = RESOURCE_FIELDS.filter((f) => t[f] !== undefined);
-  const mapped = mod?.fromTemplate?.(t) ?? { config: {}, ignored: [...given] };
+  const mapped = mod?.fromTemplate?.(t, { cpus: availableParallelism() }) ?? { config: {}, ignored: [...given] };
   const timeout = t.timeout === undefined ? undefined : typeof t.timeout === 'number' ? t.timeout / 60 : Number(t.timeout.slice(0, -1)) / { s: 60, m: 1, h: 1 / 60 }[t.timeout.slice(-1) as 's' | 'm' | 'h'];
   const packages = packagesCommand(t);
   return {

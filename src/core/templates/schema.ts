@@ -1,4 +1,5 @@
 import { z } from 'zod';
+export { sizeBytes, sizeMib } from '../../config/env-parse.js';
 
 /** Sizes as templates write them: `2GB`, `512MB`, `2g`, or a number of MB (spec 000's sandbox config). */
 const size = z.union([z.string().regex(/^\d+(\.\d+)?\s*([kmgt]i?b?)?$/i, 'a size like 512MB, 2GB or 2g'), z.number().positive()]);
@@ -43,20 +44,6 @@ export type Template = z.infer<typeof TemplateSchema>;
 export const RESOURCE_FIELDS = ['image', 'e2bTemplate', 'daytonaSnapshot', 'cloudflareInstanceType', 'cpus', 'memory', 'disk'] as const;
 /** One resource field. */
 export type ResourceField = (typeof RESOURCE_FIELDS)[number];
-
-/** A size in bytes. */
-export function sizeBytes(v: string | number): number {
-  if (typeof v === 'number') return Math.round(v * 1024 * 1024);
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(v.trim());
-  const n = Number(m?.[1] ?? NaN);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m?.[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(n * unit);
-}
-
-/** A size as docker/our limits write it: whole MiB (`2048m`). */
-export function sizeMib(v: string | number): string {
-  return `${Math.max(1, Math.round(sizeBytes(v) / 1024 / 1024))}m`;
-}
 
 /** spec 000's `--sandbox-config` file ({image, cpu, memory (MB), disk (MB), env}) as a template. */
 export const SandboxConfigSchema = z

@@ -82,6 +82,8 @@ export const cloudflareModule: ProviderModule<'cloudflare', typeof config> = {
     checks.push({ name: 'Cloudflare deploy credentials', ok: true, required: false, detail: deployVars.length ? `${deployVars.join(', ')} set (used by wrangler to deploy the bridge only)` : 'CLOUDFLARE_API_TOKEN/CLOUDFLARE_ACCOUNT_ID not set: `npx wrangler login` works too' });
     return checks;
   },
+  // The bridge's container image and instance type fix the resources: the instance type is ours to pick.
+  fromTemplate: (t) => ({ config: t.cloudflareInstanceType ? { instanceType: t.cloudflareInstanceType } : {}, ignored: ['image', 'e2bTemplate', 'daytonaSnapshot', 'cpus', 'memory', 'disk'] }),
   async load() {
     const { CloudflareProvider } = await import('./index.js');
     return (env, section) => new CloudflareProvider(env, section);

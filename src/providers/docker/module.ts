@@ -1,7 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { sizeMib } from '../../core/templates/schema.js';
-import { num, str } from '../../config/env-parse.js';
+import { num, sizeMib, str } from '../../config/env-parse.js';
 import type { ProviderModule } from '../module.js';
 
 const config = z
@@ -29,13 +27,13 @@ export const dockerModule: ProviderModule<'docker', typeof config> = {
     { flags: '--docker-image <image>', help: 'image for --provider docker (default parallel-cc-agent:latest)', key: 'image' },
     { flags: '--docker-network <mode>', help: 'none (default: only the model API and allowlisted hosts, through the proxy) | bridge | host', key: 'network' },
   ],
-  fromTemplate(t) {
+  fromTemplate(t, machine) {
     const notes: string[] = [];
     let cpus = t.cpus;
     // Docker refuses more CPUs than the machine has: use them all, and say so.
-    if (cpus !== undefined && cpus > availableParallelism()) {
-      notes.push(`template ${t.name} asks for ${cpus} CPUs; this machine has ${availableParallelism()}: using ${availableParallelism()}`);
-      cpus = availableParallelism();
+    if (cpus !== undefined && cpus > machine.cpus) {
+      notes.push(`template ${t.name} asks for ${cpus} CPUs; this machine has ${machine.cpus}: using ${machine.cpus}`);
+      cpus = machine.cpus;
     }
     return {
       config: { ...(t.image ? { image: t.image } : {}), ...(cpus !== undefined ? { cpuLimit: cpus } : {}), ...(t.memory !== undefined ? { memoryLimit: sizeMib(t.memory) } : {}) },

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { sizeMib } from '../../core/templates/schema.js';
-import { list, num, str } from '../../config/env-parse.js';
+import { list, num, sizeMib, str } from '../../config/env-parse.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
 
 const size = z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g');
