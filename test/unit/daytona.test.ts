@@ -34,9 +34,9 @@ describe('daytona config', () => {
 
 describe('daytona and environment templates', () => {
   it('takes the snapshot and resources of a template (whole vCPUs and GiB, rounded up) and names what it ignores', () => {
-    const mapped = daytonaModule.fromTemplate?.({ name: 't', daytonaSnapshot: 'py', cpus: 1.5, memory: '1536MB', disk: '8GB', image: 'x', e2bTemplate: 'y' });
+    const mapped = daytonaModule.fromTemplate?.({ name: 't', daytonaSnapshot: 'py', cpus: 1.5, memory: '1536MB', disk: '8GB', image: 'x', e2bTemplate: 'y' }, { cpus: 2 });
     expect(mapped).toEqual({ config: { snapshot: 'py', cpu: 2, memory: 2, disk: 8 }, ignored: ['image', 'e2bTemplate', 'cloudflareInstanceType'] });
-    expect(daytonaModule.fromTemplate?.({ name: 'empty' })?.config).toEqual({});
+    expect(daytonaModule.fromTemplate?.({ name: 'empty' }, { cpus: 2 })?.config).toEqual({});
   });
 });
 

@@ -133,8 +133,7 @@ describe('built-in provider modules', () => {
     for (const name of modules) {
       const text = readFileSync(join(dir, name, 'module.ts'), 'utf8');
       const runtimeImports = [...text.matchAll(/^import (?!type )[^;]*? from '([^']+)';$/gms)].map((m) => m[1]);
-      // Node built-ins and core/templates/schema.ts (zod only: fromTemplate's size parsing) load no SDK.
-      expect(runtimeImports.filter((i) => i !== 'zod' && i !== '../../config/env-parse.js' && i !== '../../core/templates/schema.js' && !i?.startsWith('node:')), name).toEqual([]);
+      expect(runtimeImports.filter((i) => i !== 'zod' && i !== '../../config/env-parse.js'), name).toEqual([]);
       expect(text, name).toMatch(/await import\('\.\/index\.js'\)/);
     }
   });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { num, str } from '../../config/env-parse.js';
-import { sizeBytes } from '../../core/templates/schema.js';
+import { num, sizeBytes, str } from '../../config/env-parse.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
 import type { SandboxPricing } from '../provider.js';
 
