@@ -6,6 +6,7 @@ import type { AgentEvent, TokenUsage } from '../../core/events.js';
 import type { Credential } from '../../core/net/api-broker.js';
 import { roundUsd } from '../../core/pricing.js';
 import type { AgentLaunch } from '../agent.js';
+import { isObj, jsonObjectLine } from '../json-lines.js';
 import { executable, isElf, isScript } from '../locate.js';
 
 /** The claude binary of the local npm install (the platform package the wrapper package installs). */
@@ -81,8 +82,6 @@ export function claudeLaunch(opts: {
   };
 }
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function contentText(content: unknown): string {
@@ -103,14 +102,8 @@ function usageOf(u: unknown): TokenUsage | undefined {
 
 /** Parses one line of `claude --output-format stream-json --verbose` into zero or more events. */
 export function parseClaudeLine(line: string): AgentEvent[] {
-  if (line.trim() === '') return [];
-  let msg: unknown;
-  try {
-    msg = JSON.parse(line);
-  } catch {
-    return [{ type: 'raw', line }];
-  }
-  if (!isObj(msg)) return [{ type: 'raw', line }];
+  const msg = jsonObjectLine(line);
+  if (Array.isArray(msg)) return msg;
   switch (msg.type) {
     case 'system':
       if (msg.subtype === 'api_retry') {

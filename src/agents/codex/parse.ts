@@ -1,10 +1,7 @@
 import type { AgentEvent, TokenUsage } from '../../core/events.js';
 import { estimateCost, roundUsd } from '../../core/pricing.js';
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+import { isObj, jsonObjectLine, num0 as num, str, type Json } from '../json-lines.js';
 
 /**
  * codex's turn usage (`turn.completed`): OpenAI counts cached input inside `input_tokens` and
@@ -63,14 +60,8 @@ export function codexParser(model?: string): (line: string) => AgentEvent[] {
   const started = new Set<string>();
   let failed: string | undefined;
   return (line) => {
-    if (line.trim() === '') return [];
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return [{ type: 'raw', line }];
-    }
-    if (!isObj(msg)) return [{ type: 'raw', line }];
+    const msg = jsonObjectLine(line);
+    if (Array.isArray(msg)) return msg;
     switch (msg.type) {
       case 'thread.started':
         return [{ type: 'init', ...(typeof msg.thread_id === 'string' ? { agentSessionId: msg.thread_id } : {}), ...(model ? { model } : {}) }];

@@ -1,10 +1,7 @@
 import type { AgentEvent, TokenUsage } from '../../core/events.js';
 import { estimateCost, roundUsd } from '../../core/pricing.js';
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+import { isObj, jsonObjectLine, num0 as num, str, type Json } from '../json-lines.js';
 
 /** gemini's token stats (`result.stats`, or one model's entry): `input_tokens` includes the `cached` ones. */
 export function geminiUsage(stats: unknown): TokenUsage | undefined {
@@ -37,14 +34,8 @@ export function geminiParser(model?: string): (line: string) => AgentEvent[] {
     return out;
   };
   return (line) => {
-    if (line.trim() === '') return [];
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return [...flush(), { type: 'raw', line }];
-    }
-    if (!isObj(msg)) return [...flush(), { type: 'raw', line }];
+    const msg = jsonObjectLine(line);
+    if (Array.isArray(msg)) return msg.length ? [...flush(), ...msg] : msg;
     switch (msg.type) {
       case 'init':
         if (typeof msg.model === 'string' && msg.model !== 'auto') initModel = msg.model;
