@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { cloudflareModule } from './cloudflare/module.js';
+import { daytonaModule } from './daytona/module.js';
 import { dockerModule } from './docker/module.js';
 import { e2bModule } from './e2b/module.js';
 import type { ProviderModule } from './module.js';
@@ -12,7 +13,7 @@ import type { SandboxProvider } from './provider.js';
  * a folder under src/providers with its module.ts, plus its entry here: config schema, env
  * variables, CLI flags, doctor and redaction are composed from this list.
  */
-export const BUILTIN_PROVIDERS = [nativeModule, dockerModule, e2bModule, cloudflareModule] as const;
+export const BUILTIN_PROVIDERS = [nativeModule, dockerModule, e2bModule, cloudflareModule, daytonaModule] as const;
 
 /** A sandbox provider name: only the names of registered modules. */
 export type ProviderName = (typeof BUILTIN_PROVIDERS)[number]['name'];

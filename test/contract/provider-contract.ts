@@ -60,7 +60,8 @@ export function providerContract(label: string, target: ContractTarget): void {
     });
 
     it(`stdin → stdout is byte-exact streamed, without collect (${target.textStreams ? 'text transport: a 5 MB UTF-8 payload' : 'all 256 byte values, and 5 MB'})`, async () => {
-      const payloads = target.textStreams ? [BIG_TEXT] : [ALL_BYTES, BIG];
+      const text = target.streamDropsNul ? Buffer.from(BIG_TEXT.toString('utf8').replaceAll(String.fromCharCode(0), ''), 'utf8') : BIG_TEXT;
+      const payloads = target.textStreams ? [text] : [ALL_BYTES, BIG];
       for (const payload of payloads) {
         const r = await drain(box.provider.execute(box.sandbox, { argv: ['cat'], stdin: payload }));
         expect(r.exitCode).toBe(0);

@@ -22,6 +22,11 @@ export interface ContractTarget {
    * with a UTF-8 payload instead. Not a capability of the provider port (yet): see the report.
    */
   textStreams?: boolean;
+  /**
+   * Streamed stdout travels as text lines that cannot hold a NUL byte (Daytona's session log is
+   * written by a shell `read` loop): the streamed text payload is checked without NULs.
+   */
+  streamDropsNul?: boolean;
 }
 
 /** A new sandbox of the target with the spec it was created from (a sandbox folder for local ones). */

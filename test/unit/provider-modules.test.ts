@@ -88,7 +88,7 @@ describe('a test-only provider module, registered from the test', () => {
       ?.commands.find((c) => c.name() === 'run');
     const help = run?.helpInformation() ?? '';
     expect(help).toMatch(/--acme-region <region>\s+region of --provider acme sandboxes/);
-    expect(help).toMatch(/--provider <name>\s+sandbox provider: native \(default\), docker, e2b,\s+cloudflare or acme\n/);
+    expect(help).toMatch(/--provider <name>\s+sandbox provider: native \(default\), docker, e2b,\s+cloudflare, daytona or acme\n/);
     run?.parseOptions(['--acme-region', 'south']);
     expect(providerFlagConfig(run?.opts() ?? {})).toEqual({ providers: { acme: { region: 'south' } } });
     const { config, sources } = loadConfig({ home: homeDir(), env: {}, flags: providerFlagConfig({ acmeRegion: 'south' }) });
@@ -129,7 +129,7 @@ describe('built-in provider modules', () => {
   it('load no implementation (no vendor SDK) until a provider is created: module.ts imports only zod, env parsers and types', () => {
     const dir = join(ROOT, 'src', 'providers');
     const modules = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory() && readdirSync(join(dir, d)).includes('module.ts'));
-    expect(modules).toEqual(expect.arrayContaining(['native', 'docker', 'e2b']));
+    expect(modules).toEqual(expect.arrayContaining(['native', 'docker', 'e2b', 'cloudflare', 'daytona']));
     for (const name of modules) {
       const text = readFileSync(join(dir, name, 'module.ts'), 'utf8');
       const runtimeImports = [...text.matchAll(/^import (?!type )[^;]*? from '([^']+)';$/gms)].map((m) => m[1]);

@@ -1,0 +1,102 @@
+/**
+ * Daytona sandboxes outlive their CLI: after the CLI is SIGKILLed mid-run, another CLI process
+ * follows the agent (`logs --follow`), reads its health, downloads from the live sandbox, leaves it
+ * alone in `cleanup` while the agent works, kills it, or reattaches and finishes the session as the
+ * agent did. Real SDK → local Daytona emulator → bwrap → real claude.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseNdjson, runCli } from '../helpers/cli.js';
+import { useDaytona } from '../helpers/daytona.js';
+import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
+
+const d = useDaytona();
+
+describe('daytona sandboxes after their CLI died', () => {
+  it('survives a SIGKILLed CLI: cleanup keeps it while the agent works, logs --follow resumes, health and download reach it, kill deletes it', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await d.killedMidRun(home, repo);
+    expect(d.sandboxOf(id)?.state).toBe('started');
+    const cleanup = await runCli(['cleanup', '--json'], { env: d.env(home) });
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'session', target: id, action: 'kept' }));
+    expect(d.sandboxOf(id)?.state).toBe('started');
+
+    const follow = await runCli(['sandbox', 'logs', '--session-id', id, '--follow', '--json'], { env: d.env(home) });
+    expect(follow.code, follow.stderr).toBe(0);
+    expect(follow.stderr).toMatch(/reattaching to daytona sandbox/);
+    const followed = parseNdjson(follow.stdout);
+    expect(followed.some((e) => e.type === 'tool_use' && JSON.stringify(e.input).includes('second.txt'))).toBe(true);
+    expect(followed.some((e) => e.type === 'result' && e.isError === false)).toBe(true);
+    // Each agent line once and in order: what the dead CLI logged is not replayed.
+    const lines = followed.map((e) => e.agentLine).filter((n): n is number => typeof n === 'number');
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines).toEqual([...lines].sort((x, y) => x - y));
+    expect(new Set(lines).size).toBe(lines.length);
+
+    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: d.env(home) });
+    expect(health.code, health.stderr).toBe(0);
+    const h = JSON.parse(health.stdout) as Record<string, unknown>;
+    expect(h).toMatchObject({ status: 'orphaned', provider: 'daytona', memoryLimitBytes: 4 * 2 ** 30, keyProtection: expect.stringMatching(/env var only/) as unknown });
+    expect(h.sandboxCostUsd).toBeGreaterThan(0);
+
+    const dl = tempDir();
+    const download = await runCli(['sandbox', 'download', '--session-id', id, '--output', dl, '--json'], { env: d.env(home) });
+    expect(download.code, download.stderr).toBe(0);
+    expect(JSON.parse(download.stdout)).toMatchObject({ source: 'live-sandbox' });
+    expect(readFileSync(join(dl, 'second.txt'), 'utf8')).toBe('second\n');
+
+    const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--keep-worktree', '--json'], { env: d.env(home) });
+    expect(kill.code, kill.stderr).toBe(0);
+    const killed = JSON.parse(kill.stdout) as { status: string; branch: string };
+    expect(killed.status).toBe('killed');
+    expect(git(repo, 'show', `${killed.branch}:second.txt`)).toBe('second');
+    expect(d.sandboxOf(id)?.state).toBe('destroyed');
+  });
+
+  it('a sandbox auto-stopped after its CLI died is started again by reattach, which lands the work its files hold', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await d.killedMidRun(home, repo);
+    const sandboxId = d.sandboxOf(id)?.id ?? '';
+    // What Daytona's auto-stop does to a sandbox nobody keeps active: processes gone, files kept.
+    d.emulator().stopSandbox(sandboxId);
+    expect(d.sandboxOf(id)?.state).toBe('stopped');
+    const r = await runCli(['sandbox', 'reattach', '--session-id', id, '--json'], { env: d.env(home) });
+    expect(d.emulator().requests.some((q) => q.method === 'POST' && q.path === `/sandbox/${sandboxId}/start`)).toBe(true);
+    const row = await d.statusRow(home, id);
+    // The agent died with the stop: the session is failed with that said, and its work so far lands.
+    expect(r.code, r.stderr).toBe(0);
+    expect(row.status).toBe('failed');
+    expect(String(row.error)).toMatch(/while its parallel-cc process was gone; work recovered by `sandbox reattach`/);
+    expect(git(repo, 'show', `${String(row.branch)}:first.txt`)).toBe('first');
+    expect(d.sandboxOf(id)?.state).toBe('destroyed');
+  });
+
+  it('reattach after a SIGKILLed CLI streams the rest of the agent and lands its work; cleanup then removes orphans by label only', async () => {
+    const home = tempDir();
+    const repo = makeRepo();
+    const id = await d.killedMidRun(home, repo);
+    const r = await runCli(['sandbox', 'reattach', '--session-id', id], { env: d.env(home) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/→ Write .*second\.txt/);
+    expect(r.stdout).toMatch(new RegExp(`Session ${id} COMPLETED`));
+    const row = await d.statusRow(home, id);
+    expect(row.status).toBe('completed');
+    expect(git(repo, 'show', `${String(row.branch)}:second.txt`)).toBe('second');
+    expect(d.sandboxOf(id)?.state).toBe('destroyed');
+    // A sandbox left with the labels of an ended session of this registry goes; one without our labels is not ours.
+    const api = d.emulator().apiUrl;
+    const make = async (labels: Record<string, string>): Promise<string> => ((await (await fetch(`${api}/sandbox`, { method: 'POST', headers: { authorization: `Bearer ${d.env(home).DAYTONA_API_KEY ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify({ labels }) })).json()) as { id: string }).id;
+    const orphan = await make({ 'parallel-cc.session': id, 'parallel-cc.repo': repo });
+    const foreign = await make({ team: 'other' });
+    const cleanup = await runCli(['cleanup', '--json'], { env: d.env(home) });
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'sandbox', target: orphan, action: 'removed' }));
+    const states = Object.fromEntries(d.emulator().sandboxes().map((s) => [s.id, s.state]));
+    expect(states[orphan]).toBe('destroyed');
+    expect(states[foreign]).not.toBe('destroyed');
+  });
+});
