@@ -33,6 +33,7 @@ function runOptions(cmd: Command): Command {
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
+    .option('--keep-on-error', 'keep the sandbox only when the run does not complete (spec 002\'s cleanup_on_error: false); `parallel-cc cleanup` removes it later')
     .option('--auth-method <method>', 'api-key (ANTHROPIC_API_KEY) or oauth (your Claude login); it stays on the host either way')
     .option('--agent-cli <name>', `agent CLI to run: ${AGENT_NAMES.join(' | ')} (default claude; config agentCli, env PARALLEL_CC_AGENT_CLI)`)
     .option('--agent-command <argv>', '--agent-cli command: the program and its arguments, split like a shell would but never run by one; the prompt is its stdin')

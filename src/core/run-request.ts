@@ -26,6 +26,8 @@ export interface RunRequest {
   localLog?: string;
   /** Keep the sandbox after the run (--no-cleanup). */
   keepSandbox: boolean;
+  /** Keep the sandbox when the run does not complete (`--keep-on-error`, a workflow's `cleanupOnError: false`). */
+  keepSandboxOnError?: boolean;
   /** Stops this run only (a --multi task); defaults to the context's signal (Ctrl-C). */
   signal?: AbortSignal;
   /** api-key or oauth (the host's Claude login, used by the broker only); default: whichever exists. */

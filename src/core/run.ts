@@ -278,7 +278,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
     const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results';
-    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox, net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
+    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
   }
 
   const request = kill.request();

@@ -111,6 +111,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
     ...(flags.base !== undefined ? { base: flags.base } : {}),
     allowDomains,
     keepSandbox: flags.cleanup === false || !config.autoCleanup,
+    ...(flags.keepOnError ? { keepSandboxOnError: true } : {}),
     ...(authMethod ? { authMethod } : {}),
     ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),

@@ -43,6 +43,7 @@ export interface RunFlags {
   localLog?: string;
   allowDomain?: string[];
   cleanup?: boolean;
+  keepOnError?: boolean;
   authMethod?: string;
   /** --skip-agent-update; --skip-claude-update is its old name. */
   skipAgentUpdate?: boolean;
@@ -245,6 +246,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         allowDomains,
         ...(flags.localLog ? { localLog: resolve(ctx.cwd, flags.localLog) } : {}),
         keepSandbox: flags.cleanup === false || !config.autoCleanup,
+        ...(flags.keepOnError ? { keepSandboxOnError: true } : {}),
         ...(authMethod ? { authMethod } : {}),
         ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
         ...(components.length ? { components } : {}),

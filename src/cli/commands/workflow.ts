@@ -98,7 +98,7 @@ export async function runWorkflow(name: string, flags: RunWorkflowFlags, ctx: Co
     renderer.close();
     return { code: err.exitCode };
   }
-  const runFlags = { ...def.run, ...(flags.json ? { json: true } : {}) } as MultiFlags;
+  const runFlags = { ...def.run, ...(def.cleanupOnError === false ? { keepOnError: true } : {}), ...(flags.json ? { json: true } : {}) } as MultiFlags;
   // Relative paths of the saved flags mean what they meant where the workflow was made.
   const runCtx: Context = { ...ctx, cwd: stored.cwd };
   const [{ multiAction, rejectMultiOnlyFlags }, { runCommand }] = await Promise.all([import('./multi.js'), import('./run.js')]);

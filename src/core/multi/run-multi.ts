@@ -41,6 +41,7 @@ export interface MultiRequest {
   base?: string;
   allowDomains: string[];
   keepSandbox: boolean;
+  keepSandboxOnError?: boolean;
   authMethod?: AuthMethod;
   skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
@@ -214,6 +215,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
           timeoutMinutes: req.timeoutMinutes,
           allowDomains: req.allowDomains,
           keepSandbox: req.keepSandbox,
+          ...(req.keepSandboxOnError ? { keepSandboxOnError: true } : {}),
           signal,
           ...(req.authMethod ? { authMethod: req.authMethod } : {}),
           ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),

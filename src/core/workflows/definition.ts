@@ -8,7 +8,7 @@ const STRING_FLAGS = [
   'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
 ] as const;
 /** Run flags that are switches (`cleanup`/`stream` are the `--no-` ones). */
-const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
+const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
 /** Repeatable run flags. */
 const LIST_FLAGS = ['allowDomain', 'webhook', 'agent', 'command', 'mcp', 'setting', 'hook', 'task'] as const;
 
@@ -61,6 +61,8 @@ export function definitionSchema(): z.ZodType<WorkflowDefinition> {
       cwd: z.string().startsWith('/').optional(),
       run: runFlagsSchema(),
       retry: retrySchema.optional(),
+      /** spec 002's cleanup_on_error: false keeps the sandbox of a run that did not complete (`--keep-on-error`). */
+      cleanupOnError: z.boolean().optional(),
     })
     .strict() as unknown as z.ZodType<WorkflowDefinition>;
 }
@@ -73,6 +75,7 @@ export interface WorkflowDefinition {
   cwd?: string;
   run: Record<string, unknown>;
   retry?: RetryPolicy;
+  cleanupOnError?: boolean;
 }
 
 /** The path of a zod issue as `run.timeout` / `retry.max` (or `(top level)`). */
