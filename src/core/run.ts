@@ -30,6 +30,7 @@ import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome
 import { tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
 import { hookRunner } from './hooks.js';
+import { runSummary, type RunFacts } from './run-summary.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
@@ -287,28 +288,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const worktreeKept = worktreeMade && (commits > 0 || outcome.reason === 'results_refused');
   // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
   const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
-  const summary: RunSummary = {
-    sessionId: id,
-    status: outcome.status,
-    exitCode: outcome.exitCode,
-    ...(outcome.reason ? { reason: outcome.reason } : {}),
-    repo: root,
-    branch,
-    worktree: worktreeKept ? worktreePath : null,
-    baseCommit,
-    commits: branchCommits,
-    filesChanged: files,
-    costUsd: cost,
-    ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}),
-    usage,
-    durationMs: ctx.now().getTime() - started,
-    logPath,
-    egressDenied: net?.denied() ?? 0,
-    ...(hooks.results.length ? { hooks: hooks.results } : {}),
-    ...(killedBy ? { killedBy } : {}),
-    ...(outcome.message !== undefined ? { error: outcome.message } : {}),
-    ...(outcome.hint ? { hint: outcome.hint } : {}),
-  };
+  const facts: RunFacts = { sessionId: id, repo: root, branch, worktree: worktreeKept ? worktreePath : null, baseCommit, commits: branchCommits, filesChanged: files, costUsd: cost, usage, durationMs: ctx.now().getTime() - started, logPath, egressDenied: net?.denied() ?? 0, hooks: hooks.results };
+  const summary = runSummary(outcome, { ...facts, ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}), ...(killedBy ? { killedBy } : {}) });
   recordOutcome(sessions, id, outcome, ctx.now(), { commits: branchCommits, filesChanged: files.length, worktreePath: summary.worktree, ...(summary.worktree ? {} : { branch: null }) });
   unguard?.();
   emit({ type: 'summary', summary });

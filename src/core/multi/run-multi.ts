@@ -12,7 +12,6 @@ import type { Context } from '../context.js';
 import { resolveAgentCredential, type AuthMethod } from '../credentials.js';
 import { agentFor } from '../../agents/registry.js';
 import type { RunSummary, StreamEvent } from '../events.js';
-import type { RunReason } from '../outcome.js';
 import type { Component } from '../components/types.js';
 import type { RunHooks } from '../hooks.js';
 import { WebhookNotifier, type WebhookConfig } from '../webhooks.js';
@@ -24,6 +23,9 @@ import type { WorkflowTag } from '../run-request.js';
 import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
 import { schedule, type SkipReason, type TaskStatus } from './scheduler.js';
 import { assertAcyclic, type TaskSpec } from './tasks.js';
+import { failureReason, taskRequest } from './task-request.js';
+
+export { failureReason };
 import type { FailureReason, MultiEvent, MultiSummary, TaskResult, TaskState } from './types.js';
 
 /** A validated --multi request (also the programmatic entry point, e.g. for benchmarks). */
@@ -69,28 +71,6 @@ export interface MultiDeps {
 }
 
 const PHASE_STATE: Partial<Record<string, TaskState>> = { worktree: 'initializing', sandbox: 'initializing', upload: 'initializing', running: 'running' };
-
-/** A task's reason from its session's typed one; a kill by the batch's signal is Ctrl-C or --fail-fast. */
-const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => FailureReason)> = {
-  agent_failed: 'agent_failed',
-  internal: 'agent_failed',
-  timed_out: 'timed_out',
-  over_budget: 'over_budget',
-  killed: (interrupted) => (interrupted ? 'interrupted' : 'killed_by_fail_fast'),
-  killed_by_user: 'killed_by_user',
-  results_refused: 'results_failed',
-  check_failed: 'check_failed',
-  provider_unavailable: 'setup_failed',
-  sandbox_lost: 'setup_failed',
-  setup_failed: 'setup_failed',
-};
-
-/** Why a task's session did not complete, for its metadata.json; undefined when it completed. */
-export function failureReason(s: Pick<RunSummary, 'status' | 'reason'>, interrupted: boolean): FailureReason | undefined {
-  if (s.status === 'completed') return undefined;
-  const r = TASK_REASON[s.reason ?? 'agent_failed'];
-  return typeof r === 'function' ? r(interrupted) : r;
-}
 
 /** The branch a dependent task starts on: the last dependency (in `after` order) that brought commits. */
 function dependencyBranch(task: TaskSpec, done: ReadonlyMap<string, TaskResult>): string | undefined {
@@ -207,29 +187,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
     let summary: RunSummary;
     try {
       summary = await runSession(
-        {
-          repo: root,
-          prompt: task.prompt,
-          provider: req.provider,
-          ...(base !== undefined ? { base } : {}),
-          timeoutMinutes: req.timeoutMinutes,
-          allowDomains: req.allowDomains,
-          keepSandbox: req.keepSandbox,
-          ...(req.keepSandboxOnError ? { keepSandboxOnError: true } : {}),
-          signal,
-          ...(req.authMethod ? { authMethod: req.authMethod } : {}),
-          ...(req.skipAgentUpdate ? { skipAgentUpdate: true } : {}),
-          ...(req.components?.length ? { components: req.components } : {}),
-          ...(req.hooks ? { hooks: req.hooks } : {}),
-          ...(req.webhooks?.length ? { webhooks: req.webhooks } : {}),
-          ...(req.template ? { template: req.template } : {}),
-          ...(req.budgetPerTaskUsd !== undefined ? { budgetUsd: req.budgetPerTaskUsd } : {}),
-          groupId,
-          taskId: task.id,
-          ...(req.workflow ? { workflow: req.workflow } : {}),
-          // An output dir inside the repo must not travel into the next task's sandbox.
-          excludeDirs: outputDirs,
-        },
+        taskRequest(req, task, { root, base, signal, groupId, outputDirs }),
         { ctx, config, sessions, provider, agent: agentOf(task), emit: onEvent },
       );
     } catch (e) {
