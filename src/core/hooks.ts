@@ -1,6 +1,6 @@
 import type { ExecHandle, SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import { AppError } from '../errors.js';
-import type { StreamEvent } from './events.js';
+import { LineSplitter, type StreamEvent } from './events.js';
 
 /** The lifecycle hooks of a run, all run inside the sandbox (spec 000's --on-success / --on-failure). */
 export type HookName = 'packages' | 'setup' | 'on_success' | 'on_failure';
@@ -35,25 +35,6 @@ export function hookEnv(proxyUrl: string | undefined): Record<string, string> {
   return { HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl, https_proxy: proxyUrl, http_proxy: proxyUrl, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' };
 }
 
-/** Splits chunks into lines (a partial last line waits for the next chunk). */
-function lineSplitter(onLine: (line: string) => void): { push(data: Buffer): void; end(): void } {
-  let rest = '';
-  const decoder = new TextDecoder();
-  return {
-    push(data) {
-      rest += decoder.decode(data, { stream: true });
-      const lines = rest.split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) onLine(l.replace(/\r$/, ''));
-    },
-    end() {
-      rest += decoder.decode();
-      if (rest !== '') onLine(rest);
-      rest = '';
-    },
-  };
-}
-
 /**
  * Runs one hook in the sandbox's workspace with `sh -c` (a hook is a command line by definition:
  * the shell is the boundary the user asked for) and streams its output as `hook` events. It never
@@ -79,12 +60,11 @@ export async function runHook(
     Math.max(1, opts.timeoutMinutes * 60_000),
   );
   opts.signal.addEventListener('abort', stop, { once: true });
-  const out = lineSplitter((text) => opts.emit({ type: 'hook', hook, stream: 'stdout', text }));
-  const err = lineSplitter((text) => opts.emit({ type: 'hook', hook, stream: 'stderr', text }));
+  const split = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  const line = (stream: 'stdout' | 'stderr', text: string): void => opts.emit({ type: 'hook', hook, stream, text });
   try {
-    for await (const chunk of handle) (chunk.stream === 'stdout' ? out : err).push(chunk.data);
-    out.end();
-    err.end();
+    for await (const chunk of handle) for (const l of split[chunk.stream].push(chunk.data)) line(chunk.stream, l.replace(/\r$/, ''));
+    for (const stream of ['stdout', 'stderr'] as const) for (const l of split[stream].flush()) line(stream, l);
     const exit = await handle.wait();
     const stopped = timedOut || opts.signal.aborted;
     const result: HookResult = { hook, command, exitCode: stopped ? null : exit.exitCode, timedOut, durationMs: opts.now() - started };

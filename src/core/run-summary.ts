@@ -1,27 +1,9 @@
-import type { RunSummary, TokenUsage } from './events.js';
+import type { RunSummary } from './events.js';
 import type { HookResult } from './hooks.js';
 import type { Outcome } from './outcome.js';
 
-/** What a run knows when it ends, besides its settled outcome. */
-export interface RunFacts {
-  sessionId: string;
-  repo: string;
-  branch: string;
-  /** The worktree when it is kept (the run brought something back, or its results were refused). */
-  worktree: string | null;
-  baseCommit: string;
-  /** `git log base..branch`: the agent's commits plus the working-state snapshot. */
-  commits: number;
-  filesChanged: string[];
-  costUsd: number | null;
-  sandboxCostUsd?: number;
-  usage: TokenUsage | null;
-  durationMs: number;
-  logPath: string;
-  egressDenied: number;
-  hooks: readonly HookResult[];
-  killedBy?: string;
-}
+/** What a run knows when it ends, besides its settled outcome: the summary's own facts. */
+export type RunFacts = Omit<RunSummary, 'status' | 'exitCode' | 'reason' | 'error' | 'hint' | 'hooks'> & { hooks: readonly HookResult[] };
 
 /** The run's summary (the `--json` summary object): its facts and its outcome. */
 export function runSummary(outcome: Outcome, f: RunFacts): RunSummary {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { SessionRepository } from '../store/sessions.js';
 import type { StreamEvent } from './events.js';
@@ -9,16 +10,8 @@ export interface ProviderLimits {
   maxConcurrentSandboxes?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+// Ends early on abort (the loop then says it was interrupted).
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 /**
  * Waits until the session may create a sandbox under its provider's limits, across every parallel-cc
