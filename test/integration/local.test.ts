@@ -81,7 +81,12 @@ describe('claude-parallel', () => {
     const repo = makeRepo({ 'README.md': '# r\n' });
     const out = tempDir('pcc-local-out-');
     const fake = join(tempDir('pcc-fake-claude-'), 'claude');
-    writeFileSync(fake, `#!/bin/sh\npwd > "${out}/$$"\nsleep 2\n`);
+    // Each fake claude waits until all 8 have started (a barrier, not a sleep): on a loaded machine a
+    // wrapper may start after another already finished, and then the main checkout is rightly free again.
+    writeFileSync(
+      fake,
+      `#!/bin/sh\npwd > "${out}/$$"\ni=0\nwhile [ "$(ls "${out}" | wc -l)" -lt 8 ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n`,
+    );
     chmodSync(fake, 0o755);
     const env = { ...process.env, PARALLEL_CC_HOME: tempDir('pcc-local8-'), PARALLEL_CC_CLAUDE_BIN: fake };
     const results = await Promise.all(Array.from({ length: 8 }, () => wrapper([], { cwd: repo, env })));
