@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages parallel-cc's native sandbox needs (Debian/Ubuntu), only when missing:
 # bubblewrap (the sandbox), git, socat and ripgrep (used by Claude Code's tools inside the sandbox);
-# with --with-docker also docker.io for the docker provider.
+# with --with-docker also docker.io for the docker provider; with --with-test-tools what the tests drive.
 set -euo pipefail
 
 need=()
@@ -11,10 +11,21 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ps >/dev/null 2>&1 || need+=(procps)
-# --with-docker: the docker provider's daemon too (CI runs its tests on a real dockerd).
-if [ "${1:-}" = "--with-docker" ]; then
-  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    # --with-docker: the docker provider's daemon too (CI runs its tests on a real dockerd).
+    --with-docker) command -v dockerd >/dev/null 2>&1 || need+=(docker.io) ;;
+    # --with-test-tools: what the test suite drives for real: headless chromium (dashboard browser
+    # tests), tmux (TUI tests), an sshd + ssh client (the --ssh-key broker test).
+    --with-test-tools)
+      command -v chromium >/dev/null 2>&1 || need+=(chromium)
+      command -v tmux >/dev/null 2>&1 || need+=(tmux)
+      [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+      command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+      ;;
+    *) echo "unknown option: $arg (known: --with-docker, --with-test-tools)" >&2; exit 2 ;;
+  esac
+done
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
