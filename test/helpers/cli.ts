@@ -40,3 +40,8 @@ export function parseNdjson(text: string): Array<Record<string, unknown>> {
       return v as Record<string, unknown>;
     });
 }
+
+/** The `summary` of a run's `--json` stream ({} when it has none). */
+export function summaryOf(stdout: string): Record<string, unknown> {
+  return (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
+}

@@ -5,10 +5,8 @@
  * `cleanup` finishes the session saying exactly what was lost. CLI → bridge emulator (the real
  * bridge Worker, schema-checked: the file fails on any violation) → bwrap → real claude.
  */
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { useCloudflare } from '../helpers/cloudflare.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
@@ -24,38 +22,14 @@ describe('cloudflare sandboxes after their CLI died', () => {
     const repo = makeRepo();
     const id = await cf.killedMidRun(home, repo);
     expect(await containersOf(home, id)).toEqual(['running']);
-    const cleanup = await runCli(['cleanup', '--json'], { env: cf.env(home) });
-    expect(cleanup.code, cleanup.stderr).toBe(0);
-    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'session', target: id, action: 'kept' }));
-
-    const follow = await runCli(['sandbox', 'logs', '--session-id', id, '--follow', '--json'], { env: cf.env(home) });
-    expect(follow.code, follow.stderr).toBe(0);
-    expect(follow.stderr).toMatch(/reattaching to cloudflare sandbox/);
-    const followed = parseNdjson(follow.stdout);
-    expect(followed.some((e) => e.type === 'tool_use' && JSON.stringify(e.input).includes('second.txt'))).toBe(true);
-    expect(followed.some((e) => e.type === 'result' && e.isError === false)).toBe(true);
-    const lines = followed.map((e) => e.agentLine).filter((n): n is number => typeof n === 'number');
-    expect(new Set(lines).size).toBe(lines.length);
-
-    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: cf.env(home) });
-    expect(health.code, health.stderr).toBe(0);
-    const h = JSON.parse(health.stdout) as Record<string, unknown>;
+    await cf.expectKeptByCleanup(home, id);
+    await cf.followToEnd(home, id);
+    const h = await cf.health(home, id);
     expect(h).toMatchObject({ status: 'orphaned', provider: 'cloudflare', diskLimitBytes: 8e9 });
     expect(h.diskBytes).toBeGreaterThan(0);
     expect(h.sandboxCostUsd).toBeGreaterThan(0);
-
-    const dl = tempDir();
-    const download = await runCli(['sandbox', 'download', '--session-id', id, '--output', dl, '--json'], { env: cf.env(home) });
-    expect(download.code, download.stderr).toBe(0);
-    expect(JSON.parse(download.stdout)).toMatchObject({ source: 'live-sandbox' });
-    expect(readFileSync(join(dl, 'first.txt'), 'utf8')).toBe('first\n');
-    expect(readFileSync(join(dl, 'second.txt'), 'utf8')).toBe('second\n');
-
-    const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--keep-worktree', '--json'], { env: cf.env(home) });
-    expect(kill.code, kill.stderr).toBe(0);
-    const killed = JSON.parse(kill.stdout) as { status: string; branch: string };
-    expect(killed.status).toBe('killed');
-    expect(git(repo, 'show', `${killed.branch}:second.txt`)).toBe('second');
+    await cf.expectLiveDownload(home, id);
+    await cf.killKeepingWork(home, repo, id);
     expect(await containersOf(home, id)).toEqual(['destroyed']);
   });
 

@@ -9,14 +9,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, summaryOf } from '../helpers/cli.js';
 import { bash, useCloudflare } from '../helpers/cloudflare.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 import { startCatalog } from '../fixtures/components/server.js';
 
 const cf = useCloudflare();
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 const run = (home: string, repo: string, args: string[], extra: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> =>
   runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'work', '--provider', 'cloudflare', '--skip-claude-update', '--json', ...args], { env: cf.env(home, extra) });
 

@@ -6,7 +6,7 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, summaryOf } from '../helpers/cli.js';
 import { dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine } from '../helpers/spine.js';
@@ -30,7 +30,6 @@ function env(home: string): NodeJS.ProcessEnv {
   delete e.ANTHROPIC_AUTH_TOKEN;
   return e;
 }
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
 function script(): string {
   const dir = tempDir('pcc-cmd-agent-');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fixtures/model-server/server.js';
 import { startCatalog, type CatalogServer } from '../fixtures/components/server.js';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, summaryOf } from '../helpers/cli.js';
 import { bash, useE2B } from '../helpers/e2b.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
@@ -22,7 +22,6 @@ afterEach(async () => {
   catalog = undefined;
 });
 
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 const systemText = (r: RecordedRequest): string => JSON.stringify((r.body as { system?: unknown } | undefined)?.system ?? '');
 const messagesText = (r: RecordedRequest): string => JSON.stringify(r.body?.messages ?? []);
 const COMMIT = bash("mkdir -p src && printf 'test(\"button\")\\n' > src/Button.test.jsx && git add -A && git commit -qm 'tests: Button'");

@@ -4,13 +4,12 @@
  * auto-deleted. The emulator's lifecycle minute is half a second here, so a 20-minute run takes 10 s.
  */
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { runCli, summaryOf } from '../helpers/cli.js';
 import { bash, useDaytona } from '../helpers/daytona.js';
 import { makeRepo, tempDir } from '../helpers/git-repo.js';
 
 const MINUTE_MS = 500;
 const d = useDaytona({ minuteMs: MINUTE_MS });
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 // 20 lifecycle minutes of work with auto-stop after 1 minute without API activity.
 const LONG = { steps: [bash('echo start > w.txt'), bash(`node -e "setTimeout(() => {}, ${20 * MINUTE_MS})"`, 60000), bash('echo end >> w.txt'), { text: 'done' }] };
 const run = (home: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> =>

@@ -4,10 +4,8 @@
  * alone in `cleanup` while the agent works, kills it, or reattaches and finishes the session as the
  * agent did. Real SDK → local Daytona emulator → bwrap → real claude.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { useDaytona } from '../helpers/daytona.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
@@ -19,40 +17,14 @@ describe('daytona sandboxes after their CLI died', () => {
     const repo = makeRepo();
     const id = await d.killedMidRun(home, repo);
     expect(d.sandboxOf(id)?.state).toBe('started');
-    const cleanup = await runCli(['cleanup', '--json'], { env: d.env(home) });
-    expect(cleanup.code, cleanup.stderr).toBe(0);
-    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'session', target: id, action: 'kept' }));
+    await d.expectKeptByCleanup(home, id);
     expect(d.sandboxOf(id)?.state).toBe('started');
-
-    const follow = await runCli(['sandbox', 'logs', '--session-id', id, '--follow', '--json'], { env: d.env(home) });
-    expect(follow.code, follow.stderr).toBe(0);
-    expect(follow.stderr).toMatch(/reattaching to daytona sandbox/);
-    const followed = parseNdjson(follow.stdout);
-    expect(followed.some((e) => e.type === 'tool_use' && JSON.stringify(e.input).includes('second.txt'))).toBe(true);
-    expect(followed.some((e) => e.type === 'result' && e.isError === false)).toBe(true);
-    // Each agent line once and in order: what the dead CLI logged is not replayed.
-    const lines = followed.map((e) => e.agentLine).filter((n): n is number => typeof n === 'number');
-    expect(lines.length).toBeGreaterThan(3);
-    expect(lines).toEqual([...lines].sort((x, y) => x - y));
-    expect(new Set(lines).size).toBe(lines.length);
-
-    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: d.env(home) });
-    expect(health.code, health.stderr).toBe(0);
-    const h = JSON.parse(health.stdout) as Record<string, unknown>;
+    await d.followToEnd(home, id);
+    const h = await d.health(home, id);
     expect(h).toMatchObject({ status: 'orphaned', provider: 'daytona', memoryLimitBytes: 4 * 2 ** 30, keyProtection: expect.stringMatching(/env var only/) as unknown });
     expect(h.sandboxCostUsd).toBeGreaterThan(0);
-
-    const dl = tempDir();
-    const download = await runCli(['sandbox', 'download', '--session-id', id, '--output', dl, '--json'], { env: d.env(home) });
-    expect(download.code, download.stderr).toBe(0);
-    expect(JSON.parse(download.stdout)).toMatchObject({ source: 'live-sandbox' });
-    expect(readFileSync(join(dl, 'second.txt'), 'utf8')).toBe('second\n');
-
-    const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--keep-worktree', '--json'], { env: d.env(home) });
-    expect(kill.code, kill.stderr).toBe(0);
-    const killed = JSON.parse(kill.stdout) as { status: string; branch: string };
-    expect(killed.status).toBe('killed');
-    expect(git(repo, 'show', `${killed.branch}:second.txt`)).toBe('second');
+    await d.expectLiveDownload(home, id);
+    await d.killKeepingWork(home, repo, id);
     expect(d.sandboxOf(id)?.state).toBe('destroyed');
   });
 

@@ -7,32 +7,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, startCli, summaryOf } from '../helpers/cli.js';
+import { tarEntries } from '../helpers/cloud.js';
 import { bash, DAYTONA_MODEL_KEY, useDaytona } from '../helpers/daytona.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 
 const d = useDaytona();
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
-
-async function tarEntries(gz: Buffer): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  await new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, stream, next) => {
-      names.push(h.name);
-      stream.on('end', next);
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    extract.end(gunzipSync(gz));
-  });
-  return names.sort();
-}
 
 describe('daytona provider (real SDK against the local Daytona emulator)', () => {
   it('runs the spine scenario (runSpine) with labels, target and an auto-delete, estimates the cost and deletes the sandbox', async () => {

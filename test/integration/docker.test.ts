@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
-import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, startCli, summaryOf } from '../helpers/cli.js';
 import { buildImageWithout, containerLabels, dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
@@ -32,7 +32,6 @@ afterAll(() => {
 function env(home: string): NodeJS.ProcessEnv {
   return { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server?.url, ANTHROPIC_API_KEY: KEY, NO_COLOR: '1' };
 }
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
 describe.skipIf(!READY)('docker provider', () => {
   it('runs the spine scenario to the spine branch (the same as native), leaving no container', async () => {

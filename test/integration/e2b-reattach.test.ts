@@ -4,10 +4,8 @@
  * in `cleanup`, kills it, or reattaches and finishes the session as the agent did. Real SDK →
  * local E2B emulator → bwrap → real claude.
  */
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { useE2B } from '../helpers/e2b.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
@@ -20,45 +18,19 @@ describe('e2b sandboxes after their CLI died', () => {
     const id = await e2b.killedMidRun(home, repo);
     expect(e2b.sandboxOf(id)?.state).toBe('running');
     // cleanup leaves a cloud session alone while its agent still works.
-    const cleanup = await runCli(['cleanup', '--json'], { env: e2b.env(home) });
-    expect(cleanup.code, cleanup.stderr).toBe(0);
-    expect((JSON.parse(cleanup.stdout) as { actions: unknown[] }).actions).toContainEqual(expect.objectContaining({ kind: 'session', target: id, action: 'kept' }));
+    await e2b.expectKeptByCleanup(home, id);
     expect(e2b.sandboxOf(id)?.state).toBe('running');
-
-    const follow = await runCli(['sandbox', 'logs', '--session-id', id, '--follow', '--json'], { env: e2b.env(home) });
-    expect(follow.code, follow.stderr).toBe(0);
-    expect(follow.stderr).toMatch(/reattaching to e2b sandbox/);
-    const followed = parseNdjson(follow.stdout);
-    expect(followed.some((e) => e.type === 'tool_use' && JSON.stringify(e.input).includes('second.txt'))).toBe(true);
-    expect(followed.some((e) => e.type === 'result' && e.isError === false)).toBe(true);
-    // Each agent line once: the part the dead CLI logged is not replayed from the sandbox again.
-    const lines = followed.map((e) => e.agentLine).filter((n): n is number => typeof n === 'number');
-    expect(lines.length).toBeGreaterThan(3);
-    expect(lines).toEqual([...lines].sort((x, y) => x - y));
+    const followed = await e2b.followToEnd(home, id);
+    // Each agent line once, down to the whole event: the part the dead CLI logged is not replayed.
     const keys = followed.filter((e) => typeof e.agentLine === 'number').map((e) => JSON.stringify({ ...e, ts: undefined }));
     expect(new Set(keys).size).toBe(keys.length);
-    expect(follow.stderr).toMatch(/the agent ended in sandbox/);
-
     // Health reaches the live sandbox of the orphaned session and estimates what it costs so far.
-    const health = await runCli(['sandbox', 'health', '--session-id', id, '--json'], { env: e2b.env(home) });
-    expect(health.code, health.stderr).toBe(0);
-    const h = JSON.parse(health.stdout) as Record<string, unknown>;
+    const h = await e2b.health(home, id);
     expect(h).toMatchObject({ status: 'orphaned', provider: 'e2b', memoryLimitBytes: 1024 * 2 ** 20 });
     expect(h.sandboxCostUsd).toBeGreaterThanOrEqual(0.1 / 60);
-
-    const dl = tempDir();
-    const download = await runCli(['sandbox', 'download', '--session-id', id, '--output', dl, '--json'], { env: e2b.env(home) });
-    expect(download.code, download.stderr).toBe(0);
-    expect(JSON.parse(download.stdout)).toMatchObject({ source: 'live-sandbox' });
-    expect(readFileSync(join(dl, 'first.txt'), 'utf8')).toBe('first\n');
-    expect(readFileSync(join(dl, 'second.txt'), 'utf8')).toBe('second\n');
-
-    const kill = await runCli(['sandbox', 'kill', '--session-id', id, '--keep-worktree', '--json'], { env: e2b.env(home) });
-    expect(kill.code, kill.stderr).toBe(0);
-    const killed = JSON.parse(kill.stdout) as { status: string; commits: number; branch: string };
-    expect(killed.status).toBe('killed');
+    await e2b.expectLiveDownload(home, id);
+    const killed = await e2b.killKeepingWork(home, repo, id);
     expect(killed.commits).toBeGreaterThanOrEqual(1);
-    expect(git(repo, 'show', `${killed.branch}:second.txt`)).toBe('second');
     expect(e2b.sandboxOf(id)?.state).toBe('killed');
   });
 

@@ -2,21 +2,15 @@
  * `test/fixtures/e2b/serve.ts`, the emulator as a process of its own: it prints the variables the
  * unmodified SDK reads, serves them, and kills its sandboxes when told to stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { Sandbox } from 'e2b';
+import { useServeProcess, type Served } from '../helpers/serve-process.js';
 
-const SERVE = fileURLToPath(new URL('../fixtures/e2b/serve.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const { start } = useServeProcess('e2b/serve.ts', 'e2b-serve-');
 let proc: ChildProcess | undefined;
-const started: ChildProcess[] = [];
-// tsx and the emulator's sandboxes keep their files here; removed after.
-const tmp = mkdtempSync(join(tmpdir(), 'e2b-serve-'));
 
 /** Whether a process with exactly this command line runs on this host. */
 const running = (cmdline: string): boolean =>
@@ -29,30 +23,11 @@ const running = (cmdline: string): boolean =>
   });
 
 /** Starts serve.ts and reads its three lines. */
-async function serve(env: NodeJS.ProcessEnv): Promise<{ vars: Record<string, string>; lines: string[] }> {
-  // Its own process group: a failed test can take tsx, its node and the sandboxes down at once.
-  proc = spawn(TSX, [SERVE], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  started.push(proc);
-  let out = '';
-  proc.stdout?.setEncoding('utf8');
-  while (out.split('\n').length < 4) {
-    const [chunk] = (await Promise.race([once(proc.stdout!, 'data'), once(proc, 'exit').then(() => { throw new Error('serve.ts exited before printing its variables'); })])) as [string];
-    out += chunk;
-  }
-  const lines = out.trimEnd().split('\n');
-  return { vars: Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])), lines };
+async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
+  const served = await start(env, 3);
+  proc = served.proc;
+  return served;
 }
-
-afterAll(() => {
-  for (const p of started) {
-    try {
-      process.kill(-(p.pid ?? 0), 'SIGKILL');
-    } catch {
-      // the group is gone already
-    }
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 describe('serve.ts', () => {
   it('prints E2B_API_URL, E2B_SANDBOX_URL and E2B_API_KEY, serves the unmodified SDK through them, and kills its sandboxes on SIGTERM', async () => {

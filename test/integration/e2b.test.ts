@@ -5,34 +5,16 @@
  * `--multi` and API failures (a CLI killed mid-run: e2b-reattach.test.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, startCli, summaryOf } from '../helpers/cli.js';
+import { tarEntries } from '../helpers/cloud.js';
 import { bash, E2B_KEY, useE2B } from '../helpers/e2b.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
 
 const e2b = useE2B();
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
-
-async function tarEntries(gz: Buffer): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  await new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, stream, next) => {
-      names.push(h.name);
-      stream.on('end', next);
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    extract.end(gunzipSync(gz));
-  });
-  return names.sort();
-}
 
 describe('e2b provider (real SDK against the local E2B emulator)', () => {
   it('runs the spine scenario to the same branch contents as native, updates claude first, estimates the sandbox cost and kills the sandbox', async () => {

@@ -9,7 +9,7 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNdjson, runCli } from '../helpers/cli.js';
+import { parseNdjson, runCli, summaryOf } from '../helpers/cli.js';
 import { dockerReady } from '../helpers/docker.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
@@ -34,7 +34,6 @@ function env(): NodeJS.ProcessEnv & { HOME: string } {
   const e = { ...process.env, PARALLEL_CC_HOME: tempDir(), HOME: tempDir('pcc-hook-userhome-'), NO_COLOR: '1' };
   return e;
 }
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 const PROVIDERS = ['native', ...(dockerReady() ? ['docker'] : [])];
 
 describe('lifecycle hooks', () => {

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
+import { runCli, startCli, summaryOf } from '../helpers/cli.js';
 import { makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 
 interface Received {
@@ -51,7 +51,6 @@ const SECRET = 'whsec-test-secret-value';
 const TOKEN = `ghp_${'t'.repeat(36)}`;
 const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, PARALLEL_CC_HOME: home, PARALLEL_CC_WEBHOOK_SECRET: SECRET, GITHUB_TOKEN: TOKEN, NO_COLOR: '1' });
 const run = (repo: string, extra: string[]) => ['sandbox', 'run', '--repo', repo, '--prompt', 'PRIVATE PROMPT TEXT', '--agent-cli', 'command', '--json', ...extra];
-const summaryOf = (stdout: string): Record<string, unknown> => (parseNdjson(stdout).find((e) => e.type === 'summary')?.summary ?? {}) as Record<string, unknown>;
 
 describe('webhooks', () => {
   it('--webhook: created, started, completed in order, signed over the exact body, no prompt and no secret; sandbox logs --webhooks shows each attempt', async () => {
