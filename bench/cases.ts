@@ -18,6 +18,7 @@ import { addIgnoredNodeModules, fakeAgent, generatedRepo } from './fixtures.js';
 import { dockerUp, median, paired, ratioResult, runArgv, sample, skipped, type BenchCase, type CaseResult } from './harness.js';
 import { daytonaRoundTrip } from './cases-daytona.js';
 import { e2bRoundTrip } from './cases-e2b.js';
+import { FIXED_COST_CASES } from './cases-fixed-cost.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const IMAGE = 'parallel-cc-agent:latest';
@@ -259,5 +260,5 @@ const worktree: BenchCase = {
   },
 };
 
-/** Every case, in the order of issue 10. */
-export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree];
+/** Every case, in the order of issue 10, then issue 26's. */
+export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree, ...FIXED_COST_CASES];
