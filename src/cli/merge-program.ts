@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { Context } from '../core/context.js';
+import type { ConflictsFlags } from './commands/conflicts.js';
+import type { MergeFlags } from './commands/merge.js';
+import { act } from './ops-program.js';
+
+/** Registers `merge` and `conflicts` (issue #23: landing the sessions' work). */
+export function registerMergeCommands(program: Command, ctx: Context, setExit: (code: number) => void): void {
+  program
+    .command('merge')
+    .description('land session branches on a branch one by one (a --multi group in dependency order): preview, check in a sandbox, then land; stops at the first conflict with the commands to resolve it')
+    .argument('[sessions...]', 'session ids (or unique prefixes), merged in this order')
+    .option('--group <id>', 'every session of a --multi batch, in dependency order')
+    .option('--into <branch>', 'the target branch (default: the branch checked out in the repository)')
+    .option('--strategy <how>', 'merge (a merge commit, default) | squash (one commit) | rebase (the commits replayed on top)')
+    .option('--check <command>', 'a command line run with sh -c INSIDE A SANDBOX on each merged result; a branch lands only when it exits 0')
+    .option('--provider <name>', 'the sandbox provider of --check (default: defaultProvider)')
+    .option('--dry-run', 'only say what would happen: no check, nothing moved')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (ids: string[], flags: MergeFlags) =>
+      act<MergeFlags>(ctx, setExit, async () => {
+        const m = await import('./commands/merge.js');
+        const out = await m.mergeCommand(ids, flags, ctx);
+        return { value: out, warnings: out.notices, exitCode: out.stopped ? 1 : 0, human: () => m.mergeLines(out) };
+      })(flags),
+    );
+  program
+    .command('conflicts')
+    .description('which session branches touch the same files (and hunks), and whether they merge cleanly with each other and with the base; nothing is changed')
+    .option('--group <id>', 'only the sessions of this --multi batch')
+    .option('--repo <path>', 'the repository (default: the current folder)')
+    .option('--base <branch>', 'check each branch against this (default: the checked-out branch)')
+    .option('--json', 'one JSON document on stdout')
+    .action(
+      act<ConflictsFlags>(ctx, setExit, async (flags) => {
+        const c = await import('./commands/conflicts.js');
+        const out = await c.conflictsCommand(flags, ctx);
+        return { value: out, human: () => c.conflictsLines(out) };
+      }),
+    );
+}
