@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { Context } from '../core/context.js';
 import type { ConflictsFlags } from './commands/conflicts.js';
 import type { MergeFlags } from './commands/merge.js';
+import type { PrFlags } from './commands/pr.js';
 import { act } from './ops-program.js';
 
-/** Registers `merge` and `conflicts` (issue #23: landing the sessions' work). */
+/** Registers `merge`, `conflicts` and `pr` (issue #23: landing the sessions' work). */
 export function registerMergeCommands(program: Command, ctx: Context, setExit: (code: number) => void): void {
   program
     .command('merge')
@@ -37,5 +38,21 @@ export function registerMergeCommands(program: Command, ctx: Context, setExit: (
         const out = await c.conflictsCommand(flags, ctx);
         return { value: out, human: () => c.conflictsLines(out) };
       }),
+    );
+  program
+    .command('pr')
+    .description("push a session's branch and open a pull request with gh (installed and logged in), else print the exact push and the compare URL; nothing is pushed otherwise")
+    .argument('<session>', 'session id or a unique prefix')
+    .option('--remote <name>', 'the remote to push to', 'origin')
+    .option('--title <text>', 'the title (default: the prompt\'s first line)')
+    .option('--base <branch>', 'the branch to merge into (default: the session\'s base branch, else the checked-out one)')
+    .option('--draft', 'open it as a draft')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (session: string, flags: PrFlags) =>
+      act<PrFlags>(ctx, setExit, async () => {
+        const p = await import('./commands/pr.js');
+        const out = await p.prCommand(session, flags, ctx);
+        return { value: out, human: () => p.prLines(out) };
+      })(flags),
     );
 }

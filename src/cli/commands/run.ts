@@ -32,6 +32,8 @@ import { SessionRepository } from '../../store/sessions.js';
 /** Raw options of `sandbox run` as commander hands them over (plus the provider modules' flags, see {@link providerFlagConfig}). */
 export interface RunFlags {
   repo?: string;
+  /** Push the branch and open a pull request when the run completes (core/merge/git-live.ts). */
+  gitLive?: boolean;
   prompt?: string;
   promptFile?: string;
   provider?: string;
@@ -233,6 +235,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const components = await runComponents(flags, { agent, repoRoot: root, ctx });
   const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
+  const live = flags.gitLive ? await (await import('../../core/merge/git-live.js')).checkGitLive(root) : undefined;
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
@@ -257,6 +260,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );
+    if (live) await (await import('../../core/merge/git-live.js')).afterGitLive(summary, live, ctx, emit);
     return { kind: 'run', summary };
   } finally {
     db.close();

@@ -1,5 +1,5 @@
 import { run } from '../exec.js';
-import { git, gitRaw, SAFE_GIT_CONFIG } from '../git.js';
+import { git, gitRaw, SAFE_GIT_CONFIG, splitZ } from '../git.js';
 import { AppError } from '../../errors.js';
 
 /** A branch's tip, or undefined when the branch does not exist. */
@@ -43,7 +43,7 @@ export async function checkedOutAt(repo: string, branch: string): Promise<Worktr
 /** Uncommitted changes of a worktree (tracked and untracked-not-ignored), as `git status --porcelain` lines. */
 export async function uncommitted(path: string): Promise<string[]> {
   // --no-optional-locks: looking must not rewrite the user's index (a stat refresh).
-  return (await git(path, ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=normal'])).split('\n').filter((l) => l.trim() !== '');
+  return splitZ(await gitRaw(path, ['--no-optional-locks', 'status', '--porcelain', '-z', '--no-renames', '--untracked-files=normal']));
 }
 
 /** The branch checked out in the repo's main checkout (the default target). */
