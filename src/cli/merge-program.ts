@@ -3,9 +3,12 @@ import type { Context } from '../core/context.js';
 import type { ConflictsFlags } from './commands/conflicts.js';
 import type { MergeFlags } from './commands/merge.js';
 import type { PrFlags } from './commands/pr.js';
+import type { ResumeFlags } from './commands/resume.js';
+import { toAppError } from '../errors.js';
+import { heartbeatMs, Renderer } from './render.js';
 import { act } from './ops-program.js';
 
-/** Registers `merge`, `conflicts` and `pr` (issue #23: landing the sessions' work). */
+/** Registers `merge`, `conflicts`, `pr` and `sandbox resume` (issue #23: landing and continuing the sessions' work). */
 export function registerMergeCommands(program: Command, ctx: Context, setExit: (code: number) => void): void {
   program
     .command('merge')
@@ -55,4 +58,27 @@ export function registerMergeCommands(program: Command, ctx: Context, setExit: (
         return { value: out, human: () => p.prLines(out) };
       })(flags),
     );
+  const sandbox = program.commands.find((c) => c.name() === 'sandbox');
+  sandbox
+    ?.command('resume')
+    .description("continue an ended session (completed, failed, timed out) in a new sandbox on the same branch, with the agent's conversation restored (claude)")
+    .option('--session-id <id>', 'the session to continue')
+    .option('--prompt <text>', 'what the agent should do next')
+    .option('--prompt-file <path>', 'read it from a file')
+    .option('--timeout <duration>', 'as for `sandbox run`')
+    .option('--json', 'NDJSON events on stdout, diagnostics on stderr')
+    .option('--no-stream', "do not print the agent's events live, only the summary")
+    .action(async (flags: ResumeFlags) => {
+      const renderer = new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, progress: { heartbeatMs: heartbeatMs(ctx.env), signal: ctx.signal } });
+      try {
+        const out = await (await import('./commands/resume.js')).resumeCommand(flags, ctx, (e) => renderer.event(e, { stream: flags.stream !== false }));
+        setExit(out.kind === 'run' ? out.summary.exitCode : 0);
+      } catch (e) {
+        const err = toAppError(e);
+        renderer.error(err);
+        setExit(err.exitCode);
+      } finally {
+        renderer.close();
+      }
+    });
 }

@@ -18,7 +18,7 @@ import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
-import type { WorkflowTag } from '../../core/run-request.js';
+import type { RunRequest, WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
@@ -212,7 +212,7 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
  * `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session.
  * `workflow` tags the session's row when a saved workflow runs (`workflow run`).
  */
-export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag): Promise<RunOutput> {
+export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag, more: Pick<RunRequest, 'continue'> = {}): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
   const { config, provider, template } = runConfig(flags, ctx, root);
@@ -257,6 +257,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(webhooks.length ? { webhooks } : {}),
         ...(workflow ? { workflow } : {}),
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
+        ...more,
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );
