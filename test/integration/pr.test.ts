@@ -145,5 +145,8 @@ describe('sandbox run --git-live', () => {
     expect(refused.stderr).toMatch(/no git remote "origin"/);
     expect(registryRows(home)).toHaveLength(before);
     expect(git(bare2, 'branch', '--list', 'parallel-cc/*')).toBe('');
+    const multi = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task', 'x', '--git-live'], { env });
+    expect(multi.code).toBe(2);
+    expect(multi.stderr).toMatch(/--git-live is not supported with --multi/);
   }, 180_000);
 });
