@@ -13,6 +13,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'sandbox kill': ['parallel-cc sandbox kill 8496', 'parallel-cc sandbox kill 8496 --keep-worktree'],
   'sandbox health': ['parallel-cc sandbox health 8496', 'parallel-cc sandbox health 8496 --json'],
   'sandbox reattach': ['parallel-cc sandbox reattach 8496'],
+  'sandbox resume': ['parallel-cc sandbox resume --session-id 8496 --prompt "Now add the tests"', 'parallel-cc sandbox resume --session-id 8496 --prompt-file NEXT.md'],
   'sandbox exec': ['parallel-cc sandbox exec -- uname -a', 'parallel-cc sandbox exec --repo . -- npm test', 'parallel-cc sandbox exec --provider docker -- sh -c "id; ls"'],
   components: ['parallel-cc components list --kind agent', 'parallel-cc components show agent development/frontend-developer'],
   'components list': ['parallel-cc components list', 'parallel-cc components list --kind command --json'],
