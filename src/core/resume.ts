@@ -57,22 +57,23 @@ const READ_TRANSCRIPT = 'f=$1; [ -f "$f" ] && [ ! -L "$f" ] || exit 3; head -c "
 /**
  * At the end of a run: copies the agent's transcript out of the sandbox into the session folder on
  * the host, validated as hostile data (regular file, size cap, JSON lines). Returns a warning when
- * it could not be kept; never throws (the run's outcome does not depend on it).
+ * one was refused, a debug note when there was none; never throws (the run's outcome does not depend on it).
  */
-export async function keepTranscript(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, sessionDir: string, logPath: string): Promise<string | undefined> {
+export async function keepTranscript(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, sessionDir: string, logPath: string): Promise<{ type: 'warning' | 'debug'; message: string } | undefined> {
   if (!agent.resume) return undefined;
   try {
     const id = await conversationId(logPath);
     if (!id) return undefined;
     const path = posix.join(sandbox.homedir, agent.resume.transcriptPath(sandbox.workdir, id));
     const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', READ_TRANSCRIPT, 'sh', path, String(TRANSCRIPT_MAX_BYTES + 1)], cwd: sandbox.homedir });
-    if (r.exitCode !== 0) return `the agent's conversation was not kept (no transcript ${id}): \`sandbox resume\` cannot restore it`;
+    // An agent that ended before writing one (or an older claude): nothing to keep, nothing to warn about.
+    if (r.exitCode !== 0) return { type: 'debug', message: `no transcript ${id} in the sandbox: \`sandbox resume\` cannot restore this conversation` };
     const text = validTranscript(r.stdout);
     await writeFile(join(sessionDir, TRANSCRIPT_FILE), text, { mode: 0o600 });
     await writeFile(join(sessionDir, TRANSCRIPT_META), JSON.stringify({ agentSessionId: id }), { mode: 0o600 });
     return undefined;
   } catch (e) {
-    return `the agent's conversation was not kept (${e instanceof Error ? e.message : String(e)}): \`sandbox resume\` cannot restore it`;
+    return { type: 'warning', message: `the agent's conversation was not kept (${e instanceof Error ? e.message : String(e)}): \`sandbox resume\` cannot restore it` };
   }
 }
 

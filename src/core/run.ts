@@ -253,7 +253,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
     const kept = await keepTranscript(provider, sandbox, agent, sessionDir, logPath);
-    if (kept) emit({ type: 'warning', message: kept });
+    if (kept) emit(kept);
     const limitHits = await reportLimits(provider, sandbox, emit);
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 

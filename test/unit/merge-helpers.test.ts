@@ -25,3 +25,15 @@ describe('dependencyOrder', () => {
     expect(order).toHaveLength(5);
   });
 });
+
+describe('validTranscript (a transcript is sandbox output: hostile)', () => {
+  it('keeps JSON-object lines, refuses empty, oversized, non-UTF-8 and non-object lines', async () => {
+    const { validTranscript, TRANSCRIPT_MAX_BYTES } = await import('../../src/core/resume.js');
+    expect(validTranscript(Buffer.from('{"type":"user"}\n{"type":"assistant"}\n'))).toBe('{"type":"user"}\n{"type":"assistant"}\n');
+    expect(() => validTranscript(Buffer.alloc(0))).toThrow(/0 bytes/);
+    expect(() => validTranscript(Buffer.alloc(TRANSCRIPT_MAX_BYTES + 1, 0x20))).toThrow(/at most/);
+    expect(() => validTranscript(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow();
+    expect(() => validTranscript(Buffer.from('{"a":1}\n[1,2]\n'))).toThrow(/not a JSON object/);
+    expect(() => validTranscript(Buffer.from('{"a":1}\nnot json\n'))).toThrow();
+  });
+});
