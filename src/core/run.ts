@@ -252,6 +252,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
+    // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
     const kept = await keepTranscript(provider, sandbox, agent, sessionDir, logPath);
     if (kept) emit(kept);
     const limitHits = await reportLimits(provider, sandbox, emit);
