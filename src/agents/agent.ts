@@ -155,4 +155,14 @@ export interface Agent {
   components?(set: readonly Component[], homedir: string, prompt: string): ComponentInstall;
   /** The command a cloud template's own install answers to; absent: the agent cannot run where the sandbox brings its own. */
   readonly templateCommand?: string;
+  /** How its own conversation is kept and restored (`sandbox resume`, core/resume.ts); absent: resume is refused. */
+  readonly resume?: AgentResume;
+}
+
+/** An agent whose conversation can be continued in a new sandbox. */
+export interface AgentResume {
+  /** Where the agent keeps the transcript of conversation `id`, relative to the sandbox user's home, for a run in `workdir`. */
+  transcriptPath(workdir: string, id: string): string;
+  /** Launch arguments that continue conversation `id`. */
+  args(id: string): string[];
 }

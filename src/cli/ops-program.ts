@@ -184,8 +184,9 @@ export function registerOpsCommands(program: Command, sandbox: Command, ctx: Con
     );
   program
     .command('cleanup')
-    .description('finish orphaned sessions and remove leftover sandboxes, worktrees and empty branches')
-    .option('--dry-run', 'only report what would be done')
+    .description('finish orphaned sessions and remove leftover sandboxes, worktrees, and session branches whose work is safe elsewhere (never uncommitted changes or unmerged commits)')
+    .option('--dry-run', 'only report what would be done, and why')
+    .option('--merged', 'only remove ended sessions\' branches (and worktrees) that are merged (squash and rebase merges included)')
     .option('--json', 'one JSON document on stdout')
     .action(
       act<CleanupFlags>(ctx, setExit, async (flags) => {

@@ -11,6 +11,7 @@ import { registerComponentCommands } from './components-program.js';
 import { registerHistoryCommand } from './history-program.js';
 import { registerWorkflowCommands } from './workflow-program.js';
 import { registerTemplateCommands } from './templates-program.js';
+import { registerMergeCommands } from './merge-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -49,6 +50,7 @@ function runOptions(cmd: Command): Command {
     .option('--on-success <command>', 'a check run in the sandbox after an agent that completed (e.g. "npm test && npm run build"); if it fails the session is failed (reason check_failed) and the work still lands')
     .option('--on-failure <command>', 'a command run in the sandbox after an agent that did not complete; its exit code is recorded')
     .option('--hook-timeout <duration>', 'the time limit of each hook: 10m (default), 600s, 1h')
+    .option('--git-live', 'when the run completes, push its branch to origin and open a pull request (`parallel-cc pr`); nothing is pushed otherwise')
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
@@ -109,6 +111,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerHistoryCommand(program, ctx, setExit);
   registerWorkflowCommands(program, ctx, setExit, runOptions);
   registerTemplateCommands(program, ctx, setExit);
+  registerMergeCommands(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

@@ -111,8 +111,7 @@ export async function finishSession(
     branchCommits = ahead === '' ? undefined : Number(ahead);
     if (onlySnapshot && commits === 0 && !refused) {
       const tip = await git(session.repoPath, ['rev-parse', `refs/heads/${session.branch}`]).catch(() => undefined);
-      await removeSessionWorktree(session.repoPath, worktree, session.branch, tip);
-      worktreeKept = false;
+      worktreeKept = !(await removeSessionWorktree(session.repoPath, worktree, session.branch, tip));
     }
   }
   // As in a run: the commits `git log base..branch` lists (the agent's plus the working-state snapshot).

@@ -1,3 +1,4 @@
+import type { ContinueRun } from './resume.js';
 import type { Agent } from '../agents/agent.js';
 import type { Component } from './components/types.js';
 import type { RunHooks } from './hooks.js';
@@ -39,6 +40,8 @@ export interface RunRequest {
   taskId?: string;
   /** A saved workflow's run (`workflow run`), recorded on the registry row. */
   workflow?: WorkflowTag;
+  /** `sandbox resume`: continue this session's branch and worktree with its conversation restored (core/resume.ts). */
+  continue?: ContinueRun;
   /** Absolute folders never carried into the sandbox with the working state (--multi's output dir). */
   excludeDirs?: string[];
   /** Do not update an agent the sandbox brings with it (--skip-agent-update, alias --skip-claude-update). */

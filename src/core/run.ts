@@ -35,6 +35,7 @@ import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
+import { continueWorktree, keepTranscript } from './resume.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -68,8 +69,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const logPath = join(sessionDir, 'events.ndjson');
   const promptPath = join(sessionDir, 'prompt.txt');
   await writeFile(promptPath, req.prompt, { mode: 0o600 });
-  const branch = `parallel-cc/${id}`;
-  const worktreePath = join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
+  const branch = req.continue?.branch ?? `parallel-cc/${id}`;
+  const worktreePath = req.continue?.worktreePath ?? join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
   // Logs, the registry and the live stream never carry a credential, whatever the agent printed.
   const redactor = Redactor.fromEnv(ctx.env, credential ? [credential.value] : []);
   const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
@@ -92,6 +93,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     provider: req.provider,
     agent: agent.name,
     ...(req.template ? { template: req.template.name } : {}),
+    ...(req.continue ? { resumedFrom: req.continue.resumedFrom } : {}),
     ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
     promptHash: createHash('sha256').update(req.prompt).digest('hex'),
     promptPath,
@@ -148,7 +150,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       throw e;
     });
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const wt = await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
+    const wt = req.continue ? await continueWorktree(root, req.continue) : await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
     startCommit = wt.startCommit;
     snapshotMade = wt.snapshotCommit !== undefined;
@@ -211,7 +213,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
     const model = agent.model?.(config);
     const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
-    const args = [...(install.args ?? []), ...(comp?.args ?? [])];
+    const args = [...(install.args ?? []), ...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])];
     const launch = agent.launch({
       agentPath: agentPathIn(install, sandbox),
       ...(args.length ? { args } : {}),
@@ -224,7 +226,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     launch.argv = launchArgv(install, sandbox, launch.argv);
     // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
     launch.env = { ...(req.template?.env ?? {}), ...launch.env };
-    await writeAgentFiles(provider, sandbox, launch.files ?? []);
+    await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
       await updateAgent(provider, sandbox, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
@@ -250,6 +252,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
+    // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
+    const kept = await keepTranscript(provider, sandbox, agent, sessionDir, logPath);
+    if (kept) emit(kept);
     const limitHits = await reportLimits(provider, sandbox, emit);
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
 
@@ -278,14 +283,15 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
-    const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results';
+    // A resumed session's worktree and branch are its parent's: never removed here.
+    const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results' && !req.continue;
     await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
   }
 
   const request = kill.request();
   const outcome = settle({ ended, ...(failure ? { failure } : {}), ...(origin ? { origin } : {}), ...(request?.by ? { killedBy: { by: request.by, collect: request.collect !== false } } : {}), redact: (t) => redactor.text(t) });
   const killedBy = outcome.reason === 'killed_by_user' ? request?.by : undefined;
-  const worktreeKept = worktreeMade && (commits > 0 || outcome.reason === 'results_refused');
+  const worktreeKept = worktreeMade && (commits > 0 || outcome.reason === 'results_refused' || req.continue !== undefined);
   // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
   const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
   const facts: RunFacts = { sessionId: id, repo: root, branch, worktree: worktreeKept ? worktreePath : null, baseCommit, commits: branchCommits, filesChanged: files, costUsd: cost, usage, durationMs: ctx.now().getTime() - started, logPath, egressDenied: net?.denied() ?? 0, hooks: hooks.results };

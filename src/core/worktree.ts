@@ -2,6 +2,7 @@ import { copyFile, lstat, mkdir, readlink, rm, symlink, constants as fsc } from 
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { git, gitRaw, splitZ } from './git.js';
 import { exclusionMatcher } from './sync/plan.js';
+import { worktreeChanges } from './merge/safety.js';
 
 /** Commit message of the commit that carries the user's uncommitted working state. */
 export const SNAPSHOT_MESSAGE = 'parallel-cc: working state at start';
@@ -93,8 +94,13 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
   return { path: req.path, branch: req.branch, snapshotCommit, startCommit: snapshotCommit };
 }
 
-/** Removes a session worktree (and its branch when it holds no commits beyond `startCommit`). */
-export async function removeSessionWorktree(repoRoot: string, path: string, branch?: string, startCommit?: string): Promise<void> {
+/**
+ * Removes a session worktree (and its branch when it holds no commits beyond `startCommit`). Never
+ * one with uncommitted changes (tracked edits or untracked files that are not ignored): that one is
+ * kept and false is returned. Ignored files (build output, node_modules) go with it.
+ */
+export async function removeSessionWorktree(repoRoot: string, path: string, branch?: string, startCommit?: string): Promise<boolean> {
+  if ((await worktreeChanges(path)).length > 0) return false;
   await git(repoRoot, ['worktree', 'remove', '--force', path]).catch(async () => {
     await rm(path, { recursive: true, force: true });
     await git(repoRoot, ['worktree', 'prune']).catch(() => undefined);
@@ -103,4 +109,5 @@ export async function removeSessionWorktree(repoRoot: string, path: string, bran
     const tip = await git(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).catch(() => '');
     if (tip === startCommit) await git(repoRoot, ['branch', '-D', branch]).catch(() => undefined);
   }
+  return true;
 }

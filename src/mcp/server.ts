@@ -22,6 +22,7 @@ import { withRegistry } from '../core/registry.js';
 import { listSessions, sessionStatus } from '../core/ops/status.js';
 import { lastEvents } from '../core/ops/logs.js';
 import { previewMerge } from '../core/ops/conflicts.js';
+import { crossConflicts } from '../core/merge/conflicts.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -99,6 +100,14 @@ export function buildMcpServer(ctx: Context): McpServer {
     'check_conflicts',
     { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },
     (a) => tool(() => previewMerge(quiet, a.sessionId, a.base)),
+  );
+  server.registerTool(
+    'check_session_conflicts',
+    {
+      description: 'Which session branches touch the same files/hunks, and whether they merge cleanly with each other and with the base (a --multi group, or every unmerged session of a repo; nothing is changed)',
+      inputSchema: { group: z.string().min(1).optional(), repo: z.string().optional(), base: z.string().optional() },
+    },
+    (a) => tool(() => crossConflicts({ ...(a.group ? { group: a.group } : {}), ...(a.repo ? { repo: a.repo } : {}), ...(a.base ? { base: a.base } : {}) }, quiet)),
   );
   return server;
 }

@@ -71,6 +71,13 @@ export interface Session {
   attemptOf: string | null;
   /** The run's environment template (`--template`); null when none. */
   template: string | null;
+  /** The branch `parallel-cc merge` landed this session's branch into (013); null until then. */
+  mergedInto: string | null;
+  /** The commit that landed it (merge, squash or rebased tip). */
+  mergedCommit: string | null;
+  mergedAt: string | null;
+  /** A `sandbox resume` child: the session it continues (013); null otherwise. */
+  resumedFrom: string | null;
 }
 
 /** Fields that may be set when a session is created. */

@@ -35,7 +35,7 @@ describe('parallel-cc mcp-serve', () => {
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp-serve'], env, cwd: repo }));
 
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(tools).toEqual(['check_conflicts', 'list_sessions', 'my_session', 'sandbox_download', 'sandbox_kill', 'sandbox_logs', 'sandbox_status', 'start_sandbox_run']);
+    expect(tools).toEqual(['check_conflicts', 'check_session_conflicts', 'list_sessions', 'my_session', 'sandbox_download', 'sandbox_kill', 'sandbox_logs', 'sandbox_status', 'start_sandbox_run']);
 
     const started = json(await client.callTool({ name: 'start_sandbox_run', arguments: { prompt: 'create from-mcp.txt', repo } }));
     const sessionId = String(started.sessionId);
@@ -54,6 +54,8 @@ describe('parallel-cc mcp-serve', () => {
 
     const merge = json(await client.callTool({ name: 'check_conflicts', arguments: { sessionId, base: 'main' } }));
     expect(merge).toMatchObject({ clean: true, conflicts: [] });
+    const across = json(await client.callTool({ name: 'check_session_conflicts', arguments: { repo, base: 'main' } }));
+    expect(across).toMatchObject({ base: 'main', branches: [{ sessionId, cleanWithBase: true, files: ['from-mcp.txt'] }], pairs: [] });
     const logs = (await client.callTool({ name: 'sandbox_logs', arguments: { sessionId, tail: 5 } })) as { content: Content };
     expect(logs.content[0]?.text).toContain('summary');
     const listed = json(await client.callTool({ name: 'list_sessions', arguments: { repo, all: true } }));

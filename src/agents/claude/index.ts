@@ -32,4 +32,6 @@ export const claudeAgent: Agent = {
   },
   components: claudeComponents,
   templateCommand: 'claude',
+  // Claude Code keeps each conversation as ~/.claude/projects/<cwd, every non-alphanumeric a dash>/<id>.jsonl.
+  resume: { transcriptPath: (workdir, id) => `.claude/projects/${workdir.replace(/[^a-zA-Z0-9]/g, '-')}/${id}.jsonl`, args: (id) => ['--resume', id] },
 };

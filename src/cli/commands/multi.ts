@@ -86,6 +86,7 @@ async function readTasks(flags: MultiFlags, cwd: string): Promise<RawTask[]> {
 export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: WorkflowTag): Promise<{ req: MultiRequest; config: Config }> {
   if (flags.prompt !== undefined || flags.promptFile !== undefined) throw new AppError('usage', '--prompt/--prompt-file cannot be combined with --multi', { hint: 'Give each task with --task "<prompt>" or --task-file <file>.' });
   if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
+  if (flags.gitLive) throw new AppError('usage', '--git-live is not supported with --multi', { hint: 'Land a batch with `parallel-cc merge --group <id>`, or open a pull request per task with `parallel-cc pr <session>`.' });
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);

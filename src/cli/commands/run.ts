@@ -18,7 +18,7 @@ import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
-import type { WorkflowTag } from '../../core/run-request.js';
+import type { RunRequest, WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
@@ -32,6 +32,8 @@ import { SessionRepository } from '../../store/sessions.js';
 /** Raw options of `sandbox run` as commander hands them over (plus the provider modules' flags, see {@link providerFlagConfig}). */
 export interface RunFlags {
   repo?: string;
+  /** Push the branch and open a pull request when the run completes (core/merge/git-live.ts). */
+  gitLive?: boolean;
   prompt?: string;
   promptFile?: string;
   provider?: string;
@@ -210,7 +212,7 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
  * `parallel-cc sandbox run`: validates everything first, then plans (dry run) or runs a session.
  * `workflow` tags the session's row when a saved workflow runs (`workflow run`).
  */
-export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag): Promise<RunOutput> {
+export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag, more: Pick<RunRequest, 'continue'> = {}): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
   const { config, provider, template } = runConfig(flags, ctx, root);
@@ -233,6 +235,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const components = await runComponents(flags, { agent, repoRoot: root, ctx });
   const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
+  const live = flags.gitLive ? await (await import('../../core/merge/git-live.js')).checkGitLive(root) : undefined;
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
@@ -254,9 +257,11 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(webhooks.length ? { webhooks } : {}),
         ...(workflow ? { workflow } : {}),
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
+        ...more,
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );
+    if (live) await (await import('../../core/merge/git-live.js')).afterGitLive(summary, live, ctx, emit);
     return { kind: 'run', summary };
   } finally {
     db.close();

@@ -11,10 +11,13 @@ import { providerFor } from './provider-for.js';
 import { withRegistry } from '../registry.js';
 import { removeSandboxDir, sandboxDirOf } from '../sandbox-dir.js';
 import { withReconnected } from './reconnect.js';
+import { cleanSessionBranches } from '../merge/cleanup-branches.js';
 
 /** What `parallel-cc cleanup` asks for. */
 export interface CleanupRequest {
   dryRun?: boolean;
+  /** Only remove ended sessions' branches (and worktrees) whose work is merged or on another branch. */
+  merged?: boolean;
 }
 
 /** One thing cleanup found. */
@@ -49,8 +52,9 @@ const isDir = (p: string): Promise<boolean> =>
 
 /**
  * The cleanup use case (`parallel-cc cleanup`): finishes sessions whose CLI died (bringing their work back first), removes
- * leftover sandboxes, worktrees nobody owns and `parallel-cc/*` branches that hold nothing — and
- * reports each. Branches with commits and the user's own checkout are never touched.
+ * leftover sandboxes, worktrees nobody owns, and session branches (with their worktrees) whose every
+ * commit is on another branch or merged — and reports each. A worktree with uncommitted changes, a
+ * branch with commits found nowhere else, and the user's own checkout are never touched.
  */
 export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<CleanupOutput> {
   const dry = flags.dryRun === true;
@@ -58,6 +62,10 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<Clea
   // What the user must know (a billed sandbox that could not be destroyed), printed whatever the mode.
   const warnings: string[] = [];
   await withRegistry(ctx, async (sessions) => {
+    if (flags.merged) {
+      actions.push(...(await cleanSessionBranches(sessions, sessions.list(), dry)));
+      return;
+    }
     const now = ctx.now();
     // 1. Orphaned sessions: their CLI is gone but the row says they run.
     for (const s of sessions.list({ statuses: ['pending', 'initializing', 'running'] })) {
@@ -143,17 +151,8 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<Clea
         actions.push({ kind: 'worktree', target: path, action: 'removed', reason: 'no session claims it' });
       }
     }
-    for (const s of all) {
-      if (!s.branch || !s.baseCommit || !isTerminal(s.status) || (s.worktreePath && claimed.has(s.worktreePath) && (await isDir(s.worktreePath)))) continue;
-      const ahead = await git(s.repoPath, ['rev-list', '--count', `${s.baseCommit}..refs/heads/${s.branch}`]).catch(() => undefined);
-      if (ahead !== '0') continue;
-      if (dry) actions.push({ kind: 'branch', target: `${s.repoPath}:${s.branch}`, action: 'would remove', reason: 'no commits beyond its base' });
-      else {
-        await git(s.repoPath, ['branch', '-D', s.branch]).catch(() => undefined);
-        sessions.update(s.id, { branch: null });
-        actions.push({ kind: 'branch', target: `${s.repoPath}:${s.branch}`, action: 'removed', reason: 'no commits beyond its base' });
-      }
-    }
+    // 4. Session branches (and their worktrees) whose work is safe elsewhere (core/merge/cleanup-branches.ts).
+    actions.push(...(await cleanSessionBranches(sessions, all, dry)));
   }, { create: false });
   return { actions, dryRun: dry, ...(warnings.length ? { warnings } : {}) };
 }

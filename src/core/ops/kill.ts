@@ -113,9 +113,8 @@ export async function killSession(flags: KillRequest, ctx: Context): Promise<Kil
         () => true,
         () => false,
       );
-      // The branch keeps the work; only the checkout folder goes.
-      if (present) await removeSessionWorktree(session.repoPath, session.worktreePath);
-      session = sessions.update(session.id, { worktreePath: null });
+      // The branch keeps the work; only the checkout folder goes — never one with uncommitted edits.
+      if (!present || (await removeSessionWorktree(session.repoPath, session.worktreePath))) session = sessions.update(session.id, { worktreePath: null });
     }
     return { sessionId: session.id, status: session.status, commits: session.commits ?? 0, branch: session.branch, worktree: session.worktreePath, how, ...(warnings ? { warnings } : {}) };
   });
