@@ -64,8 +64,8 @@ export class LiveDashboard {
     } catch {
       // no watch: the tick still re-reads
     }
+    // Not unref'd: a dashboard lives until it is stopped (its watchers do not keep the process up).
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
-    this.timer.unref();
     return this.refresh();
   }
 
