@@ -26,7 +26,8 @@ function Dashboard({ live, ctx, color, downloadDir }: Props): ReactElement {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const [model, setModel] = useState<DashboardModel>(() => live.model());
-  const [selected, setSelected] = useState(0);
+  // The selection follows the session, not the line: new sessions come in at the top.
+  const [selected, setSelected] = useState<string | undefined>(undefined);
   const [view, setView] = useState<View>({ kind: 'list' });
   const [note, setNote] = useState('');
   const [size, setSize] = useState({ columns: stdout.columns || 100, rows: stdout.rows || 30 });
@@ -37,7 +38,7 @@ function Dashboard({ live, ctx, color, downloadDir }: Props): ReactElement {
     return () => void stdout.off('resize', onResize);
   }, [stdout]);
   const rows = model.rows;
-  const index = Math.min(selected, Math.max(0, rows.length - 1));
+  const index = Math.max(0, rows.findIndex((r) => r.id === selected));
   const current: DashboardRow | undefined = rows[index];
   const act = (label: string, fn: () => Promise<unknown>, done: (v: unknown) => string): void => {
     setNote(`${label}…`);
@@ -56,8 +57,8 @@ function Dashboard({ live, ctx, color, downloadDir }: Props): ReactElement {
   useInput((input, key) => {
     if (input === 'q') return exit();
     if (key.escape) return setView({ kind: 'list' });
-    if (key.downArrow || input === 'j') return setSelected(Math.min(rows.length - 1, index + 1));
-    if (key.upArrow || input === 'u') return setSelected(Math.max(0, index - 1));
+    if (key.downArrow || input === 'j') return setSelected(rows[Math.min(rows.length - 1, index + 1)]?.id);
+    if (key.upArrow || input === 'u') return setSelected(rows[Math.max(0, index - 1)]?.id);
     if (!current) return;
     const id = current.id;
     if (key.return) return open('detail', id);
