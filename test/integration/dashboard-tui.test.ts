@@ -14,7 +14,7 @@ import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 const LONG = `node -e "setTimeout(() => {}, 600000)"`;
 const KEY = `sk-ant-tui-${'t'.repeat(24)}`;
 let server: ModelServer | undefined;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   await server?.close();
