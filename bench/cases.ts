@@ -18,6 +18,7 @@ import { addIgnoredNodeModules, fakeAgent, generatedRepo } from './fixtures.js';
 import { dockerUp, median, paired, ratioResult, runArgv, sample, skipped, type BenchCase, type CaseResult } from './harness.js';
 import { daytonaRoundTrip } from './cases-daytona.js';
 import { e2bRoundTrip } from './cases-e2b.js';
+import { dashboard50 } from './cases-dashboard.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const IMAGE = 'parallel-cc-agent:latest';
@@ -260,4 +261,4 @@ const worktree: BenchCase = {
 };
 
 /** Every case, in the order of issue 10. */
-export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree];
+export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree, dashboard50];

@@ -22,6 +22,7 @@ import { withRegistry } from '../core/registry.js';
 import { listSessions, sessionStatus } from '../core/ops/status.js';
 import { lastEvents } from '../core/ops/logs.js';
 import { previewMerge } from '../core/ops/conflicts.js';
+import { dashboardModel } from '../core/dashboard/live.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -99,6 +100,11 @@ export function buildMcpServer(ctx: Context): McpServer {
     'check_conflicts',
     { description: "Would a session's branch merge cleanly into the base? (git merge-tree preview; nothing is changed)", inputSchema: { sessionId, base: z.string().optional() } },
     (a) => tool(() => previewMerge(quiet, a.sessionId, a.base)),
+  );
+  server.registerTool(
+    'dashboard',
+    { description: 'The live dashboard read model: fleet header (counts, concurrency, spend), one row per session (state, step, files, cost, denied egress), attention lane', inputSchema: { all: z.boolean().optional() } },
+    (a) => tool(() => dashboardModel(quiet, { all: a.all === true })),
   );
   return server;
 }

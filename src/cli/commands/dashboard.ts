@@ -44,9 +44,12 @@ export async function dashboardCommand(flags: DashboardFlags, ctx: Context): Pro
   if (flags.notify !== undefined && shellWords(flags.notify).length === 0) throw new AppError('usage', '--notify needs a command, e.g. --notify "notify-send parallel-cc"');
   if (flags.web && flags.once) throw new AppError('usage', '--once prints the model once; it does not go with --web');
   const live = new LiveDashboard(ctx, { ...(budgetUsd !== undefined ? { budgetUsd } : {}), ...(idleMinutes !== undefined ? { idleMinutes } : {}), ...(flags.all ? { endedWithinMs: Infinity } : {}) });
-  const first = live.start();
+  live.start();
   try {
     const json = (m: DashboardModel): string => escapeJsonControls(JSON.stringify(m));
+    // One look waits for the ended sessions' diff stats (git), so it is complete.
+    await live.settled();
+    const first = live.refresh();
     if (flags.once) {
       ctx.stdout.write(flags.json ? `${json(first)}\n` : `${plainLines(first).join('\n')}\n`);
       return 0;

@@ -185,11 +185,19 @@ export class LiveDashboard {
     }
   }
 
+  /** Resolves once the branch stats asked for so far are known. */
+  async settled(): Promise<void> {
+    while (this.statPending.size > this.stats.size + this.statFailed) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private statFailed = 0;
+
   private wantStat(s: Session): void {
     if (!isTerminal(s.status) || this.stats.has(s.id) || this.statPending.has(s.id) || !s.branch) return;
     this.statPending.add(s.id);
     void branchStat(s).then((st) => {
       if (st) this.stats.set(s.id, st);
+      else this.statFailed += 1;
       this.schedule();
     });
   }
@@ -226,5 +234,18 @@ export class LiveDashboard {
     });
     this.current = buildModel(rows, now, this.opts);
     return this.current;
+  }
+}
+
+/** The read model once (`dashboard --json --once`, MCP `dashboard`): read, then stop watching. */
+export async function dashboardModel(ctx: Pick<Context, 'home' | 'now'>, opts: { all?: boolean } = {}): Promise<DashboardModel> {
+  const live = new LiveDashboard(ctx, opts.all ? { endedWithinMs: Infinity } : {});
+  try {
+    // Ended sessions' diff stats come from git: wait for them, so one look is complete.
+    live.start();
+    await live.settled();
+    return live.refresh();
+  } finally {
+    live.stop();
   }
 }
