@@ -1,10 +1,10 @@
 /** The dashboard's read model (core/dashboard): rows, fleet, attention lane, hostile text, tailing. */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { emptyDigest, foldEgress, foldEvent, stepLabel } from '../../src/core/dashboard/digest.js';
 import { buildModel, buildRow } from '../../src/core/dashboard/model.js';
-import { AttentionWatch } from '../../src/core/dashboard/notify.js';
+import { AttentionWatch, notifyCommand } from '../../src/core/dashboard/notify.js';
 import { FileTail } from '../../src/core/dashboard/tail.js';
 import type { Session } from '../../src/store/sessions.js';
 import { tempDir } from '../helpers/git-repo.js';
@@ -109,5 +109,12 @@ describe('the attention hook', () => {
     w.update(model(['old1', 'new1']));
     w.update(model(['old1', 'new1']));
     expect(fire.mock.calls.map((c) => (c[0] as { id: string }).id)).toEqual(['new1']);
+  });
+
+  it('--notify runs the command without a shell of ours: the reason in its env, never in its argv', async () => {
+    const out = join(tempDir('pcc-notify-'), 'got');
+    const hostile = 'failed: $(touch /tmp/pwned) `id`';
+    notifyCommand(`sh -c 'printf "%s|%s|%s" "$PARALLEL_CC_ATTENTION_SESSION" "$PARALLEL_CC_ATTENTION_REASON" "$PARALLEL_CC_ATTENTION_MESSAGE" > "$0"' ${out}`, { PATH: process.env.PATH })({ id: 'abcd0001', taskId: null, reason: 'failed', message: hostile });
+    await expect.poll(() => existsSync(out) && readFileSync(out, 'utf8'), { timeout: 10_000 }).toBe(`abcd0001|failed|${hostile}`);
   });
 });
