@@ -79,6 +79,13 @@ describe('dashboard TUI in tmux', () => {
     // The kill use case's own answer, once it returns.
     await expect.poll(screen, { timeout: 60_000, interval: 200 }).toContain(`${slow}: killed`);
     expect((await batch.done).code).toBe(1);
+    // d on the completed row: its diff against the base, in the terminal.
+    tmux('send-keys', '-t', 'dash', order.indexOf(quick) < target ? 'u' : 'j');
+    await expect.poll(selectedId, { timeout: 10_000, interval: 50 }).toBe(quick);
+    tmux('send-keys', '-t', 'dash', 'd');
+    await expect.poll(screen, { timeout: 30_000, interval: 100 }).toMatch(new RegExp(`diff of ${quick}[\\s\\S]*\\+quick\\n`));
+    tmux('send-keys', '-t', 'dash', 'Escape');
+    await expect.poll(() => rowOf(quick), { timeout: 10_000, interval: 100 }).toMatch(/\bcompleted\b/);
     tmux('send-keys', '-t', 'dash', 'q');
     await expect.poll(() => { try { return tmux('list-sessions'); } catch { return 'gone'; } }, { timeout: 10_000, interval: 100 }).toBe('gone');
   }, 300_000);
