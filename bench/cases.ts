@@ -19,6 +19,7 @@ import { dockerUp, median, paired, ratioResult, runArgv, sample, skipped, type B
 import { daytonaRoundTrip } from './cases-daytona.js';
 import { e2bRoundTrip } from './cases-e2b.js';
 import { FIXED_COST_CASES } from './cases-fixed-cost.js';
+import { dashboard50 } from './cases-dashboard.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const IMAGE = 'parallel-cc-agent:latest';
@@ -260,5 +261,5 @@ const worktree: BenchCase = {
   },
 };
 
-/** Every case, in the order of issue 10, then issue 26's. */
-export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree, ...FIXED_COST_CASES];
+/** Every case, in the order of issue 10, then the dashboard's (issue 25) and issue 26's. */
+export const CASES: BenchCase[] = [nativeRoundTrip, dockerRoundTrip, e2bRoundTrip, daytonaRoundTrip, upload, resultsBack, eventLatency, multi, status1000, history1000, worktree, dashboard50, ...FIXED_COST_CASES];

@@ -19,6 +19,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'components list': ['parallel-cc components list', 'parallel-cc components list --kind command --json'],
   'components show': ['parallel-cc components show agent development/frontend-developer', 'parallel-cc components show command ./my-command.md'],
   'components cache': ['parallel-cc components cache', 'parallel-cc components cache --clear'],
+  dashboard: ['parallel-cc dashboard', 'parallel-cc dashboard --web --port 8777', 'parallel-cc dashboard --json --once'],
   history: ['parallel-cc history --since 7d', 'parallel-cc history --stats --json', 'parallel-cc history --status failed --repo .'],
   templates: ['parallel-cc templates list', 'parallel-cc templates show python'],
   'templates list': ['parallel-cc templates list', 'parallel-cc templates list --json'],

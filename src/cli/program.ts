@@ -12,6 +12,7 @@ import { registerHistoryCommand } from './history-program.js';
 import { registerWorkflowCommands } from './workflow-program.js';
 import { registerTemplateCommands } from './templates-program.js';
 import { registerMergeCommands } from './merge-program.js';
+import { registerDashboardCommand } from './dashboard-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
@@ -112,6 +113,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
   registerWorkflowCommands(program, ctx, setExit, runOptions);
   registerTemplateCommands(program, ctx, setExit);
   registerMergeCommands(program, ctx, setExit);
+  registerDashboardCommand(program, ctx, setExit);
   addExamples(program);
   runOptions(program.command('sandbox-run', { hidden: true }).description('deprecated: use `sandbox run`')).action(async (flags: RunFlags) => {
     ctx.stderr.write('warning: `parallel-cc sandbox-run` is deprecated; use `parallel-cc sandbox run`\n');

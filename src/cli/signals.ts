@@ -50,6 +50,8 @@ export function signalPlan(argv: readonly string[]): SignalPlan {
       return stopping('no longer following the agent (reattach again later to bring its work back)');
     case 'watch-merges':
       return stopping('no longer watching for merges');
+    case 'dashboard':
+      return stopping('closing the dashboard (the sessions go on)');
     // These change the registry, worktrees or settings: cut short, they would leave half a change.
     case 'sandbox kill':
     case 'sandbox-kill':

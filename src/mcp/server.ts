@@ -23,6 +23,7 @@ import { listSessions, sessionStatus } from '../core/ops/status.js';
 import { lastEvents } from '../core/ops/logs.js';
 import { previewMerge } from '../core/ops/conflicts.js';
 import { crossConflicts } from '../core/merge/conflicts.js';
+import { dashboardModel } from '../core/dashboard/live.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -108,6 +109,11 @@ export function buildMcpServer(ctx: Context): McpServer {
       inputSchema: { group: z.string().min(1).optional(), repo: z.string().optional(), base: z.string().optional() },
     },
     (a) => tool(() => crossConflicts({ ...(a.group ? { group: a.group } : {}), ...(a.repo ? { repo: a.repo } : {}), ...(a.base ? { base: a.base } : {}) }, quiet)),
+  );
+  server.registerTool(
+    'dashboard',
+    { description: 'The live dashboard read model: fleet header (counts, concurrency, spend), one row per session (state, step, files, cost, denied egress), attention lane', inputSchema: { all: z.boolean().optional() } },
+    (a) => tool(() => dashboardModel(quiet, { all: a.all === true })),
   );
   return server;
 }

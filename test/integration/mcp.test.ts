@@ -35,7 +35,7 @@ describe('parallel-cc mcp-serve', () => {
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp-serve'], env, cwd: repo }));
 
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(tools).toEqual(['check_conflicts', 'check_session_conflicts', 'list_sessions', 'my_session', 'sandbox_download', 'sandbox_kill', 'sandbox_logs', 'sandbox_status', 'start_sandbox_run']);
+    expect(tools).toEqual(['check_conflicts', 'check_session_conflicts', 'dashboard', 'list_sessions', 'my_session', 'sandbox_download', 'sandbox_kill', 'sandbox_logs', 'sandbox_status', 'start_sandbox_run']);
 
     const started = json(await client.callTool({ name: 'start_sandbox_run', arguments: { prompt: 'create from-mcp.txt', repo } }));
     const sessionId = String(started.sessionId);
@@ -60,6 +60,9 @@ describe('parallel-cc mcp-serve', () => {
     expect(logs.content[0]?.text).toContain('summary');
     const listed = json(await client.callTool({ name: 'list_sessions', arguments: { repo, all: true } }));
     expect(listed.total).toBe(1);
+    const board = json(await client.callTool({ name: 'dashboard', arguments: {} })) as { fleet: Record<string, unknown>; rows: Array<Record<string, unknown>> };
+    expect(board.fleet).toMatchObject({ done: 1, running: 0 });
+    expect(board.rows).toEqual([expect.objectContaining({ id: sessionId, state: 'completed', filesChanged: 1, added: 1, removed: 0, commits: 1 })]);
 
     // Bad input is a tool error, not a crash.
     const bad = (await client.callTool({ name: 'sandbox_status', arguments: { sessionId: '../etc' } })) as { isError?: boolean; content: Content };

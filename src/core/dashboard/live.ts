@@ -1,0 +1,251 @@
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { homePaths, type Context } from '../context.js';
+import { pidAlive } from '../pid.js';
+import { openDb, type Db } from '../../store/db.js';
+import { isTerminal, SessionRepository, type Session } from '../../store/sessions.js';
+import { branchStat } from './branch.js';
+import { emptyDigest, foldEgress, foldEvent, type SessionDigest } from './digest.js';
+import { buildModel, buildRow, type DashboardModel, type DiffStat, type ModelOptions } from './model.js';
+import { FileTail } from './tail.js';
+
+/** What the live dashboard shows and how. */
+export interface LiveOptions extends ModelOptions {
+  /** Show ended sessions that ended this long ago at most (default 12 h); Infinity for all. */
+  endedWithinMs?: number;
+  /** At most this many rows (newest first). */
+  limit?: number;
+  /** The safety re-scan and clock tick (default 1000 ms). */
+  tickMs?: number;
+}
+
+interface Tracked {
+  digest: SessionDigest;
+  events: FileTail | undefined;
+  egress: FileTail | undefined;
+  watcher: FSWatcher | undefined;
+  dirty: boolean;
+}
+
+/**
+ * The dashboard's live read model over the registry and every session's logs, for sessions of any
+ * CLI process. New lines are read by offset when fs.watch says a session folder changed (and by a
+ * slow re-scan, in case an event is lost); the registry is re-read when its files change and on
+ * each tick, which also re-checks every owner pid, so a dead CLI's session turns `orphaned` within
+ * a tick. Listeners get the new model after each change (coalesced).
+ */
+export class LiveDashboard {
+  private db: Db | undefined;
+  private repo: SessionRepository | undefined;
+  private sessions: Session[] = [];
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly stats = new Map<string, DiffStat>();
+  private readonly statPending = new Set<string>();
+  private readonly listeners = new Set<(m: DashboardModel) => void>();
+  private homeWatcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Timeout | undefined;
+  private registryDirty = true;
+  private current: DashboardModel | undefined;
+  private ticks = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: Pick<Context, 'home' | 'now'>,
+    private readonly opts: LiveOptions = {},
+  ) {}
+
+  /** Reads everything once and starts watching. */
+  start(): DashboardModel {
+    const home = this.ctx.home;
+    try {
+      // The registry's files (db, -wal) change on every write by any CLI.
+      if (existsSync(home)) this.homeWatcher = watch(home, { persistent: false }, (_e, f) => (String(f).startsWith('coordinator.db') ? this.markRegistry() : undefined));
+    } catch {
+      // no watch: the tick still re-reads
+    }
+    // Not unref'd: a dashboard lives until it is stopped (its watchers do not keep the process up).
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
+    return this.refresh();
+  }
+
+  /** The model as of the last refresh. */
+  model(): DashboardModel {
+    return this.current ?? this.refresh();
+  }
+
+  /** Calls `fn` with every new model; returns the unsubscribe. */
+  subscribe(fn: (m: DashboardModel) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The registry row of a session shown (for drill-down and actions). */
+  session(id: string): Session | undefined {
+    return this.sessions.find((s) => s.id === id);
+  }
+
+  /** The digest of a session's logs (for drill-down). */
+  digest(id: string): SessionDigest | undefined {
+    return this.tracked.get(id)?.digest;
+  }
+
+  /** The branch diff stats known so far (ended sessions). */
+  diffStats(): ReadonlyMap<string, DiffStat> {
+    return this.stats;
+  }
+
+  /** Stops watching and closes the registry. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.pending);
+    this.homeWatcher?.close();
+    for (const t of this.tracked.values()) t.watcher?.close();
+    this.tracked.clear();
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  private markRegistry(): void {
+    this.registryDirty = true;
+    this.schedule();
+  }
+
+  private tick(): void {
+    this.ticks += 1;
+    this.registryDirty = true;
+    // Every fifth tick: re-read every log too, in case a watch event was lost.
+    if (this.ticks % 5 === 0) for (const t of this.tracked.values()) t.dirty = true;
+    this.emit();
+  }
+
+  /** Coalesces bursts of file events into one refresh. */
+  private schedule(): void {
+    if (this.pending || this.stopped) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.emit();
+    }, 20);
+  }
+
+  private emit(): void {
+    if (this.stopped) return;
+    const m = this.refresh();
+    for (const fn of this.listeners) fn(m);
+  }
+
+  private loadRegistry(): void {
+    if (!this.repo) {
+      const path = homePaths(this.ctx.home).db;
+      // Read-only: a registry that does not exist yet is not created here; it shows no sessions.
+      if (!existsSync(path)) return;
+      this.db = openDb(path);
+      this.repo = new SessionRepository(this.db, this.ctx.now);
+    }
+    const now = this.ctx.now().getTime();
+    const within = this.opts.endedWithinMs ?? 12 * 3600_000;
+    this.sessions = this.repo
+      .list({ kind: 'sandbox', limit: this.opts.limit ?? 500 })
+      .filter((s) => !isTerminal(s.status) || within === Infinity || now - Date.parse(s.completedAt ?? s.updatedAt) <= within);
+  }
+
+  private track(s: Session): Tracked {
+    let t = this.tracked.get(s.id);
+    if (!t) {
+      t = { digest: emptyDigest(), events: undefined, egress: undefined, watcher: undefined, dirty: true };
+      this.tracked.set(s.id, t);
+    }
+    const dir = s.sessionDir;
+    if (dir && !t.events) [t.events, t.egress] = [new FileTail(join(dir, 'events.ndjson')), new FileTail(join(dir, 'egress.ndjson'))];
+    // A folder made after the row (or not there yet): watched once it exists; until then the tick reads.
+    if (dir && !t.watcher && !isTerminal(s.status) && existsSync(dir)) {
+      const tr = t;
+      try {
+        tr.watcher = watch(dir, { persistent: false }, () => {
+          tr.dirty = true;
+          this.schedule();
+        });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return t;
+  }
+
+  private readLogs(s: Session, t: Tracked): void {
+    if (!t.dirty) return;
+    t.dirty = false;
+    const now = this.ctx.now().getTime();
+    for (const line of t.events?.read() ?? []) foldEvent(t.digest, line, now);
+    for (const line of t.egress?.read() ?? []) foldEgress(t.digest, line);
+    if (isTerminal(s.status) && t.watcher) {
+      t.watcher.close();
+      t.watcher = undefined;
+    }
+  }
+
+  /** Resolves once the branch stats asked for so far are known. */
+  async settled(): Promise<void> {
+    while (this.statPending.size > this.stats.size + this.statFailed) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private statFailed = 0;
+
+  private wantStat(s: Session): void {
+    if (!isTerminal(s.status) || this.stats.has(s.id) || this.statPending.has(s.id) || !s.branch) return;
+    this.statPending.add(s.id);
+    void branchStat(s).then((st) => {
+      if (st) this.stats.set(s.id, st);
+      else this.statFailed += 1;
+      this.schedule();
+    });
+  }
+
+  /** Re-reads what changed and rebuilds the model. */
+  refresh(): DashboardModel {
+    if (this.registryDirty) {
+      this.registryDirty = false;
+      try {
+        this.loadRegistry();
+      } catch {
+        // busy or mid-migration: the next tick reads it
+      }
+    }
+    const now = this.ctx.now();
+    // Many rows share an owner pid (a --multi batch): ask the kernel once per pid per refresh.
+    const known = new Map<number | null, boolean>();
+    const alive = this.opts.alive ?? ((pid: number | null): boolean => {
+      let a = known.get(pid);
+      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
+      return a;
+    });
+    const shown = new Set(this.sessions.map((s) => s.id));
+    for (const [id, t] of this.tracked) {
+      if (shown.has(id)) continue;
+      t.watcher?.close();
+      this.tracked.delete(id);
+    }
+    const rows = this.sessions.map((s) => {
+      const t = this.track(s);
+      this.readLogs(s, t);
+      this.wantStat(s);
+      return buildRow(s, t.digest, this.stats.get(s.id), now, { ...this.opts, alive });
+    });
+    this.current = buildModel(rows, now, this.opts);
+    return this.current;
+  }
+}
+
+/** The read model once (`dashboard --json --once`, MCP `dashboard`): read, then stop watching. */
+export async function dashboardModel(ctx: Pick<Context, 'home' | 'now'>, opts: { all?: boolean } = {}): Promise<DashboardModel> {
+  const live = new LiveDashboard(ctx, opts.all ? { endedWithinMs: Infinity } : {});
+  try {
+    // Ended sessions' diff stats come from git: wait for them, so one look is complete.
+    live.start();
+    await live.settled();
+    return live.refresh();
+  } finally {
+    live.stop();
+  }
+}
