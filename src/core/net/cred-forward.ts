@@ -115,6 +115,8 @@ export async function startCredForwarder(opts: {
     const declared = Number(req.headers['content-length'] ?? 0);
     const reason = why ?? (Number.isFinite(declared) && declared > MAX_FORWARD_BODY ? 'request body too large' : undefined);
     if (reason) {
+      // The body is not wanted: answer and close rather than read what may be megabytes of it.
+      res.shouldKeepAlive = false;
       req.resume();
       log(method, target, { allowed: false, status: 403, reason });
       fail(res, 403, reason);
