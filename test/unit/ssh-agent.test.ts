@@ -28,7 +28,9 @@ describe('startSshAgent', () => {
     const agent = await startSshAgent({ dir, keyPath: join(keys, 'k') });
     try {
       const sock = agent.socketPath;
-      expect(await sshAdd(sock, '-l')).toMatchObject({ code: 0, out: expect.stringContaining('session-key') });
+      const first = await sshAdd(sock, '-l');
+      expect(first.code).toBe(0);
+      expect(first.out).toContain('session-key');
       // Signing works through the relay (ssh-keygen -Y sign asks the agent for the public key's signature).
       execFileSync('sh', ['-c', `printf data > ${join(keys, 'msg')}`]);
       const sign = await exec('ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', join(keys, 'k.pub'), join(keys, 'msg')], sock);
