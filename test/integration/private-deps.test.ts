@@ -206,9 +206,11 @@ describe('private dependency flags', () => {
       [['--ssh-key', withPass], /protected by a passphrase/],
       [['--ssh-key', withPass.replace(/key$/, 'key.pub')], /readable by others|not a private key/],
       [['--npm-token', 'tok', '--provider', 'e2b'], /need a local sandbox/, { E2B_API_KEY: 'e2b_test' }],
+      [['--multi', '--task', 'a', '--ssh-key', '/x'], /not supported with --multi/],
     ];
     for (const [args, message, env] of cases) {
-      const r = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'x', '--provider', 'native', ...args, '--json'], { env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_API_KEY: KEY, GITHUB_TOKEN: '', ...env } });
+      const prompt = args.includes('--multi') ? [] : ['--prompt', 'x'];
+      const r = await runCli(['sandbox', 'run', '--repo', repo, ...prompt, '--provider', 'native', ...args, '--json'], { env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_API_KEY: KEY, GITHUB_TOKEN: '', ...env } });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(message);
     }

@@ -87,6 +87,8 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   if (flags.prompt !== undefined || flags.promptFile !== undefined) throw new AppError('usage', '--prompt/--prompt-file cannot be combined with --multi', { hint: 'Give each task with --task "<prompt>" or --task-file <file>.' });
   if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
+  if (flags.npmToken !== undefined || flags.npmRegistry !== undefined || flags.githubToken !== undefined || flags.sshKey !== undefined)
+    throw new AppError('usage', '--npm-token, --npm-registry, --github-token and --ssh-key are not supported with --multi yet', { hint: 'Run the tasks that need private dependencies with `sandbox run`.' });
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);
   const authMethod = parseAuthMethod(flags.authMethod);
