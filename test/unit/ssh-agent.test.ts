@@ -2,7 +2,8 @@
  * The per-session ssh-agent (`--ssh-key`): the sandbox's relay lets it list the key and sign, but
  * not remove, add or lock keys; closing the session kills the agent and removes its sockets.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,5 +48,20 @@ describe('startSshAgent', () => {
     expect(existsSync(agent.socketPath)).toBe(false);
     expect(existsSync(join(dir, 'ssh-agent'))).toBe(false);
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(dir);
+  });
+
+  it('a CLI killed with SIGKILL (no teardown) leaves no agent behind holding the key', { timeout: 60_000 }, async () => {
+    const keys = tempDir('pcc-agent-keys-');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'k')]);
+    const dir = tempDir('pcc-agent-run-');
+    const mod = fileURLToPath(new URL('../../dist/core/net/ssh-agent.js', import.meta.url));
+    const script = `import(${JSON.stringify(mod)}).then(async (m) => { await m.startSshAgent({ dir: ${JSON.stringify(dir)}, keyPath: ${JSON.stringify(join(keys, 'k'))} }); console.log('ready'); setInterval(() => {}, 1000); });`;
+    const cli = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => cli.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const agents = (): string[] => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir));
+    expect(agents().length).toBeGreaterThan(0);
+    cli.kill('SIGKILL');
+    // ssh-agent checks for its parent every 10 s.
+    await expect.poll(agents, { timeout: 45_000, interval: 500 }).toEqual([]);
   });
 });

@@ -123,13 +123,29 @@ export async function startSshAgent(opts: { dir: string; keyPath: string }): Pro
   const private_ = join(opts.dir, 'ssh-agent');
   await mkdir(private_, { mode: 0o700 });
   const agentSocket = join(private_, 'agent.sock');
-  const child: ChildProcess = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  // Command mode: ssh-agent forks the agent and becomes the command, a `cat` of a pipe from this
+  // process; the agent exits within 10 s once its parent is gone. So even a CLI killed with
+  // SIGKILL (no teardown) leaves no agent holding the key: the pipe closes, cat ends, so does the agent.
+  const child: ChildProcess = spawn('ssh-agent', ['-a', agentSocket, '--', 'sh', '-c', 'echo "$SSH_AGENT_PID"; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   let exited = false;
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdin?.on('error', () => undefined);
   const gone = new Promise<void>((r) => child.on('close', () => ((exited = true), r())));
   child.on('error', (e) => ((exited = true), (stderr += e.message)));
+  const agentPid = (): number | undefined => (/^(\d+)\n/.exec(stdout) ? Number(/^(\d+)\n/.exec(stdout)?.[1]) : undefined);
   const kill = async (): Promise<void> => {
+    const pid = agentPid();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    child.stdin?.end();
     if (!exited) child.kill('SIGTERM');
     await gone;
   };
@@ -137,7 +153,7 @@ export async function startSshAgent(opts: { dir: string; keyPath: string }): Pro
     // The socket appears once the agent listens: poll for it (up to 20 s on a loaded machine).
     for (let i = 0; ; i++) {
       if (exited) throw new Error(`ssh-agent exited: ${stderr.trim()}`);
-      if (await stat(agentSocket).then((s) => s.isSocket(), () => false)) break;
+      if (agentPid() !== undefined && (await stat(agentSocket).then((s) => s.isSocket(), () => false))) break;
       if (i > 400) throw new Error('ssh-agent did not start within 20 s');
       await sleep(50);
     }
