@@ -52,6 +52,10 @@ function runOptions(cmd: Command): Command {
     .option('--on-failure <command>', 'a command run in the sandbox after an agent that did not complete; its exit code is recorded')
     .option('--hook-timeout <duration>', 'the time limit of each hook: 10m (default), 600s, 1h')
     .option('--git-live', 'when the run completes, push its branch to origin and open a pull request (`parallel-cc pr`); nothing is pushed otherwise')
+    .option('--npm-token <token>', 'private npm packages: the registry token, kept on the host; the sandbox\'s npmrc points at a per-session endpoint that adds it (better: PARALLEL_CC_NPM_TOKEN, off the command line)')
+    .option('--npm-registry <url>', 'the registry --npm-token is for (default https://registry.npmjs.org/; env PARALLEL_CC_NPM_REGISTRY)')
+    .option('--github-token [token]', 'private GitHub repos: git clones/fetches of https://github.com/ go through a per-session endpoint that adds the token on the host (without a value: $GITHUB_TOKEN)')
+    .option('--ssh-key <path>', 'a private key (mode 600, no passphrase) held by a per-session ssh-agent on the host; the sandbox can sign with it, never read it; opens the git host\'s port 22 (PARALLEL_CC_SSH_HOST, default github.com:22)')
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);

@@ -50,7 +50,7 @@ export type RunEvent =
   | { type: 'hook'; hook: HookName; stream: 'stdout' | 'stderr'; text: string }
   /** Step-by-step detail, shown on stderr with PARALLEL_CC_LOG_LEVEL=debug or --verbose. */
   | { type: 'debug'; message: string }
-  | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string }
+  | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string; via?: 'npm' | 'git'; method?: string; path?: string }
   /** Estimated cost of the sandbox's time so far (providers that bill by time, e.g. E2B). */
   | { type: 'cost'; sandboxUsd: number; sandboxSeconds: number; usdPerHour: number }
   | { type: 'summary'; summary: RunSummary };

@@ -25,6 +25,8 @@ export const SECRET_ENV_VARS = [
   'GITHUB_TOKEN',
   'GH_TOKEN',
   'PARALLEL_CC_WEBHOOK_SECRET',
+  // --npm-token's variable (GITHUB_TOKEN, --github-token's, is above).
+  'PARALLEL_CC_NPM_TOKEN',
 ] as const;
 
 /** Every secret variable: the core's and those of the registered provider modules. */
@@ -46,6 +48,8 @@ const TOKEN_SHAPES: ReadonlyArray<[RegExp, string]> = [
   [/\b(authorization|x-api-key|api[_-]?key|auth[_-]?token)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;}]{8,}/gi, `$1$2${REDACTED}`],
   [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],
   [/\bgithub_pat_[A-Za-z0-9_]{20,}/g, REDACTED],
+  // npm automation/publish tokens.
+  [/\bnpm_[A-Za-z0-9]{36}\b/g, REDACTED],
   [/\bAKIA[0-9A-Z]{16}\b/g, REDACTED],
   [/\bxox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
 ];

@@ -3,6 +3,7 @@ import type { Agent } from '../agents/agent.js';
 import type { StreamEvent } from './events.js';
 import type { Credential } from './net/api-broker.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
+import { privateDepAllowlist, type PrivateDeps } from './private-deps.js';
 
 /**
  * Starts a local sandbox's host bridges in `netDir`: the credential broker (the agent gets a
@@ -16,6 +17,7 @@ export async function openBridges(opts: {
   credential: Credential | undefined;
   upstream: string | undefined;
   allowDomains: string[];
+  privateDeps?: PrivateDeps;
   emit: (e: Extract<StreamEvent, { type: 'egress' }>) => void;
 }): Promise<{ net: SessionNet; agentCredential: Credential | undefined }> {
   const { agent, credential, upstream } = opts;
@@ -23,9 +25,10 @@ export async function openBridges(opts: {
   const net = await startSessionNet({
     dir: opts.netDir,
     ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential, headers: agent.credential?.headers(credential) ?? {} } } : {}),
-    allowDomains: opts.allowDomains,
+    allowDomains: [...opts.allowDomains, ...privateDepAllowlist(opts.privateDeps)],
+    ...(opts.privateDeps ? { privateDeps: opts.privateDeps } : {}),
     egressLogPath: join(opts.sessionDir, 'egress.ndjson'),
-    onEgress: (r) => opts.emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}) }),
+    onEgress: (r) => opts.emit({ type: 'egress', host: r.host, port: r.port, allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...('via' in r ? { via: r.via, method: r.method, path: r.path } : {}) }),
   });
   return { net, agentCredential: placeholder ? { kind: 'api-key', value: placeholder } : credential };
 }

@@ -9,6 +9,7 @@ import type { SessionRepository } from '../store/sessions.js';
 import type { Context } from './context.js';
 import type { AuthMethod } from './credentials.js';
 import type { StreamEvent } from './events.js';
+import type { PrivateDeps } from './private-deps.js';
 
 /** Which saved workflow a session runs for, and for a retry the first attempt's session id. */
 export interface WorkflowTag {
@@ -54,6 +55,8 @@ export interface RunRequest {
   webhooks?: readonly WebhookConfig[];
   /** The run's environment template (`--template`): its name (on the row) and the variables it sets in the sandbox. */
   template?: { name: string; env: Record<string, string> };
+  /** Private dependency credentials (`--npm-token`, `--github-token`, `--ssh-key`), kept on the host. */
+  privateDeps?: PrivateDeps;
 }
 
 /** What the orchestrator needs from the outside. */

@@ -15,6 +15,8 @@ import type { Credential } from './net/api-broker.js';
 import { resolveAgentCredential } from './credentials.js';
 import type { SessionNet } from './net/session-net.js';
 import { openBridges } from './run-bridges.js';
+import { privateDepSecrets } from './private-deps.js';
+import { sandboxDepsSetup } from './private-deps-sandbox.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createRunDir, createSandboxDir } from './sandbox-dir.js';
 import { Redactor } from './redact.js';
@@ -72,7 +74,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const branch = req.continue?.branch ?? `parallel-cc/${id}`;
   const worktreePath = req.continue?.worktreePath ?? join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
   // Logs, the registry and the live stream never carry a credential, whatever the agent printed.
-  const redactor = Redactor.fromEnv(ctx.env, credential ? [credential.value] : []);
+  const redactor = Redactor.fromEnv(ctx.env, [...(credential ? [credential.value] : []), ...privateDepSecrets(req.privateDeps)]);
   const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
   const emit = (e: AgentEvent | Exclude<StreamEvent, AgentEvent>): void => {
     const stamped: StreamEvent = redactor.value({ ts: ctx.now().toISOString(), sessionId: id, ...e });
@@ -169,7 +171,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
       netDir = await createRunDir(sandboxDir);
-      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], emit });
+      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), emit });
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
@@ -178,7 +180,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandbox = await provider.create({
       sessionId: id,
       ...(sandboxDir ? { sandboxDir } : {}),
-      bridges: net ? { ...(net.apiSocket ? { apiSocket: net.apiSocket } : {}), egressSocket: net.egressSocket } : {},
+      bridges: net ? net.bridges() : {},
       ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
       ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
       agentName: agent.mountName,
@@ -202,6 +204,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
+    const deps = sandboxDepsSetup(req.privateDeps, sandbox);
+    await writeAgentFiles(provider, sandbox, deps.files);
     // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
     await hooks.beforeAgent();
     checkAbort();
@@ -225,7 +229,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     });
     launch.argv = launchArgv(install, sandbox, launch.argv);
     // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
-    launch.env = { ...(req.template?.env ?? {}), ...launch.env };
+    launch.env = { ...(req.template?.env ?? {}), ...launch.env, ...deps.env };
     await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];

@@ -47,6 +47,10 @@ export interface SandboxBridges {
   apiSocket?: string;
   /** The egress proxy (HTTP CONNECT + plain HTTP). */
   egressSocket?: string;
+  /** Credential forwarders (`--npm-token`, `--github-token`): name → host socket, bridged to a loopback port like the broker. */
+  forwards?: Partial<Record<'npm' | 'git', string>>;
+  /** The session's filtering ssh-agent relay (`--ssh-key`), mounted as a socket (SSH_AUTH_SOCK). */
+  sshAgentSocket?: string;
 }
 
 /**
@@ -101,7 +105,7 @@ export interface SandboxHandle {
   /** How the sandbox runs node (an argv prefix), where it can run a package agent. */
   nodeArgv?: string[];
   /** Where the agent reaches the bridges from inside (e.g. http://127.0.0.1:43127). */
-  endpoints: { api?: string; proxy?: string };
+  endpoints: { api?: string; proxy?: string; forwards?: Partial<Record<'npm' | 'git', string>>; sshAuthSock?: string };
   /** When the sandbox ends by itself (epoch ms; cloud sandboxes have a lifetime), if it does. */
   expiresAt?: number;
   /** The credential the agent gets when the provider adds the real one on egress (a placeholder). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Redactor } from '../../src/core/redact.js';
+import { privateDepSecrets } from '../../src/core/private-deps.js';
 
 describe('Redactor', () => {
   const key = 'sk-ant-api03-' + 'A'.repeat(40);
@@ -32,5 +33,15 @@ describe('Redactor', () => {
     expect(r.text(`key AIza${'B'.repeat(35)} end`)).toBe(`key ${REDACTED} end`);
     expect(r.text('x-goog-api-key: some-google-key-123')).toBe(`x-goog-api-key: ${REDACTED}`);
     expect(r.text('sk-short and skin-deep')).toBe('sk-short and skin-deep');
+  });
+
+  it('removes the private-dependency secrets: PARALLEL_CC_NPM_TOKEN, npm token shapes, --github-token and its Basic form', () => {
+    const npm = `npm_${'a1'.repeat(18)}`;
+    expect(Redactor.fromEnv({}).text(`//registry/:_authToken=${npm}`)).not.toContain(npm);
+    expect(Redactor.fromEnv({ PARALLEL_CC_NPM_TOKEN: 'custom-registry-token-1' }).text('t=custom-registry-token-1')).toBe(`t=${REDACTED}`);
+    const gh = 'plain-github-token-value-1';
+    const basic = Buffer.from(`x-access-token:${gh}`).toString('base64');
+    const red = Redactor.fromEnv({}, privateDepSecrets({ github: { url: 'https://github.com', token: gh }, npm: { registry: 'https://r/', token: 'plain-npm-token-value-1' } }));
+    expect(red.text(`${gh} ${basic} plain-npm-token-value-1`)).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
   });
 });

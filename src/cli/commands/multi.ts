@@ -88,6 +88,8 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
   if (flags.gitLive) throw new AppError('usage', '--git-live is not supported with --multi', { hint: 'Land a batch with `parallel-cc merge --group <id>`, or open a pull request per task with `parallel-cc pr <session>`.' });
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
+  if (flags.npmToken !== undefined || flags.npmRegistry !== undefined || flags.githubToken !== undefined || flags.sshKey !== undefined)
+    throw new AppError('usage', '--npm-token, --npm-registry, --github-token and --ssh-key are not supported with --multi yet', { hint: 'Run the tasks that need private dependencies with `sandbox run`.' });
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);
   const authMethod = parseAuthMethod(flags.authMethod);

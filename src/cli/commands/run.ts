@@ -17,6 +17,7 @@ import type { RunSummary, StreamEvent } from '../../core/events.js';
 import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
+import { parsePrivateDeps } from '../../core/private-deps.js';
 import { runSession } from '../../core/run.js';
 import type { RunRequest, WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
@@ -67,6 +68,10 @@ export interface RunFlags {
   mcp?: string[];
   setting?: string[];
   hook?: string[];
+  npmToken?: string;
+  npmRegistry?: string;
+  githubToken?: string | boolean;
+  sshKey?: string;
 }
 
 /** The outcome of `sandbox run`: a plan (dry run) or a run summary. */
@@ -224,6 +229,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const note = timeoutNote(flags.timeout);
   if (note) emit({ type: 'phase', phase: 'preparing', message: note });
   checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
+  const privateDeps = await parsePrivateDeps(flags, ctx.env, ctx.cwd);
   if (flags.dryRun) {
     const base = await resolveCommit(root, flags.base ?? 'HEAD');
     const plan = flags.base === undefined ? await planUpload(root, config.uploadIgnorePatterns) : await planTree(root, base, config.uploadIgnorePatterns);
@@ -237,6 +243,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const webhooks = runWebhooks(flags, config, ctx.env);
   const live = flags.gitLive ? await (await import('../../core/merge/git-live.js')).checkGitLive(root) : undefined;
   const sandboxProvider = await createProvider(provider, ctx.env, config);
+  if (privateDeps && !(sandboxProvider.capabilities.hostBridges ?? sandboxProvider.capabilities.egressControlled))
+    throw new AppError('usage', `--npm-token, --github-token and --ssh-key need a local sandbox (the ${provider} provider cannot reach the host's endpoints)`, { hint: 'Use --provider native or --provider docker.' });
   const db = openDb(homePaths(ctx.home).db);
   try {
     const summary = await runSession(
@@ -258,6 +266,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(workflow ? { workflow } : {}),
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
         ...more,
+        ...(privateDeps ? { privateDeps } : {}),
       },
       { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
     );

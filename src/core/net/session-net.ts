@@ -4,6 +4,10 @@ import { AppError } from '../../errors.js';
 import { compileAllowlist } from './allowlist.js';
 import { startApiBroker, type Credential } from './api-broker.js';
 import { startEgressProxy, type EgressRecord } from './egress-proxy.js';
+import { startCredForwarder, type CredForwarder, type ForwardRecord } from './cred-forward.js';
+import { startSshAgent, type SessionSshAgent } from './ssh-agent.js';
+import type { PrivateDeps } from '../private-deps.js';
+import type { SandboxBridges } from '../../providers/provider.js';
 
 /** The host-side network services of one session: credential broker and egress proxy. */
 export interface SessionNet {
@@ -13,6 +17,8 @@ export interface SessionNet {
   denied(): number;
   /** Why the model API could not be reached on the last attempt, if it could not (see ApiBroker.unreachable). */
   apiUnreachable(): string | undefined;
+  /** The host sockets a sandbox mounts: broker, proxy, credential forwarders, ssh-agent relay. */
+  bridges(): SandboxBridges;
   close(): Promise<void>;
 }
 
@@ -55,7 +61,9 @@ export async function startSessionNet(opts: {
   api?: { upstream: string; placeholder: string; credential: Credential; headers?: Record<string, string> };
   allowDomains: readonly string[];
   egressLogPath: string;
-  onEgress: (r: EgressRecord) => void;
+  onEgress: (r: EgressRecord | ForwardRecord) => void;
+  /** `--npm-token`, `--github-token`, `--ssh-key`: forwarders and an ssh-agent for this session only. */
+  privateDeps?: PrivateDeps;
 }): Promise<SessionNet> {
   let allowlist;
   try {
@@ -64,21 +72,43 @@ export async function startSessionNet(opts: {
     throw new AppError('usage', (e as Error).message, { hint: ALLOW_HINT });
   }
   const broker = opts.api ? await startApiBroker({ socketPath: join(opts.dir, 'api.sock'), ...opts.api }) : undefined;
-  const egress = await startEgressProxy({
-    socketPath: join(opts.dir, 'egress.sock'),
-    allowlist,
-    record: (r) => {
-      appendFileSync(opts.egressLogPath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
-      opts.onEgress(r);
-    },
+  const record = (r: EgressRecord | ForwardRecord): void => {
+    appendFileSync(opts.egressLogPath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
+    opts.onEgress(r);
+  };
+  const egress = await startEgressProxy({ socketPath: join(opts.dir, 'egress.sock'), allowlist, record });
+  const extras = await startPrivateDeps(opts.dir, opts.privateDeps, record).catch(async (e: unknown) => {
+    await Promise.all([broker?.close(), egress.close()]);
+    throw e;
   });
   return {
     ...(broker ? { apiSocket: broker.socketPath } : {}),
     egressSocket: egress.socketPath,
     denied: () => egress.denied(),
     apiUnreachable: () => broker?.unreachable(),
+    bridges: () => ({
+      ...(broker ? { apiSocket: broker.socketPath } : {}),
+      egressSocket: egress.socketPath,
+      ...(extras.forwards.length ? { forwards: Object.fromEntries(extras.forwards.map((f) => [f.kind, f.socketPath])) } : {}),
+      ...(extras.ssh ? { sshAgentSocket: extras.ssh.socketPath } : {}),
+    }),
+    // Revocation: the endpoints and the ssh-agent go with the session.
     close: async () => {
-      await Promise.all([broker?.close(), egress.close()]);
+      await Promise.all([broker?.close(), egress.close(), ...extras.forwards.map((f) => f.close()), extras.ssh?.close()]);
     },
   };
+}
+
+/** Starts the session's credential forwarders and ssh-agent; a failure closes what was started. */
+async function startPrivateDeps(dir: string, deps: PrivateDeps | undefined, record: (r: ForwardRecord) => void): Promise<{ forwards: CredForwarder[]; ssh?: SessionSshAgent }> {
+  const forwards: CredForwarder[] = [];
+  try {
+    if (deps?.npm) forwards.push(await startCredForwarder({ kind: 'npm', socketPath: join(dir, 'npm.sock'), upstream: deps.npm.registry, token: deps.npm.token, record }));
+    if (deps?.github) forwards.push(await startCredForwarder({ kind: 'git', socketPath: join(dir, 'git.sock'), upstream: deps.github.url, token: deps.github.token, record }));
+    const ssh = deps?.ssh ? await startSshAgent({ dir, keyPath: deps.ssh.keyPath }) : undefined;
+    return { forwards, ...(ssh ? { ssh } : {}) };
+  } catch (e) {
+    await Promise.all(forwards.map((f) => f.close()));
+    throw e;
+  }
 }

@@ -109,6 +109,7 @@ export class DockerProvider implements SandboxProvider {
     // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
     const bridges = bridgeMounts(spec.bridges, {
       ...(spec.bridges.apiSocket && this.config.network === 'host' ? { apiPort: await freeLoopbackPort() } : {}),
+      ...(this.config.network === 'host' ? { forwardPorts: { npm: await freeLoopbackPort(), git: await freeLoopbackPort() } } : {}),
       egress: this.config.network === 'none',
     });
     binds.push(...bridges.mounts.map((m) => `${m.src}:${m.dest}`));

@@ -9,10 +9,12 @@ import { OPT } from './layout.js';
  */
 
 /** Loopback ports inside the sandbox's own network namespace, bridged to the host sockets. */
-export const LOCAL_PORTS = { api: 43127, proxy: 43128 } as const;
+export const LOCAL_PORTS = { api: 43127, proxy: 43128, npm: 43129, git: 43130 } as const;
 
 /** Where each host socket is mounted inside the sandbox. */
-export const BRIDGE_SOCKETS = { api: `${OPT}/run/api.sock`, proxy: `${OPT}/run/egress.sock` } as const;
+export const BRIDGE_SOCKETS = { api: `${OPT}/run/api.sock`, proxy: `${OPT}/run/egress.sock`, npm: `${OPT}/run/npm.sock`, git: `${OPT}/run/git.sock`, ssh: `${OPT}/run/ssh-agent.sock` } as const;
+
+const FORWARDS = ['npm', 'git'] as const;
 
 /** One socket to mount: host path → sandbox path. */
 export interface SocketMount {
@@ -25,7 +27,7 @@ export interface SocketMount {
  * (a free host port when the sandbox shares the host's loopback); `egress: false` leaves the proxy
  * out (a sandbox with a network of its own does not go through it).
  */
-export function bridgeMounts(bridges: SandboxSpec['bridges'], opts: { apiPort?: number; egress?: boolean } = {}): { mounts: SocketMount[]; endpoints: SandboxHandle['endpoints'] } {
+export function bridgeMounts(bridges: SandboxSpec['bridges'], opts: { apiPort?: number; egress?: boolean; forwardPorts?: Partial<Record<'npm' | 'git', number>> } = {}): { mounts: SocketMount[]; endpoints: SandboxHandle['endpoints'] } {
   const mounts: SocketMount[] = [];
   const endpoints: SandboxHandle['endpoints'] = {};
   if (bridges.apiSocket) {
@@ -35,6 +37,16 @@ export function bridgeMounts(bridges: SandboxSpec['bridges'], opts: { apiPort?: 
   if (bridges.egressSocket && opts.egress !== false) {
     mounts.push({ src: bridges.egressSocket, dest: BRIDGE_SOCKETS.proxy });
     endpoints.proxy = `http://127.0.0.1:${LOCAL_PORTS.proxy}`;
+  }
+  for (const name of FORWARDS) {
+    const socket = bridges.forwards?.[name];
+    if (!socket) continue;
+    mounts.push({ src: socket, dest: BRIDGE_SOCKETS[name] });
+    (endpoints.forwards ??= {})[name] = `http://127.0.0.1:${opts.forwardPorts?.[name] ?? LOCAL_PORTS[name]}`;
+  }
+  if (bridges.sshAgentSocket) {
+    mounts.push({ src: bridges.sshAgentSocket, dest: BRIDGE_SOCKETS.ssh });
+    endpoints.sshAuthSock = BRIDGE_SOCKETS.ssh;
   }
   return { mounts, endpoints };
 }
@@ -47,6 +59,10 @@ export function bridgedArgv(node: readonly string[], endpoints: SandboxHandle['e
   const bridges = [
     ...(endpoints.api ? [{ port: Number(new URL(endpoints.api).port), socket: BRIDGE_SOCKETS.api }] : []),
     ...(endpoints.proxy ? [{ port: LOCAL_PORTS.proxy, socket: BRIDGE_SOCKETS.proxy }] : []),
+    ...FORWARDS.flatMap((name) => {
+      const url = endpoints.forwards?.[name];
+      return url ? [{ port: Number(new URL(url).port), socket: BRIDGE_SOCKETS[name] }] : [];
+    }),
   ];
   return req.network && bridges.length > 0 ? [...node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
 }
