@@ -14,6 +14,7 @@ import { registerTemplateCommands } from './templates-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
+import { addSessionOptions } from './session-options.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -30,6 +31,7 @@ function runOptions(cmd: Command): Command {
     .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
     .option('--dry-run', 'print what would be uploaded and excluded; create nothing')
     .option('--json', 'NDJSON events on stdout, diagnostics on stderr')
+    .option('--stream', 'print the agent\'s events live: the default (spec 001\'s flag, accepted; it changes nothing)')
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
@@ -50,6 +52,7 @@ function runOptions(cmd: Command): Command {
     .option('--on-failure <command>', 'a command run in the sandbox after an agent that did not complete; its exit code is recorded')
     .option('--hook-timeout <duration>', 'the time limit of each hook: 10m (default), 600s, 1h')
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
+  addSessionOptions(cmd);
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
   return cmd

@@ -17,6 +17,8 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
+import { rejectSingleOnlyFlags, sessionOptions } from './run-flags.js';
+import { checkSessionOptions } from '../../core/run-options/checks.js';
 import { parseTimeout, runComponents, runConfig, runHooks, runWebhooks, templateWarnings, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
@@ -87,6 +89,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   if (flags.prompt !== undefined || flags.promptFile !== undefined) throw new AppError('usage', '--prompt/--prompt-file cannot be combined with --multi', { hint: 'Give each task with --task "<prompt>" or --task-file <file>.' });
   if (flags.dryRun) throw new AppError('usage', '--dry-run is not supported with --multi', { hint: 'Dry-run one task with `sandbox run --dry-run --prompt ...`.' });
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
+  rejectSingleOnlyFlags(flags);
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);
   const authMethod = parseAuthMethod(flags.authMethod);
@@ -121,7 +124,8 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
     ...(workflow ? { workflow } : {}),
     ...(template ? { template: { name: template.name, env: template.env } } : {}),
   };
-  return { req, config };
+  const sessionFlags = { workingDir: flags.workingDir, gitUser: flags.gitUser, gitEmail: flags.gitEmail, uploadRepo: flags.uploadRepo };
+  return { req: { ...req, options: await sessionOptions(sessionFlags, root) }, config };
 }
 
 /** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code (`workflow`: a saved workflow's run, on every row). */
@@ -148,6 +152,7 @@ export async function multiAction(flags: MultiFlags, ctx: Context, workflow?: Wo
  */
 export async function runBatch(req: MultiRequest, ctx: Context, config: Config, emit: (e: MultiEvent) => void): Promise<MultiSummary> {
   const provider = await createProvider(req.provider, ctx.env, config);
+  checkSessionOptions(req.options ?? {}, provider);
   // One registry connection for the whole process, shared by every task.
   const db = openDb(homePaths(ctx.home).db);
   try {

@@ -23,14 +23,15 @@ import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/p
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { createProvider, providerNames } from '../../providers/registry.js';
-import { providerFlagConfig } from '../provider-flags.js';
+import { focusPrompt, sessionRequest, type SessionFlags } from './run-flags.js';
+import { checkProviderFiles, providerFileConfig, providerFlagConfig } from '../provider-flags.js';
 
 export { providerFlagConfig };
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 
 /** Raw options of `sandbox run` as commander hands them over (plus the provider modules' flags, see {@link providerFlagConfig}). */
-export interface RunFlags {
+export interface RunFlags extends SessionFlags {
   repo?: string;
   prompt?: string;
   promptFile?: string;
@@ -161,9 +162,11 @@ export function runConfig(flags: RunFlags, ctx: Context, root: string): { config
     throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
   if (flags.template !== undefined && flags.sandboxConfig !== undefined) throw new AppError('usage', 'use either --template or --sandbox-config, not both');
   const layerFlags = { ...providerFlagConfig(flags), ...agentFlagConfig(flags) };
+  providerFileConfig(flags, ctx.cwd, layerFlags);
   // The provider decides how the template maps: read it from the layers without the template first.
   const base = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: layerFlags });
   const provider = parseProvider(flags.provider ?? flags.sandbox, base.config.defaultProvider);
+  checkProviderFiles(flags, provider);
   const t =
     flags.template !== undefined
       ? loadTemplate(flags.template, { home: ctx.home, repoRoot: root, cwd: ctx.cwd }).template
@@ -216,7 +219,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const { config, provider, template } = runConfig(flags, ctx, root);
   const timeoutMinutes = parseTimeout(flags.timeout, template?.timeoutMinutes ?? config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
-  const prompt = await readPrompt(flags, ctx.cwd);
+  const prompt = focusPrompt(flags, await readPrompt(flags, ctx.cwd));
   const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
   for (const w of templateWarnings(template, provider)) emit({ type: 'warning', message: w });
   const note = timeoutNote(flags.timeout);
@@ -236,6 +239,8 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   const db = openDb(homePaths(ctx.home).db);
   try {
+    const sessions = new SessionRepository(db, ctx.now);
+    const extra = await sessionRequest(flags, { root, cwd: ctx.cwd, provider: sandboxProvider, sessions });
     const summary = await runSession(
       {
         repo: root,
@@ -254,8 +259,9 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(webhooks.length ? { webhooks } : {}),
         ...(workflow ? { workflow } : {}),
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
+        ...extra,
       },
-      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
+      { ctx, config, sessions, provider: sandboxProvider, agent, emit },
     );
     return { kind: 'run', summary };
   } finally {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { list, num, sizeMib, str } from '../../config/env-parse.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
+// zod and constants only: the srt mapping is cheap to load with the module.
+import { parseSrtConfig } from './srt-config.js';
 
 const size = z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g');
 
@@ -30,6 +32,11 @@ export const nativeModule: ProviderModule<'native', typeof config> = {
     { name: 'PARALLEL_CC_NATIVE_MEMORY_LIMIT', key: 'memoryLimit', parse: str },
     { name: 'PARALLEL_CC_NATIVE_PIDS_LIMIT', key: 'pidsLimit', parse: num },
   ],
+  configFile: {
+    flags: '--native-config <file>',
+    help: 'native only: an srt-style settings file ({"network":{"allowedDomains":[…]},"filesystem":{"denyRead":[…],"allowWrite":[…]}}): allowedDomains replaces the allowlist, denyRead hides host paths the sandbox would see, allowWrite must already be writable (workspace, home, /tmp); any other key is an error',
+    parse: parseSrtConfig,
+  },
   diskInSandboxDir: true,
   async doctor({ probe, required }): Promise<DoctorCheck[]> {
     const checks: DoctorCheck[] = [];
