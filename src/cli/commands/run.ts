@@ -18,6 +18,7 @@ import { gitRaw, repoRoot, resolveCommit, splitZ } from '../../core/git.js';
 import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { runSession } from '../../core/run.js';
+import { withRegistry } from '../../core/registry.js';
 import type { WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
@@ -237,10 +238,11 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
   const sandboxProvider = await createProvider(provider, ctx.env, config);
+  // Read-only: a bad value leaves no registry behind.
+  const extra = await withRegistry(ctx, (sessions) => sessionRequest(flags, { root, cwd: ctx.cwd, provider: sandboxProvider, sessions }));
   const db = openDb(homePaths(ctx.home).db);
   try {
     const sessions = new SessionRepository(db, ctx.now);
-    const extra = await sessionRequest(flags, { root, cwd: ctx.cwd, provider: sandboxProvider, sessions });
     const summary = await runSession(
       {
         repo: root,
