@@ -32,7 +32,7 @@ function givenFiles(flags: object): Array<{ m: ProviderModule; f: NonNullable<Pr
  * sets its provider's section); a file that cannot be read or honoured is a usage error naming
  * each key.
  */
-export function providerFileConfig(flags: object, cwd: string, layer: Record<string, unknown>): void {
+export async function providerFileConfig(flags: object, cwd: string, layer: Record<string, unknown>): Promise<void> {
   for (const { m, f, flag, raw } of givenFiles(flags)) {
     const file = resolve(cwd, raw);
     let text: string;
@@ -41,7 +41,7 @@ export function providerFileConfig(flags: object, cwd: string, layer: Record<str
     } catch (e) {
       throw new AppError('usage', `cannot read ${flag} ${file}: ${(e as Error).message}`);
     }
-    const parsed = f.parse(text);
+    const parsed = (await f.load())(text);
     if ('problems' in parsed) throw new AppError('usage', `${flag} ${file}: ${parsed.problems.join('; ')}`, { hint: `Remove or change the keys named; \`parallel-cc sandbox run --help\` says what ${flag} maps.` });
     for (const [k, v] of Object.entries(parsed.section)) setPath(layer, `providers.${m.name}.${k}`, v);
   }

@@ -77,10 +77,10 @@ export interface ProviderModule<N extends string = string, S extends z.ZodTypeAn
   fromTemplate?(t: Template, machine: { cpus: number }): { config: Record<string, unknown>; ignored: readonly ResourceField[]; notes?: string[] };
   /**
    * A `sandbox run` flag whose value is a settings file of this provider (`--native-config <file>`):
-   * `parse` maps its text onto the config section, or names each key it cannot honour. The CLI
-   * refuses it with any other provider.
+   * the parser `load` imports maps its text onto the config section, or names each key it cannot
+   * honour. The CLI refuses it with any other provider.
    */
-  readonly configFile?: { flags: string; help: string; parse(text: string): { section: Record<string, unknown> } | { problems: string[] } };
+  readonly configFile?: { flags: string; help: string; load(): Promise<(text: string) => { section: Record<string, unknown> } | { problems: string[] }> };
   /** `sandbox health` adds the disk use of the session's sandbox folder (workspace + home). */
   readonly diskInSandboxDir?: boolean;
   load(): Promise<ProviderFactory<z.output<S>>>;

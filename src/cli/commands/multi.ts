@@ -96,7 +96,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
-  const { config, provider, template } = runConfig(flags, ctx, root);
+  const { config, provider, template } = await runConfig(flags, ctx, root);
   const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
   checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
   for (const w of templateWarnings(template, provider)) ctx.stderr.write(`warning: ${w}\n`);

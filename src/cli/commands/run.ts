@@ -158,12 +158,12 @@ export function runWebhooks(flags: RunFlags, config: Config, env: NodeJS.Process
  * The run's configuration with its template applied: `--template` (or `--sandbox-config`) is a
  * config layer above the environment and below the flags; `--sandbox` is `--provider`.
  */
-export function runConfig(flags: RunFlags, ctx: Context, root: string): { config: Config; provider: ProviderName; template?: TemplatePlan } {
+export async function runConfig(flags: RunFlags, ctx: Context, root: string): Promise<{ config: Config; provider: ProviderName; template?: TemplatePlan }> {
   if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
     throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
   if (flags.template !== undefined && flags.sandboxConfig !== undefined) throw new AppError('usage', 'use either --template or --sandbox-config, not both');
   const layerFlags = { ...providerFlagConfig(flags), ...agentFlagConfig(flags) };
-  providerFileConfig(flags, ctx.cwd, layerFlags);
+  await providerFileConfig(flags, ctx.cwd, layerFlags);
   // The provider decides how the template maps: read it from the layers without the template first.
   const base = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: layerFlags });
   const provider = parseProvider(flags.provider ?? flags.sandbox, base.config.defaultProvider);
@@ -217,7 +217,7 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
-  const { config, provider, template } = runConfig(flags, ctx, root);
+  const { config, provider, template } = await runConfig(flags, ctx, root);
   const timeoutMinutes = parseTimeout(flags.timeout, template?.timeoutMinutes ?? config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
   const prompt = focusPrompt(flags, await readPrompt(flags, ctx.cwd));

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { list, num, sizeMib, str } from '../../config/env-parse.js';
 import type { DoctorCheck, ProviderModule } from '../module.js';
-// zod and constants only: the srt mapping is cheap to load with the module.
-import { parseSrtConfig } from './srt-config.js';
 
 const size = z.string().regex(/^\d+(\.\d+)?[kmgKMG]?$/, 'a size like 512m or 2g');
 
@@ -35,7 +33,7 @@ export const nativeModule: ProviderModule<'native', typeof config> = {
   configFile: {
     flags: '--native-config <file>',
     help: 'native only: an srt-style settings file ({"network":{"allowedDomains":[…]},"filesystem":{"denyRead":[…],"allowWrite":[…]}}): allowedDomains replaces the allowlist, denyRead hides host paths the sandbox would see, allowWrite must already be writable (workspace, home, /tmp); any other key is an error',
-    parse: parseSrtConfig,
+    load: async () => (await import('./srt-config.js')).parseSrtConfig,
   },
   diskInSandboxDir: true,
   async doctor({ probe, required }): Promise<DoctorCheck[]> {
