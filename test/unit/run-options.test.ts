@@ -1,4 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveWorktree } from '../../src/core/run-options/worktree.js';
+import { openDb } from '../../src/store/db.js';
+import { SessionRepository } from '../../src/store/sessions.js';
+import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 import { checkSessionOptions, parseGitIdentity, parseWorkingDir } from '../../src/core/run-options/checks.js';
 import { focusPhase, planPhases } from '../../src/core/run-options/focus-phase.js';
 import { parseSrtConfig } from '../../src/providers/native/srt-config.js';
@@ -111,5 +116,33 @@ describe('--native-config (srt settings)', () => {
     const at = opts.indexOf('/usr/share/doc');
     expect(opts.slice(at - 1, at + 1)).toEqual(['--tmpfs', '/usr/share/doc']);
     expect(at).toBeGreaterThan(opts.lastIndexOf('/usr'));
+  });
+});
+
+describe('--worktree resolution', () => {
+  const setup = (): { repo: string; wt: string; sessions: SessionRepository; close: () => void } => {
+    const repo = makeRepo();
+    const wt = join(tempDir('pcc-wt-'), 'repo-abcd1234');
+    git(repo, 'worktree', 'add', '-q', '-b', 'feature/mine', wt);
+    const db = openDb(join(tempDir(), 'coordinator.db'));
+    return { repo, wt, sessions: new SessionRepository(db), close: () => db.close() };
+  };
+
+  it('finds a recorded session branch by id, branch, folder name or path; refuses it while its session is live', async () => {
+    const { repo, wt, sessions, close } = setup();
+    try {
+      const root = git(repo, 'rev-parse', '--show-toplevel');
+      // Not a session branch (nothing recorded, no parallel-cc/ prefix).
+      await expect(resolveWorktree(root, wt, { cwd: repo, sessions, includeDirty: false })).rejects.toThrow(/on branch feature\/mine, not a session branch/);
+      sessions.create({ id: 'abcd1234', repoPath: root, provider: 'test', branch: 'feature/mine', worktreePath: wt, status: 'running' });
+      await expect(resolveWorktree(root, 'abcd1234', { cwd: repo, sessions, includeDirty: false })).rejects.toThrow(/session abcd1234 is still running on feature\/mine/);
+      sessions.update('abcd1234', { status: 'completed' });
+      const head = git(wt, 'rev-parse', 'HEAD');
+      for (const name of ['abcd1234', 'feature/mine', 'repo-abcd1234', wt]) {
+        expect(await resolveWorktree(root, name, { cwd: repo, sessions, includeDirty: false })).toEqual({ path: expect.stringContaining('repo-abcd1234'), branch: 'feature/mine', head, dirty: false });
+      }
+    } finally {
+      close();
+    }
   });
 });

@@ -37,8 +37,11 @@ type DockerConfig = Config['providers']['docker'];
 const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
 
 const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
-/** The host folder of a container's workspace: the bind from `<sandbox folder>/workspace`, wherever it is mounted (`--working-dir`). */
-const workspaceOf = (binds: string[] | undefined): string | undefined => binds?.map((b) => b.split(':')[0] ?? '').find((src) => src.endsWith('/workspace'));
+/** The host folder of a container's workspace: the bind onto its working folder (`--working-dir`, else /workspace). */
+const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | undefined => {
+  const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
+  return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
+};
 const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
 
 /**
@@ -181,7 +184,7 @@ export class DockerProvider implements SandboxProvider {
 
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
     const info = await this.docker.getContainer(sandbox.id).inspect();
-    const workspace = workspaceOf(info.HostConfig.Binds);
+    const workspace = workspaceOf(info);
     if (!workspace) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
     const r = await copyIntoWorkspace(workspace, source);
     if (process.getuid?.() === 0) await chownTree(workspace, AGENT_UID);
@@ -241,7 +244,7 @@ export class DockerProvider implements SandboxProvider {
     const container = this.docker.getContainer(sandbox.id);
     const info = await container.inspect().catch(() => undefined);
     await container.remove({ force: true, v: true }).catch(() => undefined);
-    const workspace = workspaceOf(info?.HostConfig.Binds);
+    const workspace = workspaceOf(info);
     if (workspace) await rm(join(workspace, '..'), { recursive: true, force: true });
   }
 
