@@ -104,6 +104,34 @@ describe('sandbox run flags of the session (native)', () => {
     expect(git(worktree, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', branch));
   });
 
+  it('--upload-repo with a file the upload excludes: the start commit sits on the history, and the file stays on the branch', async () => {
+    const env = await start([bash('git log --format=%s | head -2; ls -A'), bash('echo x > x.txt && git add x.txt && git commit -qm "agent: x"'), { text: 'done' }]);
+    const repo = makeRepo({ 'README.md': '# r\n', '.env': 'SECRET=1\n' });
+    const r = await run(repo, env, ['--upload-repo']);
+    expect(r.code, r.stderr).toBe(0);
+    const [log, listing] = [results()[0]?.split('\n').slice(0, 2), results()[0]?.split('\n').slice(2)];
+    expect(log?.[0]).toMatch(/^parallel-cc: start from [0-9a-f]{12}$/);
+    expect(log?.[1]).toBe('initial');
+    expect(listing).not.toContain('.env');
+    const branch = String(r.summary.branch);
+    expect(git(repo, 'log', '--format=%s', `main..${branch}`)).toBe('agent: x');
+    expect(git(repo, 'show', `${branch}:.env`)).toBe('SECRET=1');
+  });
+
+  it('--multi takes --working-dir and --git-user for every task', async () => {
+    const env = await start([bash('pwd > where.txt'), { text: 'done' }]);
+    const repo = makeRepo();
+    const out = join(tempDir(), 'results');
+    const r = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task', 'a', '--task', 'b', '--working-dir', '/src/app', '--git-user', 'Multi Bot', '--output-dir', out, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const branches = git(repo, 'branch', '--format=%(refname:short)').split('\n').filter((b) => b !== 'main');
+    expect(branches).toHaveLength(2);
+    for (const b of branches) {
+      expect(git(repo, 'show', `${b}:where.txt`)).toBe('/src/app');
+      expect(git(repo, 'log', '-1', '--format=%an', b)).toBe('Multi Bot');
+    }
+  });
+
   it('--focus-phase sends only that phase of the --prompt-file to the model', async () => {
     const env = await start([{ text: 'done' }]);
     const repo = makeRepo();
