@@ -12,11 +12,6 @@ import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
 
 const DOCKER = dockerReady();
 
-/** Sandbox folders (pcc-*) in the run's private sandbox root (test/setup/leak-check.ts). */
-const sandboxFolders = (): string[] => {
-  const root = process.env.PARALLEL_CC_SANDBOX_ROOT;
-  return root && existsSync(root) ? readdirSync(root).filter((n) => n.startsWith('pcc-')) : [];
-};
 
 const containersOf = (repo: string): string[] =>
   DOCKER ? execFileSync('docker', ['ps', '-a', '--filter', `label=parallel-cc.repo=${repo}`, '--format', '{{.Names}}'], { encoding: 'utf8' }).split('\n').filter(Boolean) : [];
@@ -70,18 +65,19 @@ describe('bad values of the #27 run flags', () => {
   it.each(cases)('%s: exit 2, nothing created', async (_name, args, message) => {
     const repo = makeRepo();
     const home = tempDir('pcc-home-');
-    const before = sandboxFolders();
+    // A sandbox root of this case alone: other test files create sandboxes meanwhile.
+    const sandboxRoot = tempDir('pcc-sbx-');
     const prompt = args.includes('--prompt-file') || args.includes('--multi') ? [] : ['--prompt', 'x'];
     const r = await runCli(['sandbox', 'run', '--repo', repo, ...prompt, ...args], {
       cwd: repo,
-      env: { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_API_KEY: `sk-ant-bad-${'b'.repeat(24)}`, E2B_API_KEY: e2bKey, NO_COLOR: '1' },
+      env: { ...process.env, PARALLEL_CC_HOME: home, PARALLEL_CC_SANDBOX_ROOT: sandboxRoot, ANTHROPIC_API_KEY: `sk-ant-bad-${'b'.repeat(24)}`, E2B_API_KEY: e2bKey, NO_COLOR: '1' },
     });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(home, 'coordinator.db'))).toBe(false);
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
     expect(git(repo, 'branch', '--format=%(refname:short)')).toBe('main');
-    expect(sandboxFolders()).toEqual(before);
+    expect(readdirSync(sandboxRoot)).toEqual([]);
     expect(containersOf(repo)).toEqual([]);
   });
 
