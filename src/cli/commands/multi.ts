@@ -124,8 +124,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
     ...(workflow ? { workflow } : {}),
     ...(template ? { template: { name: template.name, env: template.env } } : {}),
   };
-  const sessionFlags = { workingDir: flags.workingDir, gitUser: flags.gitUser, gitEmail: flags.gitEmail, uploadRepo: flags.uploadRepo };
-  return { req: { ...req, options: await sessionOptions(sessionFlags, root) }, config };
+  return { req: { ...req, options: await sessionOptions(flags, root) }, config };
 }
 
 /** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code (`workflow`: a saved workflow's run, on every row). */

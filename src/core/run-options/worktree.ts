@@ -6,7 +6,7 @@ import { isTerminal } from '../../store/sessions.js';
 import { git, gitRaw, splitZ } from '../git.js';
 import type { ReusedWorktree } from '../run-request.js';
 import { exclusionMatcher } from '../sync/plan.js';
-import { identityArgs, SNAPSHOT_MESSAGE } from '../worktree.js';
+import { commitSnapshot } from '../worktree.js';
 
 /** One entry of `git worktree list --porcelain`. */
 interface WorktreeEntry {
@@ -74,10 +74,6 @@ export async function continueWorktree(wt: ReusedWorktree, identity: { name: str
   if (!wt.dirty) return { startCommit: wt.head };
   const excluded = await exclusionMatcher(wt.path, []);
   const changed = splitZ(await gitRaw(wt.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).map((e) => e.slice(3));
-  const paths = changed.filter((p) => !p.endsWith('/') && excluded(p) !== 'secret');
-  if (paths.length) await git(wt.path, ['add', '-A', '--', ...paths]);
-  if ((await git(wt.path, ['diff', '--cached', '--name-only'])) === '') return { startCommit: wt.head };
-  await git(wt.path, [...identityArgs(identity), 'commit', '--quiet', '--no-verify', '-m', SNAPSHOT_MESSAGE]);
-  const snapshotCommit = await git(wt.path, ['rev-parse', 'HEAD']);
-  return { startCommit: snapshotCommit, snapshotCommit };
+  const snapshotCommit = await commitSnapshot(wt.path, changed.filter((p) => !p.endsWith('/') && excluded(p) !== 'secret'), identity);
+  return snapshotCommit ? { startCommit: snapshotCommit, snapshotCommit } : { startCommit: wt.head };
 }
