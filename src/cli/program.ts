@@ -16,6 +16,7 @@ import { registerDashboardCommand } from './dashboard-program.js';
 import { escapeControls } from '../core/sanitize.js';
 import { heartbeatMs, Renderer } from './render.js';
 import { providerFlagOptions, providerSummaries } from './provider-flags.js';
+import { addSessionOptions } from './session-options.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -32,6 +33,7 @@ function runOptions(cmd: Command): Command {
     .option('--allow-domain <domain>', 'let the agent reach this host (repeatable; *.example.com for subdomains)', collect)
     .option('--dry-run', 'print what would be uploaded and excluded; create nothing')
     .option('--json', 'NDJSON events on stdout, diagnostics on stderr')
+    .option('--stream', 'print the agent\'s events live: the default (spec 001\'s flag, accepted; it changes nothing)')
     .option('--no-stream', 'do not print the agent\'s events live, only the summary')
     .option('--local-log <file>', 'also write the full event log to this file')
     .option('--no-cleanup', 'keep the sandbox after the run for inspection')
@@ -57,6 +59,7 @@ function runOptions(cmd: Command): Command {
     .option('--github-token [token]', 'private GitHub repos: git clones/fetches of https://github.com/ go through a per-session endpoint that adds the token on the host (without a value: $GITHUB_TOKEN)')
     .option('--ssh-key <path>', 'a private key (mode 600, no passphrase) held by a per-session ssh-agent on the host; the sandbox can sign with it, never read it; opens the git host\'s port 22 (PARALLEL_CC_SSH_HOST, default github.com:22)')
     .option('--skip-agent-update', 'do not update an agent a cloud sandbox brings with it (`claude update`) before it starts');
+  addSessionOptions(cmd);
   // Each provider module's own flags, where the provider flags always were (before --skip-claude-update).
   for (const option of providerFlagOptions()) cmd.addOption(option);
   return cmd

@@ -17,8 +17,32 @@ export interface WorkflowTag {
   attemptOf?: string;
 }
 
+/** Per-session options that also apply to each task of a `--multi` batch (#27). */
+export interface SessionOptions {
+  /** The agent's working folder inside the sandbox (`--working-dir`; providers with `workdirChoice`). */
+  workdir?: string;
+  /** The identity of the agent's commits (`--git-user`/`--git-email`); default the host's. */
+  gitIdentity?: { name: string; email: string };
+  /** Also upload the base's history as a git bundle (`--upload-repo`). */
+  uploadRepo?: boolean;
+}
+
+/** An existing session worktree a run continues (`--worktree`, core/run-options/worktree.ts). */
+export interface ReusedWorktree {
+  path: string;
+  branch: string;
+  /** Its branch tip when the run was requested. */
+  head: string;
+  /** It has uncommitted changes (only with `--include-dirty`): committed once before the sandbox starts. */
+  dirty: boolean;
+}
+
 /** A validated request for one sandboxed agent run. */
-export interface RunRequest {
+export interface RunRequest extends SessionOptions {
+  /** The session branch instead of `parallel-cc/<id>` (`--branch`; checked not to exist). */
+  branch?: string;
+  /** Continue this session worktree and its branch instead of creating one (`--worktree`). */
+  worktree?: ReusedWorktree;
   repo: string;
   prompt: string;
   provider: ProviderName;

@@ -27,6 +27,8 @@ import { watchKill } from './kill-request.js';
 import { planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
 import { createSessionWorktree } from './worktree.js';
+import { continueWorktree as continueReused } from './run-options/worktree.js';
+import { uploadHistory } from './sync/history.js';
 import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
 import { tearDown } from './run-teardown.js';
@@ -37,7 +39,7 @@ import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
-import { continueWorktree, keepTranscript } from './resume.js';
+import { continueWorktree as continueResumed, keepTranscript } from './resume.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -62,7 +64,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const install = locateAgent(agent, provider, config, ctx);
   // An agent without a model API (the `command` agent) needs none of the user's keys: none is read.
   const credential = agent.credential ? await resolveAgentCredential(agent.credential, ctx.env, req.authMethod, ctx.now()) : undefined;
-  const identity = await gitIdentity(root);
+  const hostIdentity = await gitIdentity(root);
+  const identity = req.gitIdentity ?? hostIdentity;
 
   const id = newSessionId((x) => sessions.exists(x));
   const paths = homePaths(ctx.home);
@@ -71,8 +74,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const logPath = join(sessionDir, 'events.ndjson');
   const promptPath = join(sessionDir, 'prompt.txt');
   await writeFile(promptPath, req.prompt, { mode: 0o600 });
-  const branch = req.continue?.branch ?? `parallel-cc/${id}`;
-  const worktreePath = req.continue?.worktreePath ?? join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
+  const branch = req.worktree?.branch ?? req.continue?.branch ?? req.branch ?? `parallel-cc/${id}`;
+  const worktreePath = req.worktree?.path ?? req.continue?.worktreePath ?? join(paths.worktrees, `${root.split('/').pop() ?? 'repo'}-${id}`);
   // Logs, the registry and the live stream never carry a credential, whatever the agent printed.
   const redactor = Redactor.fromEnv(ctx.env, [...(credential ? [credential.value] : []), ...privateDepSecrets(req.privateDeps)]);
   const log = new SessionLog([logPath, ...(req.localLog ? [req.localLog] : [])]);
@@ -152,7 +155,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       throw e;
     });
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const wt = req.continue ? await continueWorktree(root, req.continue) : await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
+    const wt = req.worktree
+      ? await continueReused(req.worktree, hostIdentity)
+      : req.continue
+        ? await continueResumed(root, req.continue)
+        : await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity: hostIdentity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
     worktreeMade = true;
     startCommit = wt.startCommit;
     snapshotMade = wt.snapshotCommit !== undefined;
@@ -180,6 +187,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandbox = await provider.create({
       sessionId: id,
       ...(sandboxDir ? { sandboxDir } : {}),
+      ...(req.workdir ? { workdir: req.workdir } : {}),
       bridges: net ? net.bridges() : {},
       ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
       ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
@@ -209,7 +217,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
     await hooks.beforeAgent();
     checkAbort();
-    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12) });
+    const history = req.uploadRepo ? { bundle: await uploadHistory(provider, sandbox, { worktreePath, commit: startCommit, scratchDir: sessionDir }), base: startCommit } : undefined;
+    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12), ...(history ? { history } : {}) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
@@ -287,15 +296,15 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
-    // A resumed session's worktree and branch are its parent's: never removed here.
-    const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results' && !req.continue;
+    // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
+    const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
     await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
   }
 
   const request = kill.request();
   const outcome = settle({ ended, ...(failure ? { failure } : {}), ...(origin ? { origin } : {}), ...(request?.by ? { killedBy: { by: request.by, collect: request.collect !== false } } : {}), redact: (t) => redactor.text(t) });
   const killedBy = outcome.reason === 'killed_by_user' ? request?.by : undefined;
-  const worktreeKept = worktreeMade && (commits > 0 || outcome.reason === 'results_refused' || req.continue !== undefined);
+  const worktreeKept = worktreeMade && (commits > 0 || req.worktree !== undefined || req.continue !== undefined || outcome.reason === 'results_refused');
   // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
   const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
   const facts: RunFacts = { sessionId: id, repo: root, branch, worktree: worktreeKept ? worktreePath : null, baseCommit, commits: branchCommits, filesChanged: files, costUsd: cost, usage, durationMs: ctx.now().getTime() - started, logPath, egressDenied: net?.denied() ?? 0, hooks: hooks.results };

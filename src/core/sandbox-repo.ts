@@ -18,11 +18,24 @@ const PLUMBING = '-c core.hooksPath=/dev/null -c core.fsmonitor=false -c diff.no
 const SEALED_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tfilemode = true\n\tsymlinks = true\n';
 
 // Fixed scripts: everything variable is a positional argument, never spliced into the script.
+// With a history bundle ($5, --upload-repo) the start commit is the base itself ($6) when the
+// upload is exactly its tree, else a commit of the upload on top of it: either way the start
+// commit's tree is exactly what was uploaded, so collecting and importing are unchanged.
 const INIT_SCRIPT = `set -eu
 g() { git ${PLUMBING} "$@"; }
 g init --quiet --initial-branch="$1"
 g config user.name "$2"
 g config user.email "$3"
+if [ -n "$5" ]; then
+  g bundle unbundle "$5" > /dev/null
+  rm -f -- "$5"
+  g add --all
+  tree=$(g write-tree)
+  if [ "$tree" = "$(g rev-parse "$6^{tree}")" ]; then start=$6; else start=$(g commit-tree "$tree" -p "$6" -m "$4"); fi
+  g update-ref "refs/heads/$1" "$start"
+  echo "$start"
+  exit 0
+fi
 g add --all
 g commit --quiet --no-verify --allow-empty -m "$4"
 g rev-parse HEAD`;
@@ -81,15 +94,18 @@ export const SANDBOX_BRANCH = 'parallel-cc/work';
 
 /**
  * Turns the uploaded files into a fresh git repository inside the sandbox: its own history (one
- * commit of exactly what was uploaded), never a view of the host's .git. Returns the start commit,
+ * commit of exactly what was uploaded), never a view of the host's .git — or, with `history`
+ * (`--upload-repo`: a bundle uploaded into the workdir), the base's history with the start commit
+ * on it (the base itself when the upload is its exact tree). Returns the start commit,
  * recorded on the host so the agent cannot move it. One sandbox round trip.
  */
 export async function initSandboxRepo(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
-  opts: { identity: { name: string; email: string }; baseLabel: string },
+  opts: { identity: { name: string; email: string }; baseLabel: string; history?: { bundle: string; base: string } },
 ): Promise<string> {
-  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [SANDBOX_BRANCH, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`]);
+  const history = opts.history ? [opts.history.bundle, opts.history.base] : ['', ''];
+  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [SANDBOX_BRANCH, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`, ...history]);
   return out.toString('utf8').trim();
 }
 

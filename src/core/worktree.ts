@@ -85,13 +85,20 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
     if (exists) await copyEntry(src, join(req.path, p));
     else await rm(join(req.path, p), { force: true });
   }
-  if (paths.length === 0) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
-  await git(req.path, ['add', '-A', '--', ...paths]);
-  const staged = await git(req.path, ['diff', '--cached', '--name-only']);
-  if (staged === '') return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
-  await git(req.path, [...identityArgs(req.identity), 'commit', '--quiet', '--no-verify', '-m', SNAPSHOT_MESSAGE]);
-  const snapshotCommit = await git(req.path, ['rev-parse', 'HEAD']);
-  return { path: req.path, branch: req.branch, snapshotCommit, startCommit: snapshotCommit };
+  const snapshotCommit = await commitSnapshot(req.path, paths, req.identity);
+  return snapshotCommit ? { path: req.path, branch: req.branch, snapshotCommit, startCommit: snapshotCommit } : { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+}
+
+/**
+ * Commits `paths` of a worktree as the working-state snapshot ({@link SNAPSHOT_MESSAGE}); returns
+ * the commit, or undefined when they change nothing.
+ */
+export async function commitSnapshot(path: string, paths: readonly string[], identity: { name: string; email: string }): Promise<string | undefined> {
+  if (paths.length === 0) return undefined;
+  await git(path, ['add', '-A', '--', ...paths]);
+  if ((await git(path, ['diff', '--cached', '--name-only'])) === '') return undefined;
+  await git(path, [...identityArgs(identity), 'commit', '--quiet', '--no-verify', '-m', SNAPSHOT_MESSAGE]);
+  return git(path, ['rev-parse', 'HEAD']);
 }
 
 /**

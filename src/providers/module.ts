@@ -75,6 +75,12 @@ export interface ProviderModule<N extends string = string, S extends z.ZodTypeAn
    * config section; `ignored` lists those it cannot honour (said to the user). Absent: all ignored.
    */
   fromTemplate?(t: Template, machine: { cpus: number }): { config: Record<string, unknown>; ignored: readonly ResourceField[]; notes?: string[] };
+  /**
+   * A `sandbox run` flag whose value is a settings file of this provider (`--native-config <file>`):
+   * the parser `load` imports maps its text onto the config section, or names each key it cannot
+   * honour. The CLI refuses it with any other provider.
+   */
+  readonly configFile?: { flags: string; help: string; load(): Promise<(text: string) => { section: Record<string, unknown> } | { problems: string[] }> };
   /** `sandbox health` adds the disk use of the session's sandbox folder (workspace + home). */
   readonly diskInSandboxDir?: boolean;
   load(): Promise<ProviderFactory<z.output<S>>>;

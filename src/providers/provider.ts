@@ -28,6 +28,8 @@ export interface ProviderCapabilities {
   pricing?: SandboxPricing;
   /** The most a sandbox accepts as its upload (E2B, spec 000): a bigger plan is refused before a sandbox exists. */
   uploadLimits?: { maxBytes: number; maxFiles: number };
+  /** The agent's working folder is ours to pick (`SandboxSpec.workdir`, `--working-dir`); others fix it. */
+  workdirChoice?: boolean;
 }
 
 /** Time-based billing of a sandbox (E2B: $0.10/hour, per second, one-minute minimum). */
@@ -84,6 +86,8 @@ export interface SandboxSpec {
    */
   agentPackage?: { dir: string; entry: string };
   labels: Record<string, string>;
+  /** The agent's working folder (providers with `workdirChoice`; validated by core/run-options/checks.ts). Default: the provider's. */
+  workdir?: string;
   /**
    * How long the sandbox may live at most, in minutes. Cloud sandboxes are billed by time and end
    * by themselves after it, so a sandbox whose CLI died does not run up costs forever.

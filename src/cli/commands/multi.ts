@@ -17,6 +17,8 @@ import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
+import { rejectSingleOnlyFlags, sessionOptions } from './run-flags.js';
+import { checkSessionOptions } from '../../core/run-options/checks.js';
 import { parseTimeout, runComponents, runConfig, runHooks, runWebhooks, templateWarnings, type RunFlags } from './run.js';
 
 /** Raw options of `sandbox run --multi` (on top of the single-run ones). */
@@ -90,13 +92,14 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   if (flags.localLog !== undefined) throw new AppError('usage', '--local-log is not supported with --multi', { hint: 'Each task writes <output-dir>/<task-id>/execution.log.' });
   if (flags.npmToken !== undefined || flags.npmRegistry !== undefined || flags.githubToken !== undefined || flags.sshKey !== undefined)
     throw new AppError('usage', '--npm-token, --npm-registry, --github-token and --ssh-key are not supported with --multi yet', { hint: 'Run the tasks that need private dependencies with `sandbox run`.' });
+  rejectSingleOnlyFlags(flags);
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);
   const authMethod = parseAuthMethod(flags.authMethod);
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
   const root = await repoRoot(resolve(ctx.cwd, flags.repo ?? '.'));
-  const { config, provider, template } = runConfig(flags, ctx, root);
+  const { config, provider, template } = await runConfig(flags, ctx, root);
   const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
   checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
   for (const w of templateWarnings(template, provider)) ctx.stderr.write(`warning: ${w}\n`);
@@ -124,7 +127,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
     ...(workflow ? { workflow } : {}),
     ...(template ? { template: { name: template.name, env: template.env } } : {}),
   };
-  return { req, config };
+  return { req: { ...req, options: await sessionOptions(flags, root) }, config };
 }
 
 /** `parallel-cc sandbox run --multi`: renders progress and returns the process exit code (`workflow`: a saved workflow's run, on every row). */
@@ -151,6 +154,7 @@ export async function multiAction(flags: MultiFlags, ctx: Context, workflow?: Wo
  */
 export async function runBatch(req: MultiRequest, ctx: Context, config: Config, emit: (e: MultiEvent) => void): Promise<MultiSummary> {
   const provider = await createProvider(req.provider, ctx.env, config);
+  checkSessionOptions(req.options ?? {}, provider);
   // One registry connection for the whole process, shared by every task.
   const db = openDb(homePaths(ctx.home).db);
   try {

@@ -19,19 +19,21 @@ import { parseAuthMethod } from '../../core/credentials.js';
 import { checkRunAllowlist } from '../../core/net/session-net.js';
 import { parsePrivateDeps } from '../../core/private-deps.js';
 import { runSession } from '../../core/run.js';
+import { withRegistry } from '../../core/registry.js';
 import type { RunRequest, WorkflowTag } from '../../core/run-request.js';
 import { exclusionMatcher, planUpload, type UploadPlan } from '../../core/sync/plan.js';
 import { AppError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { createProvider, providerNames } from '../../providers/registry.js';
-import { providerFlagConfig } from '../provider-flags.js';
+import { focusPrompt, sessionRequest, type SessionFlags } from './run-flags.js';
+import { checkProviderFiles, providerFileConfig, providerFlagConfig } from '../provider-flags.js';
 
 export { providerFlagConfig };
 import { openDb } from '../../store/db.js';
 import { SessionRepository } from '../../store/sessions.js';
 
 /** Raw options of `sandbox run` as commander hands them over (plus the provider modules' flags, see {@link providerFlagConfig}). */
-export interface RunFlags {
+export interface RunFlags extends SessionFlags {
   repo?: string;
   /** Push the branch and open a pull request when the run completes (core/merge/git-live.ts). */
   gitLive?: boolean;
@@ -163,14 +165,16 @@ export function runWebhooks(flags: RunFlags, config: Config, env: NodeJS.Process
  * The run's configuration with its template applied: `--template` (or `--sandbox-config`) is a
  * config layer above the environment and below the flags; `--sandbox` is `--provider`.
  */
-export function runConfig(flags: RunFlags, ctx: Context, root: string): { config: Config; provider: ProviderName; template?: TemplatePlan } {
+export async function runConfig(flags: RunFlags, ctx: Context, root: string): Promise<{ config: Config; provider: ProviderName; template?: TemplatePlan }> {
   if (flags.sandbox !== undefined && flags.provider !== undefined && flags.sandbox !== flags.provider)
     throw new AppError('usage', `--sandbox ${flags.sandbox} and --provider ${flags.provider} disagree`, { hint: '--sandbox is another name for --provider: give one of them.' });
   if (flags.template !== undefined && flags.sandboxConfig !== undefined) throw new AppError('usage', 'use either --template or --sandbox-config, not both');
   const layerFlags = { ...providerFlagConfig(flags), ...agentFlagConfig(flags) };
+  await providerFileConfig(flags, ctx.cwd, layerFlags);
   // The provider decides how the template maps: read it from the layers without the template first.
   const base = loadConfig({ home: ctx.home, repoRoot: root, env: ctx.env, flags: layerFlags });
   const provider = parseProvider(flags.provider ?? flags.sandbox, base.config.defaultProvider);
+  checkProviderFiles(flags, provider);
   const t =
     flags.template !== undefined
       ? loadTemplate(flags.template, { home: ctx.home, repoRoot: root, cwd: ctx.cwd }).template
@@ -220,10 +224,10 @@ export function agentFlagConfig(flags: RunFlags): Record<string, unknown> {
 export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: StreamEvent) => void, workflow?: WorkflowTag, more: Pick<RunRequest, 'continue'> = {}): Promise<RunOutput> {
   const repo = resolve(ctx.cwd, flags.repo ?? '.');
   const root = await repoRoot(repo);
-  const { config, provider, template } = runConfig(flags, ctx, root);
+  const { config, provider, template } = await runConfig(flags, ctx, root);
   const timeoutMinutes = parseTimeout(flags.timeout, template?.timeoutMinutes ?? config.timeoutMinutes);
   const authMethod = parseAuthMethod(flags.authMethod);
-  const prompt = await readPrompt(flags, ctx.cwd);
+  const prompt = focusPrompt(flags, await readPrompt(flags, ctx.cwd));
   const allowDomains = [...(template?.allowDomains ?? []), ...(flags.allowDomain ?? [])];
   for (const w of templateWarnings(template, provider)) emit({ type: 'warning', message: w });
   const note = timeoutNote(flags.timeout);
@@ -245,8 +249,11 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const sandboxProvider = await createProvider(provider, ctx.env, config);
   if (privateDeps && !(sandboxProvider.capabilities.hostBridges ?? sandboxProvider.capabilities.egressControlled))
     throw new AppError('usage', `--npm-token, --github-token and --ssh-key need a local sandbox (the ${provider} provider cannot reach the host's endpoints)`, { hint: 'Use --provider native or --provider docker.' });
+  // Read-only: a bad value leaves no registry behind.
+  const extra = await withRegistry(ctx, (sessions) => sessionRequest(flags, { root, cwd: ctx.cwd, provider: sandboxProvider, sessions }));
   const db = openDb(homePaths(ctx.home).db);
   try {
+    const sessions = new SessionRepository(db, ctx.now);
     const summary = await runSession(
       {
         repo: root,
@@ -267,8 +274,9 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
         ...(template ? { template: { name: template.name, env: template.env } } : {}),
         ...more,
         ...(privateDeps ? { privateDeps } : {}),
+        ...extra,
       },
-      { ctx, config, sessions: new SessionRepository(db, ctx.now), provider: sandboxProvider, agent, emit },
+      { ctx, config, sessions, provider: sandboxProvider, agent, emit },
     );
     if (live) await (await import('../../core/merge/git-live.js')).afterGitLive(summary, live, ctx, emit);
     return { kind: 'run', summary };

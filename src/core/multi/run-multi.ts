@@ -19,7 +19,7 @@ import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
 import { Redactor } from '../redact.js';
 import { newSessionId, runSession } from '../run.js';
-import type { WorkflowTag } from '../run-request.js';
+import type { SessionOptions, WorkflowTag } from '../run-request.js';
 import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
 import { schedule, type SkipReason, type TaskStatus } from './scheduler.js';
 import { assertAcyclic, type TaskSpec } from './tasks.js';
@@ -42,6 +42,8 @@ export interface MultiRequest {
   /** Base of tasks that have neither their own base nor a dependency (default: HEAD + working state). */
   base?: string;
   allowDomains: string[];
+  /** --working-dir, --git-user/--git-email, --upload-repo: every task's session gets them. */
+  options?: SessionOptions;
   keepSandbox: boolean;
   keepSandboxOnError?: boolean;
   authMethod?: AuthMethod;

@@ -52,5 +52,6 @@ export function taskRequest(req: MultiRequest, task: TaskSpec, t: { root: string
     ...(req.workflow ? { workflow: req.workflow } : {}),
     // An output dir inside the repo must not travel into the next task's sandbox.
     excludeDirs: outputDirs,
+    ...req.options,
   };
 }

@@ -6,9 +6,10 @@ import { providerModules } from '../../providers/registry.js';
 const STRING_FLAGS = [
   'repo', 'prompt', 'promptFile', 'provider', 'sandbox', 'timeout', 'base', 'localLog', 'authMethod', 'agentCli', 'agentCommand',
   'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
+  'workingDir', 'worktree', 'branch', 'gitUser', 'gitEmail', 'focusPhase',
 ] as const;
 /** Run flags that are switches (`cleanup`/`stream` are the `--no-` ones). */
-const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
+const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast', 'includeDirty', 'uploadRepo'] as const;
 /** Repeatable run flags. */
 const LIST_FLAGS = ['allowDomain', 'webhook', 'agent', 'command', 'mcp', 'setting', 'hook', 'task'] as const;
 
@@ -18,7 +19,7 @@ const attributeName = (flags: string): string =>
 
 /** The provider modules' own run flags (`dockerImage`, `e2bTemplate`, …): text values. */
 export function providerFlagKeys(): string[] {
-  return providerModules().flatMap((m) => (m.flags ?? []).map((f) => attributeName(f.flags)));
+  return providerModules().flatMap((m) => [...(m.flags ?? []), ...(m.configFile ? [m.configFile] : [])].map((f) => attributeName(f.flags)));
 }
 
 /** Every run flag a definition may hold (a test checks it against the `sandbox run` options). */

@@ -37,6 +37,11 @@ type DockerConfig = Config['providers']['docker'];
 const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
 
 const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
+/** The host folder of a container's workspace: the bind onto its working folder (`--working-dir`, else /workspace). */
+const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | undefined => {
+  const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
+  return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
+};
 const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
 
 /**
@@ -61,7 +66,7 @@ export class DockerProvider implements SandboxProvider {
     private readonly config: DockerConfig,
   ) {
     this.docker = new Docker(env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: env.DOCKER_HOST.slice(7) } : undefined);
-    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true };
+    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   }
 
   async checkAvailable(): Promise<void> {
@@ -98,7 +103,8 @@ export class DockerProvider implements SandboxProvider {
     if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
     const agentName = spec.agentName ?? 'claude';
     const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
-    const binds = [`${workspace}:${WORKDIR}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
+    const workdir = spec.workdir ?? WORKDIR;
+    const binds = [`${workspace}:${workdir}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
     this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
     const runtime = await this.runtime;
@@ -123,7 +129,7 @@ export class DockerProvider implements SandboxProvider {
         Image: this.config.image,
         Cmd: ['sleep', 'infinity'],
         User: this.user(),
-        WorkingDir: WORKDIR,
+        WorkingDir: workdir,
         Labels: spec.labels,
         Env: [`HOME=${HOMEDIR}`, 'LANG=C.UTF-8', `PATH=${OPT}/bin:/usr/local/bin:/usr/bin:/bin`],
         HostConfig: {
@@ -156,7 +162,7 @@ export class DockerProvider implements SandboxProvider {
     await this.watchOom(name);
     this.nodeArgv.set(name, runtime?.node ?? ['node']);
     const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
-    return { id: name, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath, nodeArgv: runtime?.node ?? ['node'], endpoints };
+    return { id: name, provider: 'docker', workdir, homedir: HOMEDIR, agentPath, nodeArgv: runtime?.node ?? ['node'], endpoints };
   }
 
   /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */
@@ -179,9 +185,8 @@ export class DockerProvider implements SandboxProvider {
 
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
     const info = await this.docker.getContainer(sandbox.id).inspect();
-    const bind = info.HostConfig.Binds?.find((b) => b.endsWith(`:${WORKDIR}`));
-    if (!bind) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
-    const workspace = bind.slice(0, -`:${WORKDIR}`.length);
+    const workspace = workspaceOf(info);
+    if (!workspace) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
     const r = await copyIntoWorkspace(workspace, source);
     if (process.getuid?.() === 0) await chownTree(workspace, AGENT_UID);
     return r;
@@ -197,7 +202,7 @@ export class DockerProvider implements SandboxProvider {
       const exec = await container.exec({
         Cmd: argv,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        WorkingDir: req.cwd ?? WORKDIR,
+        WorkingDir: req.cwd ?? sandbox.workdir,
         User: this.user(),
         AttachStdin: true,
         AttachStdout: true,
@@ -240,8 +245,8 @@ export class DockerProvider implements SandboxProvider {
     const container = this.docker.getContainer(sandbox.id);
     const info = await container.inspect().catch(() => undefined);
     await container.remove({ force: true, v: true }).catch(() => undefined);
-    const bind = info?.HostConfig.Binds?.find((b) => b.endsWith(`:${WORKDIR}`));
-    if (bind) await rm(join(bind.slice(0, -`:${WORKDIR}`.length), '..'), { recursive: true, force: true });
+    const workspace = workspaceOf(info);
+    if (workspace) await rm(join(workspace, '..'), { recursive: true, force: true });
   }
 
   async reconnect(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined> {
@@ -252,7 +257,7 @@ export class DockerProvider implements SandboxProvider {
     if (!info.State.Running) await container.start().catch(() => undefined);
     const hostNode = info.HostConfig.Binds?.some((b) => b.endsWith(`:${HOST_LIB}/node:ro`));
     this.nodeArgv.set(sandboxId, hostNode ? [`${HOST_LIB}/ld.so`, '--library-path', HOST_LIB, `${HOST_LIB}/node`] : ['node']);
-    return { id: sandboxId, provider: 'docker', workdir: WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints: {} };
+    return { id: sandboxId, provider: 'docker', workdir: info.Config.WorkingDir || WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints: {} };
   }
 
   async listSandboxes(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>> {

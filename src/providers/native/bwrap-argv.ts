@@ -5,8 +5,8 @@
 
 /** A host path made visible inside the sandbox. */
 export interface Mount {
-  kind: 'ro-bind' | 'bind' | 'symlink' | 'ro-bind-try';
-  /** Host path (for binds) or link target (for symlinks). */
+  kind: 'ro-bind' | 'bind' | 'symlink' | 'ro-bind-try' | 'tmpfs';
+  /** Host path (for binds), link target (for symlinks); unused for an empty `tmpfs` (a mask over a folder). */
   src: string;
   dest: string;
 }
@@ -96,6 +96,7 @@ export function bwrapOptions(plan: BwrapPlan): string[] {
   ];
   for (const m of [...plan.system, ...plan.mounts]) {
     if (m.kind === 'symlink') args.push('--symlink', m.src, m.dest);
+    else if (m.kind === 'tmpfs') args.push('--tmpfs', m.dest);
     else args.push(`--${m.kind}`, m.src, m.dest);
   }
   // Everything not mounted writable above is read-only, including the sandbox's own root.

@@ -43,6 +43,24 @@ async function systemMounts(): Promise<Mount[]> {
 }
 
 /**
+ * `filesystem.denyRead` (config, `--native-config`) as masks: a denied host path the sandbox would
+ * see through a read-only mount of the host's own folders (src = dest: /usr, the /etc entries, …)
+ * is covered by an empty tmpfs (a folder) or /dev/null (a file). Any other host path (`~/…`, and
+ * everything not mounted) is not in the sandbox at all, so there is nothing to mask.
+ */
+async function readMasks(denyRead: readonly string[], visible: readonly Mount[]): Promise<Mount[]> {
+  const masks: Mount[] = [];
+  for (const p of denyRead) {
+    if (!p.startsWith('/')) continue;
+    const seen = visible.some((m) => m.kind !== 'bind' && (m.kind === 'symlink' || m.src === m.dest) && (p === m.dest || p.startsWith(`${m.dest}/`)));
+    const st = seen ? await lstat(p).catch(() => undefined) : undefined;
+    if (st?.isDirectory()) masks.push({ kind: 'tmpfs', src: '', dest: p });
+    else if (st) masks.push({ kind: 'ro-bind', src: '/dev/null', dest: p });
+  }
+  return masks;
+}
+
+/**
  * The node that runs init.cjs: the system's as it is; one installed elsewhere (nvm, volta…, often
  * under the user's home) is linked into the sandbox folder and mounted at a fixed path, so neither
  * its mount source nor the command line names the host folder it came from.
@@ -61,13 +79,13 @@ async function nodeMount(root: string): Promise<{ node: string; mounts: Mount[] 
  */
 export class NativeProvider implements SandboxProvider {
   readonly name = 'native' as const;
-  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true };
+  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly config: Pick<Config['providers']['native'], 'memoryLimit' | 'pidsLimit'> = { memoryLimit: '2g', pidsLimit: 512 },
+    private readonly config: Pick<Config['providers']['native'], 'memoryLimit' | 'pidsLimit'> & { filesystem?: { denyRead: string[] } } = { memoryLimit: '2g', pidsLimit: 512 },
   ) {}
 
   async checkAvailable(): Promise<void> {
@@ -102,6 +120,7 @@ export class NativeProvider implements SandboxProvider {
     await writeFile(join(etc, 'group'), `root:x:0:\nagent:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`);
     await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
     const agentName = spec.agentName ?? 'claude';
+    const workdir = spec.workdir ?? WORKDIR;
     const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
     const node = await nodeMount(root);
     const mounts: Mount[] = [
@@ -109,11 +128,13 @@ export class NativeProvider implements SandboxProvider {
       ...['passwd', 'group', 'hosts'].map((f): Mount => ({ kind: 'ro-bind', src: join(etc, f), dest: `/etc/${f}` })),
       ...node.mounts,
       { kind: 'ro-bind', src: files.init, dest: `${OPT}/init.cjs` },
-      { kind: 'bind', src: workspace, dest: WORKDIR },
+      { kind: 'bind', src: workspace, dest: workdir },
       { kind: 'bind', src: home, dest: HOMEDIR },
     ];
     if (files.agent) mounts.push({ kind: 'ro-bind', src: files.agent, dest: `${OPT}/bin/${agentName}` });
     if (files.agentPackage) mounts.push({ kind: 'ro-bind', src: files.agentPackage, dest: packageMountPoint(OPT, agentName) });
+    // Last: a mask must cover what the mounts above made visible.
+    mounts.push(...(await readMasks(this.config.filesystem?.denyRead ?? [], [...this.system, ...mounts])));
     const bridges = bridgeMounts(spec.bridges);
     mounts.push(...bridges.mounts.map((m): Mount => ({ kind: 'ro-bind', ...m })));
     const endpoints = bridges.endpoints;
@@ -130,7 +151,7 @@ export class NativeProvider implements SandboxProvider {
       ...(cgroup instanceof SessionCgroup ? { cgroup } : { limitsNote: `memory/pids limits are not enforced: ${cgroup.unavailable}` }),
     });
     const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
-    return { id, provider: 'native', workdir: WORKDIR, homedir: HOMEDIR, agentPath, nodeArgv: [node.node], endpoints };
+    return { id, provider: 'native', workdir, homedir: HOMEDIR, agentPath, nodeArgv: [node.node], endpoints };
   }
 
   /**
@@ -192,7 +213,7 @@ export class NativeProvider implements SandboxProvider {
       uid: SANDBOX_UID,
       gid: SANDBOX_GID,
       hostname: 'parallel-cc',
-      cwd: req.cwd ?? WORKDIR,
+      cwd: req.cwd ?? sandbox.workdir,
       env,
       argv,
     });

@@ -30,6 +30,11 @@ export const nativeModule: ProviderModule<'native', typeof config> = {
     { name: 'PARALLEL_CC_NATIVE_MEMORY_LIMIT', key: 'memoryLimit', parse: str },
     { name: 'PARALLEL_CC_NATIVE_PIDS_LIMIT', key: 'pidsLimit', parse: num },
   ],
+  configFile: {
+    flags: '--native-config <file>',
+    help: 'native only: an srt-style settings file ({"network":{"allowedDomains":[…]},"filesystem":{"denyRead":[…],"allowWrite":[…]}}): allowedDomains replaces the allowlist, denyRead hides host paths the sandbox would see, allowWrite must already be writable (workspace, home, /tmp); any other key is an error',
+    load: async () => (await import('./srt-config.js')).parseSrtConfig,
+  },
   diskInSandboxDir: true,
   async doctor({ probe, required }): Promise<DoctorCheck[]> {
     const checks: DoctorCheck[] = [];

@@ -1,0 +1,79 @@
+import { realpath } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { AppError } from '../../errors.js';
+import type { Session, SessionRepository } from '../../store/sessions.js';
+import { isTerminal } from '../../store/sessions.js';
+import { git, gitRaw, splitZ } from '../git.js';
+import type { ReusedWorktree } from '../run-request.js';
+import { exclusionMatcher } from '../sync/plan.js';
+import { commitSnapshot } from '../worktree.js';
+
+/** One entry of `git worktree list --porcelain`. */
+interface WorktreeEntry {
+  path: string;
+  head: string;
+  branch?: string;
+}
+
+async function worktrees(root: string): Promise<WorktreeEntry[]> {
+  const out = (await gitRaw(root, ['worktree', 'list', '--porcelain', '-z'])).toString('utf8');
+  const entries: WorktreeEntry[] = [];
+  let cur: Partial<WorktreeEntry> = {};
+  for (const field of out.split('\0')) {
+    if (field === '') {
+      if (cur.path && cur.head) entries.push(cur as WorktreeEntry);
+      cur = {};
+    } else if (field.startsWith('worktree ')) cur.path = field.slice(9);
+    else if (field.startsWith('HEAD ')) cur.head = field.slice(5);
+    else if (field.startsWith('branch refs/heads/')) cur.branch = field.slice(18);
+  }
+  return entries;
+}
+
+const real = (p: string): Promise<string> => realpath(p).catch(() => p);
+
+/**
+ * Resolves `--worktree <name|path>` for repository `root`: a session id from the registry, a branch
+ * name, a worktree folder's name, or a path — always an entry of this repository's `git worktree
+ * list` (never the main checkout) whose branch is a session branch (recorded in the registry, or
+ * `parallel-cc/…`). Refused: a worktree a live session is using, and one with uncommitted changes
+ * unless `includeDirty`. Reads only; creates nothing.
+ */
+export async function resolveWorktree(root: string, raw: string, opts: { cwd: string; sessions: SessionRepository; includeDirty: boolean }): Promise<ReusedWorktree> {
+  const list = await worktrees(root);
+  const rows = opts.sessions.list({ repoPath: root });
+  const byId = rows.find((r) => r.id === raw && r.worktreePath);
+  const asPath = await real(resolve(opts.cwd, raw));
+  const main = await real(root);
+  let entry: WorktreeEntry | undefined;
+  for (const e of list) {
+    const p = await real(e.path);
+    if (p === main) continue;
+    if ((byId && p === (await real(byId.worktreePath as string))) || p === asPath || e.branch === raw || basename(p) === raw) {
+      entry = e;
+      break;
+    }
+  }
+  const shown = raw.replace(/[^\x20-\x7e]/g, '?');
+  if (!entry) throw new AppError('usage', `--worktree ${shown} is not a worktree of ${root}`, { hint: 'Give a session id, its branch or its worktree path (see `sandbox status` or `git worktree list`).' });
+  const branch = entry.branch;
+  const session = (s: Session): boolean => s.branch === branch;
+  if (!branch || !(branch.startsWith('parallel-cc/') || rows.some(session))) throw new AppError('usage', `--worktree ${shown} is on ${branch ? `branch ${branch}` : 'a detached HEAD'}, not a session branch`, { hint: 'Only worktrees of parallel-cc sessions can be continued.' });
+  const live = rows.find((s) => session(s) && !isTerminal(s.status));
+  if (live) throw new AppError('usage', `--worktree ${shown}: session ${live.id} is still ${live.status} on ${branch}`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
+  const dirty = (await git(entry.path, ['status', '--porcelain', '--untracked-files=all'])) !== '';
+  if (dirty && !opts.includeDirty) throw new AppError('usage', `--worktree ${shown} has uncommitted changes`, { hint: `Commit or stash them in ${entry.path}, or add --include-dirty to carry them into the run as one commit.` });
+  return { path: entry.path, branch, head: entry.head, dirty };
+}
+
+/**
+ * Prepares a reused worktree for a run: a dirty one gets its changes (minus secrets) committed
+ * once, as a fresh worktree's working-state snapshot is. Returns where the sandbox starts.
+ */
+export async function continueWorktree(wt: ReusedWorktree, identity: { name: string; email: string }): Promise<{ startCommit: string; snapshotCommit?: string }> {
+  if (!wt.dirty) return { startCommit: wt.head };
+  const excluded = await exclusionMatcher(wt.path, []);
+  const changed = splitZ(await gitRaw(wt.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).map((e) => e.slice(3));
+  const snapshotCommit = await commitSnapshot(wt.path, changed.filter((p) => !p.endsWith('/') && excluded(p) !== 'secret'), identity);
+  return snapshotCommit ? { startCommit: snapshotCommit, snapshotCommit } : { startCommit: wt.head };
+}
