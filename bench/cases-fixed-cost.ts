@@ -95,12 +95,13 @@ const multiVsXargs: BenchCase = {
       const home = tmp('pcc-bench-mx-');
       const e = env(server, home);
       const tasks = Array.from({ length: 12 }, (_, i) => ['--task', `commit a file ${i}`]).flat();
+      const outputs: string[] = [];
       const { ours, baseline } = await paired(
         2,
-        () => runArgv([process.execPath, BIN, 'sandbox', 'run', '--multi', '--repo', repo, ...tasks, '--max-concurrent', '4', '--output-dir', tmp('pcc-bench-mxo-'), '--json'], { env: e }),
+        () => runArgv([process.execPath, BIN, 'sandbox', 'run', '--multi', '--repo', repo, ...tasks, '--max-concurrent', '4', '--output-dir', outputs[outputs.push(tmp('pcc-bench-mxo-')) - 1] as string, '--json'], { env: e }),
         () => runArgv(['xargs', '-P', '4', '-n', '1', 'bash', RAW_TASK, repo, CLAUDE], { env: e, input: Array.from({ length: 12 }, () => String(seq++)).join('\n') }),
       );
-      rmSync(home, { recursive: true, force: true });
+      for (const d of [home, ...outputs]) rmSync(d, { recursive: true, force: true });
       const ratio = median(ours) / median(baseline);
       return { name: '--multi: 12 tasks at 4 vs xargs -P 4 of the same raw runs', unit: 'ms', ours, baseline, goal: '≤ 1.15×', met: ratio <= 1.15, ratio };
     }),
@@ -129,7 +130,8 @@ const dockerRun: BenchCase = {
       const e = env(server, home);
       const rawDocker = async (): Promise<void> => {
         const n = String(seq++);
-        const wt = join(tmp('pcc-bench-drw-'), 'w');
+        // An empty folder of its own: the reset's `git worktree remove` takes it away whole.
+        const wt = tmp('pcc-bench-drw-');
         await runArgv(['git', '-C', repo, 'worktree', 'add', '-q', '-b', `raw-${n}`, wt, 'HEAD']);
         // The worktree's .git names the repo's folder: both are mounted at their host paths.
         await runArgv(
