@@ -35,6 +35,7 @@ import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
+import { meteredCost, openSessionFleet, type SessionFleet } from './fleet-session.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -114,6 +115,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const signal = kill.signal;
   let sandbox: SandboxHandle | undefined;
   let net: SessionNet | undefined;
+  let fleet: SessionFleet | undefined;
   let netDir: string | undefined;
   let sandboxDir: string | undefined;
   let worktreeMade = false;
@@ -167,7 +169,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
       netDir = await createRunDir(sandboxDir);
-      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], emit });
+      // The broker is the fleet's control point: shared limits, backoff, exact cost, budgets.
+      fleet = openSessionFleet(deps.fleet, { config, dbPath: paths.db, sessionId: id, sessions, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), emit });
+      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], gate: fleet.member, emit });
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
@@ -241,17 +245,20 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       signal,
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
-      ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      // Behind the broker its budgets apply; elsewhere (cloud sandboxes) the agent's own running estimate.
+      ...(fleet ? { budgetStop: fleet.onStop } : req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
       ...(model ? { model } : {}),
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     }).finally(() => monitor?.stop());
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
+    // What the broker read from upstream's answers is the truth (core/fleet-session.ts).
+    if (fleet) [cost, usage] = meteredCost(fleet, cost, usage, emit);
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
     const limitHits = await reportLimits(provider, sandbox, emit);
-    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
+    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     const collect = (): Promise<Buffer> => collectSandboxResults(provider, sandbox as SandboxHandle, { startCommit: sandboxStart, identity });
@@ -276,6 +283,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ended = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
     kill.stop();
+    fleet?.leave();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
     const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results';

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../store/db.js';
+import { pidAlive } from '../pid.js';
+import { admit, WINDOW_SLACK_MS, type Admission, type FleetLimits, type FleetStore, type Hold } from './fleet-limiter.js';
+
+/** A request still "in flight" after this long belongs to a process that lost track of it: dropped. */
+const STALE_MS = 30 * 60_000;
+
+/**
+ * The fleet state in the registry (tables model_api_requests and model_api_hold, migration 013):
+ * every parallel-cc process of the machine sees the others' requests and holds. Each admission is
+ * one BEGIN IMMEDIATE transaction (check and claim together), so two processes never both take
+ * the last place.
+ */
+export class SqliteFleetStore implements FleetStore {
+  constructor(
+    private readonly db: Db,
+    private readonly pid: number = process.pid,
+    private readonly alive: (pid: number) => boolean = pidAlive,
+  ) {}
+
+  tryAcquire(now: number, limits: FleetLimits, holder: string): Admission {
+    const span = limits.windowMs + WINDOW_SLACK_MS;
+    const run = this.db.transaction((): Admission => {
+      this.db.prepare('DELETE FROM model_api_requests WHERE (ended_at IS NOT NULL AND started_at <= ?) OR started_at <= ?').run(now - span, now - STALE_MS);
+      const open = this.db.prepare('SELECT lease, pid FROM model_api_requests WHERE ended_at IS NULL').all() as Array<{ lease: string; pid: number }>;
+      const dead = open.filter((r) => r.pid !== this.pid && !this.alive(r.pid));
+      for (const r of dead) this.db.prepare('UPDATE model_api_requests SET ended_at = ? WHERE lease = ?').run(now, r.lease);
+      const window = this.db.prepare('SELECT started_at AS at, tokens FROM model_api_requests WHERE started_at > ?').all(now - span) as Array<{ at: number; tokens: number }>;
+      const a = admit(now, limits, { inFlight: open.length - dead.length, window, hold: this.holdState(now) });
+      if (!a.ok) return a;
+      const lease = randomBytes(8).toString('hex');
+      this.db.prepare('INSERT INTO model_api_requests (lease, pid, session_id, started_at) VALUES (?, ?, ?, ?)').run(lease, this.pid, holder, now);
+      return { ok: true, lease };
+    });
+    return run.immediate();
+  }
+
+  release(lease: string, now: number, tokens: number): void {
+    this.db.prepare('UPDATE model_api_requests SET ended_at = ?, tokens = ? WHERE lease = ?').run(now, Math.round(tokens), lease);
+  }
+
+  hold(until: number, reason: string, now: number): void {
+    this.db
+      .prepare('INSERT INTO model_api_hold (id, until_ms, reason, set_at, pid) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason, set_at = excluded.set_at, pid = excluded.pid WHERE excluded.until_ms > model_api_hold.until_ms')
+      .run(Math.round(until), reason, now, this.pid);
+  }
+
+  holdState(now: number): Hold | undefined {
+    const row = this.db.prepare('SELECT until_ms AS until, reason FROM model_api_hold WHERE id = 1').get() as Hold | undefined;
+    return row && row.until > now ? row : undefined;
+  }
+}
