@@ -67,7 +67,8 @@ describe('the broker behind the fleet gate', () => {
   it('retries a 429 before any output after the fleet-wide hold; every session is told; the cost is the answer\'s usage × price', async () => {
     answer = (n, _req, res) => (n <= 2 ? res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"type":"error","error":{"type":"rate_limit_error"}}') : sse(res, 1000, 200));
     const fleet = new Fleet({ limits: { windowMs: 60_000 }, maxRetries: 4 });
-    const [aEvents, bEvents]: ModelApiEvent[][] = [[], []];
+    const aEvents: ModelApiEvent[] = [];
+    const bEvents: ModelApiEvent[] = [];
     const a = await broker(fleet, 'a', aEvents);
     await broker(fleet, 'b', bEvents);
     const r = await post(a.socketPath);
@@ -132,7 +133,9 @@ describe('the broker behind the fleet gate', () => {
   it('a batch budget stops every session of the fleet, and refuses one that joins later', async () => {
     answer = (_n, _req, res) => sse(res, 100_000, 10);
     const fleet = new Fleet({ limits: { windowMs: 60_000 }, batchBudgetUsd: 0.5 });
-    const [sa, sb, sc]: string[][] = [[], [], []];
+    const sa: string[] = [];
+    const sb: string[] = [];
+    const sc: string[] = [];
     const a = await broker(fleet, 'a', [], { stops: sa });
     const b = await broker(fleet, 'b', [], { stops: sb });
     await post(a.socketPath);
