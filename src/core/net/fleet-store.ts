@@ -51,3 +51,22 @@ export class SqliteFleetStore implements FleetStore {
     return row && row.until > now ? row : undefined;
   }
 }
+
+/**
+ * The fleet-wide hold in force now, read from the registry at `dbPath` without creating or
+ * migrating it (`status` and the dashboard): undefined when there is none, or no registry yet.
+ */
+export async function readFleetHold(dbPath: string, now: number): Promise<(Hold & { resumeInMs: number }) | undefined> {
+  const { default: Database } = await import('better-sqlite3');
+  let db: Db | undefined;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const row = db.prepare('SELECT until_ms AS until, reason FROM model_api_hold WHERE id = 1').get() as Hold | undefined;
+    return row && row.until > now ? { ...row, resumeInMs: row.until - now } : undefined;
+  } catch {
+    // No registry, or one from before migration 013: no hold.
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
