@@ -146,4 +146,18 @@ describe('the model API fleet (native provider, real claude)', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Budget: \$0\.9\d+ of \$0\.75 · \*\*budget reached\*\*/);
     expect(parseNdjson(r.stdout).filter((e) => e.type === 'model_api' && e.state === 'budget_reached').map((e) => e.taskId).sort()).toEqual(['task-1', 'task-2', 'task-3']);
   }, 300_000);
+
+  it('two CLI processes on one machine share the limit through the registry (no daemon)', async () => {
+    const { repo, home, env } = await setup(QUICK, { PARALLEL_CC_MODEL_API_RPM: '2', PARALLEL_CC_MODEL_API_WINDOW_SECONDS: '3' });
+    const [a, b] = await Promise.all([1, 2].map((i) => runCli(['sandbox', 'run', '--repo', repo, '--prompt', `process ${i}`, '--json'], { env })));
+    expect(a?.code, a?.stderr).toBe(0);
+    expect(b?.code, b?.stderr).toBe(0);
+    expect(rows(home).map((x) => x.status)).toEqual(['completed', 'completed']);
+    const s = server as ModelServer;
+    expect(s.requests.length).toBeGreaterThanOrEqual(4);
+    // Each process alone would allow 2 per window: together they still never pass 2.
+    expect(s.maxInWindow(3000)).toBeLessThanOrEqual(2);
+    const waited = [a, b].flatMap((r) => parseNdjson(r?.stdout ?? '')).filter((e) => e.type === 'model_api' && e.state === 'waiting');
+    expect(waited.length).toBeGreaterThan(0);
+  }, 300_000);
 });
