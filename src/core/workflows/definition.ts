@@ -5,7 +5,7 @@ import { providerModules } from '../../providers/registry.js';
 /** Run flags that take text (the `sandbox run` option names in camelCase, as commander gives them). */
 const STRING_FLAGS = [
   'repo', 'prompt', 'promptFile', 'provider', 'sandbox', 'timeout', 'base', 'localLog', 'authMethod', 'agentCli', 'agentCommand',
-  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
+  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask', 'budget',
 ] as const;
 /** Run flags that are switches (`cleanup`/`stream` are the `--no-` ones). */
 const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast'] as const;
