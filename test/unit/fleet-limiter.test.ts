@@ -96,6 +96,24 @@ describe('FleetLimiter', () => {
     expect(waits.some((w) => /3 requests in the last 10 s \(requestsPerMinute 3\); next in \d+ s/.test(w))).toBe(true);
   });
 
+  it('counts a request in the window from when its answer began, and a request in flight whatever its age', async () => {
+    clock = new FakeClock();
+    const l = limiter({ requestsPerMinute: 1 });
+    const t0 = clock.now();
+    const a = await l.acquire('a', { signal: never });
+    const { granted } = race(l, 1);
+    // Still in flight after two windows: upstream may be receiving it only now.
+    await clock.advance(20_000);
+    expect(granted).toHaveLength(0);
+    a.answered();
+    a.release(0);
+    await clock.advance(10_000 + WINDOW_SLACK_MS - 1000);
+    expect(granted).toHaveLength(0);
+    await clock.advance(1000);
+    expect(granted).toHaveLength(1);
+    expect((granted[0]?.at ?? 0) - t0).toBe(20_000 + 10_000 + WINDOW_SLACK_MS);
+  });
+
   it('counts the tokens of finished requests against tokensPerMinute', async () => {
     clock = new FakeClock();
     const l = limiter({ tokensPerMinute: 1000 });

@@ -27,6 +27,13 @@ export interface Hold {
  */
 export interface FleetStore {
   tryAcquire(now: number, limits: FleetLimits, holder: string): Admission;
+  /**
+   * Upstream's answer began: the request's place in the window is from now on this time. Upstream
+   * received it between the admission and now, so counting from here (and counting a request in
+   * flight as inside the window) means upstream never sees more than the limit in any window,
+   * however late a request arrives there.
+   */
+  answered(lease: string, now: number): void;
   /** Ends a lease; `tokens` (input + output) count against tokensPerMinute from the request's start. */
   release(lease: string, now: number, tokens: number): void;
   /** Holds every new request until `until` (a later hold wins). */
@@ -34,10 +41,7 @@ export interface FleetStore {
   holdState(now: number): Hold | undefined;
 }
 
-/**
- * Slack added to the window: upstream counts a request when it arrives, a moment after the broker
- * let it go, so a request let go exactly one window after another must not land inside upstream's window.
- */
+/** Slack added to the window, for clocks that tick coarsely. */
 export const WINDOW_SLACK_MS = 250;
 
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -47,18 +51,21 @@ const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))} s`
 export function admit(
   now: number,
   limits: FleetLimits,
-  state: { inFlight: number; window: ReadonlyArray<{ at: number; tokens: number }>; hold: Hold | undefined },
+  state: { inFlight: number; window: ReadonlyArray<{ at: number; tokens: number; open?: boolean }>; hold: Hold | undefined },
 ): { ok: true } | { ok: false; waitMs: number; why: string } {
   const { hold, inFlight } = state;
   if (hold && hold.until > now) return { ok: false, waitMs: hold.until - now, why: `${hold.reason}; resuming in ${seconds(hold.until - now)}` };
   if (limits.maxConcurrentRequests !== undefined && inFlight >= limits.maxConcurrentRequests)
     return { ok: false, waitMs: 1000, why: `${plural(inFlight, 'request')} in flight (maxConcurrentRequests ${limits.maxConcurrentRequests})` };
   const span = limits.windowMs + WINDOW_SLACK_MS;
-  const window = [...state.window].filter((w) => w.at > now - span).sort((a, b) => a.at - b.at);
+  // A request in flight is inside the window whatever its age (see FleetStore.answered).
+  const window = [...state.window].filter((w) => w.open === true || w.at > now - span).sort((a, b) => a.at - b.at);
+  // When the place to free is one still in flight, its release wakes the waiters.
+  const until = (w: { at: number; open?: boolean } | undefined): number => (w && w.at + span > now ? w.at + span - now : 1000);
   const per = limits.windowMs === 60_000 ? 'minute' : `${limits.windowMs / 1000} s`;
   const rpm = limits.requestsPerMinute;
   if (rpm !== undefined && window.length >= rpm) {
-    const waitMs = (window[window.length - rpm]?.at ?? now) + span - now;
+    const waitMs = until(window[window.length - rpm]);
     return { ok: false, waitMs, why: `${plural(window.length, 'request')} in the last ${per} (requestsPerMinute ${rpm}); next in ${seconds(waitMs)}` };
   }
   const tpm = limits.tokensPerMinute;
@@ -69,7 +76,7 @@ export function admit(
     for (const w of window) {
       tokens -= w.tokens;
       if (tokens < tpm) {
-        waitMs = w.at + span - now;
+        waitMs = until(w);
         break;
       }
     }
@@ -87,12 +94,17 @@ export class MemoryFleetStore implements FleetStore {
 
   tryAcquire(now: number, limits: FleetLimits): Admission {
     this.window = this.window.filter((w) => w.at > now - limits.windowMs - WINDOW_SLACK_MS || w.lease !== undefined);
-    const a = admit(now, limits, { inFlight: this.leases.size, window: this.window, hold: this.held });
+    const a = admit(now, limits, { inFlight: this.leases.size, window: this.window.map((w) => ({ at: w.at, tokens: w.tokens, open: w.lease !== undefined })), hold: this.held });
     if (!a.ok) return a;
     const lease = `l${(this.n += 1)}`;
     this.leases.set(lease, { at: now });
     this.window.push({ at: now, tokens: 0, lease });
     return { ok: true, lease };
+  }
+
+  answered(lease: string, now: number): void {
+    const w = this.window.find((x) => x.lease === lease);
+    if (w) w.at = now;
   }
 
   release(lease: string, _now: number, tokens: number): void {
@@ -123,6 +135,8 @@ export const realClock: Clock = { now: () => Date.now(), sleep: (ms, signal) => 
 
 /** A request's permission to go upstream; release it once its answer ended. */
 export interface Lease {
+  /** Upstream's answer began (see {@link FleetStore.answered}). */
+  answered(): void;
   release(tokens: number): void;
 }
 
@@ -156,6 +170,9 @@ export class FleetLimiter {
       if (a.ok) {
         let done = false;
         return {
+          answered: () => {
+            if (!done) this.store.answered(a.lease, this.clock.now());
+          },
           release: (tokens) => {
             if (done) return;
             done = true;

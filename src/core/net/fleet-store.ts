@@ -22,11 +22,11 @@ export class SqliteFleetStore implements FleetStore {
   tryAcquire(now: number, limits: FleetLimits, holder: string): Admission {
     const span = limits.windowMs + WINDOW_SLACK_MS;
     const run = this.db.transaction((): Admission => {
-      this.db.prepare('DELETE FROM model_api_requests WHERE (ended_at IS NOT NULL AND started_at <= ?) OR started_at <= ?').run(now - span, now - STALE_MS);
+      this.db.prepare('DELETE FROM model_api_requests WHERE (ended_at IS NOT NULL AND started_at <= ?) OR (ended_at IS NULL AND started_at <= ?)').run(now - span, now - STALE_MS);
       const open = this.db.prepare('SELECT lease, pid FROM model_api_requests WHERE ended_at IS NULL').all() as Array<{ lease: string; pid: number }>;
       const dead = open.filter((r) => r.pid !== this.pid && !this.alive(r.pid));
       for (const r of dead) this.db.prepare('UPDATE model_api_requests SET ended_at = ? WHERE lease = ?').run(now, r.lease);
-      const window = this.db.prepare('SELECT started_at AS at, tokens FROM model_api_requests WHERE started_at > ?').all(now - span) as Array<{ at: number; tokens: number }>;
+      const window = (this.db.prepare('SELECT started_at AS at, tokens, ended_at IS NULL AS open FROM model_api_requests WHERE started_at > ? OR ended_at IS NULL').all(now - span) as Array<{ at: number; tokens: number; open: number }>).map((w) => ({ at: w.at, tokens: w.tokens, open: w.open === 1 }));
       const a = admit(now, limits, { inFlight: open.length - dead.length, window, hold: this.holdState(now) });
       if (!a.ok) return a;
       const lease = randomBytes(8).toString('hex');
@@ -34,6 +34,10 @@ export class SqliteFleetStore implements FleetStore {
       return { ok: true, lease };
     });
     return run.immediate();
+  }
+
+  answered(lease: string, now: number): void {
+    this.db.prepare('UPDATE model_api_requests SET started_at = ? WHERE lease = ? AND ended_at IS NULL').run(now, lease);
   }
 
   release(lease: string, now: number, tokens: number): void {

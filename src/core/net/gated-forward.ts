@@ -78,6 +78,7 @@ export async function forwardGated(opts: {
       return;
     }
     opts.reachable(undefined);
+    lease.answered();
     const status = up.statusCode ?? 502;
     const wait = status >= 400 && !gone.signal.aborted ? gate.refused(status, up.headers, attempt) : undefined;
     if (wait !== undefined) {

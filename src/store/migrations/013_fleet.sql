@@ -1,6 +1,7 @@
 -- Issue 24: the model API fleet shared by every parallel-cc process of the machine (no daemon).
 -- One row per model request the broker let go: in flight while ended_at is NULL, then counted in
--- the requests/tokens-per-minute window until it ages out. Rows of dead processes are dropped.
+-- the requests/tokens-per-minute window until it ages out. started_at becomes the time upstream's
+-- answer began (upstream received it before). Leases of dead processes are ended.
 CREATE TABLE IF NOT EXISTS model_api_requests (
   lease TEXT PRIMARY KEY,
   pid INTEGER NOT NULL,
