@@ -39,9 +39,11 @@ export function joinFleet(fleet: Fleet, opts: { sessionId: string; sessions: Ses
   let pending: number | undefined;
   let written = 0;
   let timer: NodeJS.Timeout | undefined;
+  // After leaving, the row is the orchestrator's: an answer still ending then writes nothing.
+  let left = false;
   const write = (): void => {
     timer = undefined;
-    if (pending === undefined) return;
+    if (pending === undefined || left) return;
     sessions.update(sessionId, { costUsd: pending });
     written = Date.now();
     pending = undefined;
@@ -50,12 +52,13 @@ export function joinFleet(fleet: Fleet, opts: { sessionId: string; sessions: Ses
     sessionId,
     ...(opts.budgetUsd !== undefined ? { budgetUsd: opts.budgetUsd } : {}),
     emit: (e) => {
+      if (left) return;
       opts.emit(e);
       if (e.state !== 'budget_reached') sessions.update(sessionId, { lastActivity: e.message });
     },
     onCost: (usd) => {
       pending = usd;
-      if (timer) return;
+      if (timer || left) return;
       const wait = Math.max(0, COST_WRITE_MS - (Date.now() - written));
       if (wait === 0) write();
       else timer = setTimeout(write, wait);
@@ -74,6 +77,7 @@ export function joinFleet(fleet: Fleet, opts: { sessionId: string; sessions: Ses
     leave: () => {
       if (timer) clearTimeout(timer);
       write();
+      left = true;
       member.leave();
     },
   };

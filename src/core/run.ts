@@ -283,11 +283,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ended = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
     kill.stop();
-    fleet?.leave();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
     const emptyWorktree = worktreeMade && commits === 0 && failure?.kind !== 'results';
     await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
+    // After the broker closed: its last answers are counted, then the session leaves the fleet.
+    fleet?.leave();
   }
 
   const request = kill.request();

@@ -37,14 +37,28 @@ export class SqliteFleetStore implements FleetStore {
   }
 
   answered(lease: string, now: number): void {
-    this.db.prepare('UPDATE model_api_requests SET started_at = ? WHERE lease = ? AND ended_at IS NULL').run(now, lease);
+    this.quietly(() => this.db.prepare('UPDATE model_api_requests SET started_at = ? WHERE lease = ? AND ended_at IS NULL').run(now, lease));
   }
 
   release(lease: string, now: number, tokens: number): void {
-    this.db.prepare('UPDATE model_api_requests SET ended_at = ?, tokens = ? WHERE lease = ?').run(now, Math.round(tokens), lease);
+    this.quietly(() => this.db.prepare('UPDATE model_api_requests SET ended_at = ?, tokens = ? WHERE lease = ?').run(now, Math.round(tokens), lease));
+  }
+
+  /**
+   * Writes that follow an answer run in stream event handlers, possibly after the session closed
+   * its registry connection (a stream still ending after the agent was stopped): they must never
+   * throw there. A lease left open is ended by the stale and dead-process rules.
+   */
+  private quietly(write: () => unknown): void {
+    try {
+      write();
+    } catch {
+      // The registry is closed or busy past its timeout: the next admission tidies up.
+    }
   }
 
   hold(until: number, reason: string, now: number): void {
+    if (!this.db.open) return;
     this.db
       .prepare('INSERT INTO model_api_hold (id, until_ms, reason, set_at, pid) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason, set_at = excluded.set_at, pid = excluded.pid WHERE excluded.until_ms > model_api_hold.until_ms')
       .run(Math.round(until), reason, now, this.pid);

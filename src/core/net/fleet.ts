@@ -59,12 +59,12 @@ export class Fleet {
   private batchStop: string | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
 
+  private readonly opts: { batchBudgetUsd?: number; maxRetries?: number; clock?: Clock };
+
   constructor(opts: { limits: FleetLimits; store?: FleetStore; clock?: Clock; random?: () => number; batchBudgetUsd?: number; maxRetries?: number }) {
     this.opts = opts;
     this.limiter = new FleetLimiter(opts.store ?? new MemoryFleetStore(), opts.limits, opts.clock ?? realClock, opts.random);
   }
-
-  private readonly opts: { batchBudgetUsd?: number; maxRetries?: number; clock?: Clock };
 
   /** The batch's exact cost so far. */
   batchCostUsd(): number {
