@@ -114,19 +114,22 @@ describe('the model API fleet (native provider, real claude)', () => {
     s.setRateLimit({ fraction: 0.3, retryAfterSeconds: 2 });
     const r = await batch(join(out, 'limited'));
     expect(r.code, r.stderr).toBe(0);
-    expect(rows(home).map((x) => x.status)).toEqual(Array(12).fill('completed'));
+    expect(rows(home).map((x) => [x.status, x.error])).toEqual(Array(12).fill(['completed', null]));
     const limited = s.requests.filter((q) => q.status === 429);
     expect(limited.length).toBeGreaterThan(3);
     // Every 429 costs one more request and nothing else.
     expect(s.requests.length, `${s.requests.length} requests with 429s, ${free} without`).toBeLessThanOrEqual(1.5 * free);
     const events = parseNdjson(r.stdout);
     // The agents never saw a 429: no retry of their own, none gave up.
-    expect(events.filter((e) => e.type === 'api_retry')).toEqual([]);
+    expect(events.filter((e) => e.type === 'api_retry'), 'no agent retried on its own').toEqual([]);
     const held = events.filter((e) => e.type === 'model_api' && e.state === 'rate_limited');
     expect(held.length).toBeGreaterThan(0);
     expect(String(held[0]?.message)).toMatch(/^rate limited by the model API \(429\); retry 1\/4; resuming in [23] s$/);
-    // The hold is fleet-wide: after each 429, no request of any task arrives until Retry-After is nearly over.
-    for (const q of limited) expect(s.requests.filter((x) => x.at > q.at + 1000 && x.at < q.at + 2000).map((x) => x.at - q.at)).toEqual([]);
+    // The hold is fleet-wide: after each 429, no request of any task arrives until Retry-After is nearly
+    // over. (On a loaded machine one already let go before the 429 came back may still arrive late: at
+    // most two such stragglers in the whole batch; without the hold every 429 would be followed by several.)
+    const stragglers = limited.flatMap((q) => s.requests.filter((x) => x.at > q.at + 1000 && x.at < q.at + 2000).map((x) => x.at - q.at));
+    expect(stragglers.length, `requests arriving 1-2 s after a 429: ${JSON.stringify(stragglers)}`).toBeLessThanOrEqual(2);
   }, 300_000);
 
   it('a batch --budget stops every task once the sum passes it; the summary says so; their work lands', async () => {
