@@ -71,6 +71,7 @@ function runOptions(cmd: Command): Command {
     .option('--fail-fast', '--multi: the first failed task stops all the others')
     .option('--output-dir <path>', '--multi: where summary.md/summary.json and per-task results go (default ./parallel-results)')
     .option('--budget-per-task <usd>', '--multi: stop a task whose cost passes this many USD (status over_budget)')
+    .option('--budget <usd>', '--multi: stop every task once the whole batch costs this many USD (status over_budget)')
     .option('--verbose', 'step-by-step diagnostics on stderr, and --dry-run lists every file (same as PARALLEL_CC_LOG_LEVEL=debug)');
 }
 

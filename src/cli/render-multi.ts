@@ -128,6 +128,7 @@ export class MultiRenderer {
       } else if (ev.type === 'tool_use') this.update(e.taskId, 'running', `→ ${ev.name} ${describeToolInput(ev.name, ev.input)}`, this.o.stream);
       else if (ev.type === 'warning') this.update(e.taskId, undefined, `warning: ${ev.message}`, true);
       else if (ev.type === 'api_retry') this.update(e.taskId, undefined, `⟳ ${describeApiRetry(ev)}`, true);
+      else if (ev.type === 'model_api') this.update(e.taskId, undefined, `⧗ ${ev.message}`, true);
       return;
     }
     // Tool calls arrive as task_event above; the matching 'running' state events add nothing here.
@@ -207,6 +208,7 @@ export class MultiRenderer {
       ...rows,
       '',
       `Wall time ${fmtDuration(s.wallMs)} · task time ${fmtDuration(s.taskTimeMs)} · saved ${fmtDuration(s.timeSavedMs)} · total cost ${fmtUsd(s.totalCostUsd)}`,
+      ...(s.budget ? [`Budget    ${fmtUsd(s.budget.spentUsd)} of $${s.budget.usd}${s.budget.message ? ` · budget reached: ${s.budget.message}` : ''}`] : []),
       `Results   ${s.outputDir}/summary.md`,
     ];
     this.out.write(`${lines.join('\n')}\n`);

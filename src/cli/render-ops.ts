@@ -36,7 +36,9 @@ function componentsOf(v: SessionView): string {
 
 /** Human lines for `parallel-cc status`. Everything from the registry is shown terminal-safe. */
 export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
-  if (out.total === 0) return ['No active sessions. (`parallel-cc status --all` includes ended ones.)'];
+  const hold = out.modelApi?.hold;
+  const fleet = hold ? [style.paint('33', `Model API: ${escapeControls(hold.reason)}; resuming in ${Math.max(1, Math.ceil(hold.resumeInMs / 1000))} s`)] : [];
+  if (out.total === 0) return [...fleet, 'No active sessions. (`parallel-cc status --all` includes ended ones.)'];
   const { paint, columns: width } = style;
   const narrow = width !== undefined;
   const lines: string[] = [];
@@ -101,5 +103,5 @@ export function statusLines(out: StatusOutput, style: StatusStyle): string[] {
       else if (extra.length) lines.push(`${indent}${paint('2', extra.join(' · '))}`);
     });
   }
-  return lines;
+  return [...fleet, ...lines];
 }

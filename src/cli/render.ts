@@ -166,6 +166,9 @@ export class Renderer {
       case 'api_retry':
         if (opts.stream) this.o.stderr.write(`${this.errPaint('33', `  ⟳ ${describeApiRetry(e)}`)}\n`);
         return;
+      case 'model_api':
+        if (opts.stream) this.o.stderr.write(`${this.errPaint('33', `  ⧗ ${e.message}`)}\n`);
+        return;
       case 'stderr':
         live(p('2', `  stderr: ${e.text}`));
         return;

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { durationMinutes } from './duration.js';
 import { keysBelow } from './keys.js';
 import { providerModules } from '../providers/registry.js';
-import { bool, str } from './env-parse.js';
+import { bool, num, str } from './env-parse.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A partial, not yet validated layer of configuration. */
@@ -46,6 +46,11 @@ const CORE_ENV_MAPPINGS: readonly EnvMapping[] = [
   ['PARALLEL_CC_GEMINI_MODEL', 'geminiModel', str],
   ['PARALLEL_CC_CODEX_BIN', 'codexBin', str],
   ['PARALLEL_CC_GEMINI_DIR', 'geminiDir', str],
+  ['PARALLEL_CC_MODEL_API_MAX_CONCURRENT', 'modelApi.maxConcurrentRequests', num],
+  ['PARALLEL_CC_MODEL_API_RPM', 'modelApi.requestsPerMinute', num],
+  ['PARALLEL_CC_MODEL_API_TPM', 'modelApi.tokensPerMinute', num],
+  ['PARALLEL_CC_MODEL_API_WINDOW_SECONDS', 'modelApi.windowSeconds', num],
+  ['PARALLEL_CC_MODEL_API_MAX_RETRIES', 'modelApi.maxRetries', num],
 ];
 
 /** Every environment variable of the spec and the config key it sets: the core's, then each registered provider's. */

@@ -70,6 +70,22 @@ function buildSchema<M extends readonly ProviderModule[]>(names: readonly [Provi
         z.object({ sandboxesPerMinute: z.number().int().positive().optional(), maxConcurrentSandboxes: z.number().int().positive().optional() }).strict(),
       )
       .default({}),
+    /**
+     * The fleet's model API limits, enforced by the credential broker for every session of a CLI
+     * process and shared with the other parallel-cc processes of the machine through the registry.
+     * `windowSeconds` is the span of the per-minute limits (60; tests shorten it); `maxRetries`
+     * bounds the broker's own retries of a request upstream refused for load (429/529/503).
+     */
+    modelApi: z
+      .object({
+        maxConcurrentRequests: z.number().int().positive().optional(),
+        requestsPerMinute: z.number().int().positive().optional(),
+        tokensPerMinute: z.number().int().positive().optional(),
+        windowSeconds: z.number().min(1).max(3600).default(60),
+        maxRetries: z.number().int().min(0).max(20).default(4),
+      })
+      .strict()
+      .default({}),
     /** Monitoring: thresholds checked from the sandbox's stats while the agent runs (an `alert` event once each). */
     alertThresholds: z
       .object({

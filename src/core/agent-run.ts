@@ -29,6 +29,8 @@ export interface AgentRunOptions {
   apiUnreachable?: () => string | undefined;
   /** The model the run asked for (agents that report no cost price their usage with it). */
   model?: string;
+  /** The broker's budgets (core/fleet-session.ts): registers the stop called once one is reached (outcome `over_budget`). */
+  budgetStop?: (stop: (reason: string) => void) => void;
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -75,6 +77,14 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
       void handle.kill();
     }
   };
+  // The broker refuses the session's requests once a budget is reached; the agent is stopped too
+  // (it may be inside a long tool call), its work so far is kept.
+  opts.budgetStop?.((reason) => {
+    if (overBudget) return;
+    overBudget = true;
+    emit({ type: 'warning', message: `${reason}; stopping the agent` });
+    void handle.kill();
+  });
   // A refused key or an API that never answers stops the run at once instead of at the timeout.
   let apiFailure: ApiFailure | undefined;
   const hints = { ...(agent.credential?.keyEnv ? { keyEnv: agent.credential.keyEnv } : {}), ...(agent.credential?.urlEnv ? { urlEnv: agent.credential.urlEnv } : {}) };

@@ -53,6 +53,12 @@ export type RunEvent =
   | { type: 'egress'; host: string; port: number; allowed: boolean; reason?: string; via?: 'npm' | 'git'; method?: string; path?: string }
   /** Estimated cost of the sandbox's time so far (providers that bill by time, e.g. E2B). */
   | { type: 'cost'; sandboxUsd: number; sandboxSeconds: number; usdPerHour: number }
+  /**
+   * The credential broker's view of the model API fleet (core/net/fleet.ts): a request waiting for
+   * the fleet's limits, the whole fleet held after a 429/529 ("resuming in 12 s"), requests going
+   * again, or a budget reached (the session's requests are refused from then on).
+   */
+  | { type: 'model_api'; state: 'waiting' | 'rate_limited' | 'resumed' | 'budget_reached'; message: string; resumeInMs?: number }
   | { type: 'summary'; summary: RunSummary };
 
 /** Anything that appears on the event stream. */

@@ -110,10 +110,12 @@ export function settle(input: SettleInput): Outcome {
 /** The failure of an agent run that ended by itself (failed, over budget, timed out); undefined when it completed or was killed. */
 export function agentFailure(
   ended: RunSummary['status'],
-  details: { error?: string; hint?: string; limitHits?: string; costUsd: number | null; budgetUsd?: number; timeoutMinutes: number },
+  details: { error?: string; hint?: string; limitHits?: string; costUsd: number | null; budgetUsd?: number; budgetReason?: string; timeoutMinutes: number },
 ): AppError | undefined {
   const { error = 'the agent failed', limitHits } = details;
   if (ended === 'failed') return new AppError('agent', limitHits ? `${limitHits}; ${error}` : error, details.hint ? { hint: details.hint } : {});
+  if (ended === 'over_budget' && details.budgetReason !== undefined)
+    return new AppError('agent', `the agent was stopped: ${details.budgetReason}; its work so far is kept`, { hint: 'Raise --budget-per-task / --budget, or split the task into smaller ones.' });
   if (ended === 'over_budget')
     return new AppError('agent', `the agent was stopped: its cost ($${(details.costUsd ?? 0).toFixed(4)}) passed the budget of $${String(details.budgetUsd)}; its work so far is kept`, {
       hint: 'Raise --budget-per-task, or split the task into smaller ones.',

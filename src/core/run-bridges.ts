@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Agent } from '../agents/agent.js';
 import type { StreamEvent } from './events.js';
 import type { Credential } from './net/api-broker.js';
+import type { BrokerGate } from './net/fleet.js';
 import { startSessionNet, type SessionNet } from './net/session-net.js';
 import { privateDepAllowlist, type PrivateDeps } from './private-deps.js';
 
@@ -18,13 +19,15 @@ export async function openBridges(opts: {
   upstream: string | undefined;
   allowDomains: string[];
   privateDeps?: PrivateDeps;
+  /** The session's gate into the fleet (limits, backoff, exact cost, budgets). */
+  gate?: BrokerGate;
   emit: (e: Extract<StreamEvent, { type: 'egress' }>) => void;
 }): Promise<{ net: SessionNet; agentCredential: Credential | undefined }> {
   const { agent, credential, upstream } = opts;
   const placeholder = agent.credential && credential && upstream ? agent.credential.placeholder() : undefined;
   const net = await startSessionNet({
     dir: opts.netDir,
-    ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential, headers: agent.credential?.headers(credential) ?? {} } } : {}),
+    ...(placeholder && credential && upstream ? { api: { upstream, placeholder, credential, headers: agent.credential?.headers(credential) ?? {}, ...(opts.gate ? { gate: opts.gate } : {}) } } : {}),
     allowDomains: [...opts.allowDomains, ...privateDepAllowlist(opts.privateDeps)],
     ...(opts.privateDeps ? { privateDeps: opts.privateDeps } : {}),
     egressLogPath: join(opts.sessionDir, 'egress.ndjson'),

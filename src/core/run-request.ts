@@ -1,4 +1,5 @@
 import type { ContinueRun } from './resume.js';
+import type { Fleet } from './net/fleet.js';
 import type { Agent } from '../agents/agent.js';
 import type { Component } from './components/types.js';
 import type { RunHooks } from './hooks.js';
@@ -93,4 +94,6 @@ export interface RunDeps {
   agent: Agent;
   /** Receives every event (already stamped) for live rendering. */
   emit: (e: StreamEvent) => void;
+  /** The model API fleet the session joins (a --multi batch shares one); default: one of its own. */
+  fleet?: Fleet;
 }

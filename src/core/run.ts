@@ -40,6 +40,7 @@ import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
 import { componentLabel } from './components/types.js';
 import { continueWorktree as continueResumed, keepTranscript } from './resume.js';
+import { meteredCost, openSessionFleet, type SessionFleet } from './fleet-session.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -121,6 +122,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const signal = kill.signal;
   let sandbox: SandboxHandle | undefined;
   let net: SessionNet | undefined;
+  let fleet: SessionFleet | undefined;
   let netDir: string | undefined;
   let sandboxDir: string | undefined;
   let worktreeMade = false;
@@ -178,7 +180,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
     if (bridged && sandboxDir) {
       netDir = await createRunDir(sandboxDir);
-      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), emit });
+      // The broker is the fleet's control point: shared limits, backoff, exact cost, budgets.
+      fleet = openSessionFleet(deps.fleet, { config, dbPath: paths.db, sessionId: id, sessions, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), emit });
+      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), gate: fleet.member, emit });
       net = bridges.net;
       agentCredential = bridges.agentCredential;
     }
@@ -212,8 +216,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
-    const deps = sandboxDepsSetup(req.privateDeps, sandbox);
-    await writeAgentFiles(provider, sandbox, deps.files);
+    const privDeps = sandboxDepsSetup(req.privateDeps, sandbox);
+    await writeAgentFiles(provider, sandbox, privDeps.files);
     // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
     await hooks.beforeAgent();
     checkAbort();
@@ -238,7 +242,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     });
     launch.argv = launchArgv(install, sandbox, launch.argv);
     // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
-    launch.env = { ...(req.template?.env ?? {}), ...launch.env, ...deps.env };
+    launch.env = { ...(req.template?.env ?? {}), ...launch.env, ...privDeps.env };
     await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
@@ -256,20 +260,23 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       signal,
       emit,
       onActivity: (activity) => sessions.update(id, { lastActivityAt: ctx.now().toISOString(), lastActivity: activity }),
-      ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      // Behind the broker its budgets apply; elsewhere (cloud sandboxes) the agent's own running estimate.
+      ...(fleet ? { budgetStop: fleet.onStop } : req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
       ...(model ? { model } : {}),
       ...(net ? { apiUnreachable: () => net?.apiUnreachable() } : {}),
     }).finally(() => monitor?.stop());
     // A run stopped early has no final result line: its cost is the running estimate.
     cost = ran.result?.costUsd ?? ran.estimate?.costUsd ?? null;
     usage = ran.result?.usage ?? ran.estimate?.usage ?? null;
+    // What the broker read from upstream's answers is the truth (core/fleet-session.ts).
+    if (fleet) [cost, usage] = meteredCost(fleet, cost, usage, emit);
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
     // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
     const kept = await keepTranscript(provider, sandbox, agent, sessionDir, logPath);
     if (kept) emit(kept);
     const limitHits = await reportLimits(provider, sandbox, emit);
-    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), timeoutMinutes: timeout.minutes });
+    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     const collect = (): Promise<Buffer> => collectSandboxResults(provider, sandbox as SandboxHandle, { startCommit: sandboxStart, identity });
@@ -299,6 +306,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
     const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
     await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
+    // After the broker closed: its last answers are counted, then the session leaves the fleet.
+    fleet?.leave();
   }
 
   const request = kill.request();

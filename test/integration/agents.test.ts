@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { estimateCost } from '../../src/core/pricing.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { openDb } from '../../src/store/db.js';
@@ -87,6 +88,9 @@ describe.each(CASES)('the $agent agent on the native provider', ({ agent, protoc
     expect(listed.find((x) => x.id === summary.sessionId)).toMatchObject({ agent, status: 'completed' });
     const row = rowOf(String(env.PARALLEL_CC_HOME), String(summary.sessionId));
     expect(row).toMatchObject({ status: 'completed', agent, commits: 2, inputTokens: result?.usage.inputTokens, outputTokens: result?.usage.outputTokens, costUsd: result?.costUsd });
+    // The broker's cost is the truth: every answer's usage × its model's price, as the server sent it.
+    const served = server.requests.filter((r) => r.usage).reduce((n, r) => n + estimateCost(r.usage?.model, { inputTokens: r.usage?.input_tokens ?? 0, outputTokens: r.usage?.output_tokens ?? 0 }), 0);
+    expect(row?.costUsd).toBeCloseTo(served, 6);
   });
 });
 

@@ -75,10 +75,14 @@ describe('--multi flag parsing', () => {
     expect(parseBudget(undefined)).toBeUndefined();
     expect(parseBudget('0.5')).toBe(0.5);
     for (const bad of ['0', '-1', 'abc', '1e3', '$1']) usageError(() => parseBudget(bad), /--budget-per-task must be a positive amount/);
+    // The batch's --budget is parsed the same way and named in its errors.
+    expect(parseBudget('2', '--budget')).toBe(2);
+    usageError(() => parseBudget('0', '--budget'), /^--budget must be a positive amount of USD, got "0"$/);
   });
 
   it('--multi-only flags are rejected on a single run', () => {
     usageError(() => rejectMultiOnlyFlags({ task: ['x'], failFast: true }), /--task, --fail-fast need --multi/);
+    usageError(() => rejectMultiOnlyFlags({ budget: '1' }), /--budget needs --multi/);
     expect(() => rejectMultiOnlyFlags({ prompt: 'x' })).not.toThrow();
   });
 });

@@ -86,6 +86,12 @@ describe('workflow definitions', () => {
     expect(() => parseDefinition({ version: 1, name: '../x', run: { prompt: 'x' } }, 'f')).toThrow(/f: name: /);
   });
 
+  it('never holds a token: npmToken/githubToken are refused with where to put them instead; the rest of the private-deps flags are kept', () => {
+    expect(() => parseDefinition({ version: 1, name: 'w', run: { prompt: 'x', npmToken: 'npm_secret' } }, 'f')).toThrow(/run\.npmToken: a token is never saved in a workflow; set PARALLEL_CC_NPM_TOKEN/);
+    expect(() => parseDefinition({ version: 1, name: 'w', run: { prompt: 'x', githubToken: 'ghp_x' } }, 'f')).toThrow(/run\.githubToken: a token is never saved/);
+    expect(parseDefinition({ version: 1, name: 'w', run: { prompt: 'x', npmRegistry: 'https://npm.example.com/', sshKey: '/k', gitLive: true } }, 'f').run).toMatchObject({ npmRegistry: 'https://npm.example.com/', gitLive: true });
+  });
+
   it('applies --set: text, switches, lists, flag spellings; a new prompt replaces the saved prompt file', () => {
     const d = applySets(def, ['timeout=1', 'cleanup=false', 'allow-domain=a.com,b.com', 'prompt=now this']);
     expect(d.run).toEqual({ prompt: 'now this', timeout: '1', cleanup: false, allowDomain: ['a.com', 'b.com'] });

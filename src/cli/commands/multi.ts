@@ -14,6 +14,7 @@ import type { MultiEvent, MultiSummary } from '../../core/multi/types.js';
 import { AppError, toAppError } from '../../errors.js';
 import { createProvider } from '../../providers/registry.js';
 import { openDb } from '../../store/db.js';
+import { processFleet } from '../../core/fleet-session.js';
 import { SessionRepository } from '../../store/sessions.js';
 import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
@@ -30,6 +31,7 @@ export interface MultiFlags extends RunFlags {
   failFast?: boolean;
   outputDir?: string;
   budgetPerTask?: string;
+  budget?: string;
 }
 
 /** Largest --max-concurrent accepted (each task is a sandbox plus an agent process). */
@@ -43,6 +45,7 @@ const MULTI_ONLY: Array<[keyof MultiFlags, string]> = [
   ['failFast', '--fail-fast'],
   ['outputDir', '--output-dir'],
   ['budgetPerTask', '--budget-per-task'],
+  ['budget', '--budget'],
 ];
 
 /** Rejects --multi-only flags on a single run (they would otherwise be silently ignored). */
@@ -61,10 +64,10 @@ export function parseMaxConcurrent(raw: string | undefined): number {
 }
 
 /** Parses --budget-per-task: a positive amount of USD. */
-export function parseBudget(raw: string | undefined): number | undefined {
+export function parseBudget(raw: string | undefined, flag = '--budget-per-task'): number | undefined {
   if (raw === undefined) return undefined;
   const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new AppError('usage', `--budget-per-task must be a positive amount of USD, got "${raw}"`, { hint: 'Example: --budget-per-task 0.50' });
+  if (!Number.isFinite(n) || n <= 0) throw new AppError('usage', `${flag} must be a positive amount of USD, got "${raw}"`, { hint: `Example: ${flag} 0.50` });
   return n;
 }
 
@@ -95,6 +98,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
   rejectSingleOnlyFlags(flags);
   const maxConcurrent = parseMaxConcurrent(flags.maxConcurrent);
   const budget = parseBudget(flags.budgetPerTask);
+  const batchBudget = parseBudget(flags.budget, '--budget');
   const authMethod = parseAuthMethod(flags.authMethod);
   const tasks = buildTasks(await readTasks(flags, ctx.cwd));
   assertAcyclic(tasks);
@@ -121,6 +125,7 @@ export async function multiRequest(flags: MultiFlags, ctx: Context, workflow?: W
     ...(authMethod ? { authMethod } : {}),
     ...(flags.skipAgentUpdate || flags.skipClaudeUpdate ? { skipAgentUpdate: true } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
+    ...(batchBudget !== undefined ? { budgetUsd: batchBudget } : {}),
     ...(components.length ? { components } : {}),
     ...(hooks ? { hooks } : {}),
     ...(webhooks.length ? { webhooks } : {}),
@@ -158,7 +163,13 @@ export async function runBatch(req: MultiRequest, ctx: Context, config: Config, 
   // One registry connection for the whole process, shared by every task.
   const db = openDb(homePaths(ctx.home).db);
   try {
-    return await runMulti(req, { ctx, config, sessions: new SessionRepository(db, ctx.now), provider, agent: agentFor(config.agentCli), emit });
+    // The batch's fleet shares its limits and holds with the machine's other parallel-cc processes (the registry).
+    const fleet = processFleet(config, db, req.budgetUsd);
+    try {
+      return await runMulti(req, { ctx, config, sessions: new SessionRepository(db, ctx.now), provider, agent: agentFor(config.agentCli), emit, fleet });
+    } finally {
+      fleet.close();
+    }
   } finally {
     db.close();
   }

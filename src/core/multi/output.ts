@@ -74,6 +74,7 @@ export function summaryMarkdown(s: MultiSummary): string {
     `Wall time: ${fmtDuration(s.wallMs)} · sum of task times: ${fmtDuration(s.taskTimeMs)} · time saved: ${fmtDuration(s.timeSavedMs)}${speedup}`,
     '',
     `Total cost: ${fmtUsd(s.totalCostUsd)}`,
+    ...(s.budget ? ['', `Budget: ${fmtUsd(s.budget.spentUsd)} of $${s.budget.usd}${s.budget.message ? ` · **budget reached**: ${s.budget.message}` : ''}`] : []),
   ];
   const failed = s.tasks.filter((t) => t.error);
   if (failed.length) {

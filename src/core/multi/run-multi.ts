@@ -17,13 +17,15 @@ import type { RunHooks } from '../hooks.js';
 import { WebhookNotifier, type WebhookConfig } from '../webhooks.js';
 import { repoRoot, resolveCommit } from '../git.js';
 import { roundUsd } from '../pricing.js';
+import { processFleet } from '../fleet-session.js';
+import type { Fleet } from '../net/fleet.js';
 import { Redactor } from '../redact.js';
 import { newSessionId, runSession } from '../run.js';
 import type { SessionOptions, WorkflowTag } from '../run-request.js';
 import { copyChangedFiles, prepareTaskDir, writeSummary, writeTaskMetadata } from './output.js';
 import { schedule, type SkipReason, type TaskStatus } from './scheduler.js';
 import { assertAcyclic, type TaskSpec } from './tasks.js';
-import { failureReason, taskRequest } from './task-request.js';
+import { batchBudget, failureReason, taskRequest } from './task-request.js';
 
 export { failureReason };
 import type { FailureReason, MultiEvent, MultiSummary, TaskResult, TaskState } from './types.js';
@@ -49,6 +51,8 @@ export interface MultiRequest {
   authMethod?: AuthMethod;
   skipAgentUpdate?: boolean;
   budgetPerTaskUsd?: number;
+  /** --budget: the broker refuses every task's model requests once the batch's cost reaches this. */
+  budgetUsd?: number;
   /** Components every task's sandbox gets (resolved once, before any task starts). */
   components?: readonly Component[];
   /** Lifecycle hooks every task runs in its sandbox. */
@@ -70,6 +74,8 @@ export interface MultiDeps {
   /** The agent CLI of every task that names none (`"agent"` in a task file picks another). */
   agent: Agent;
   emit: (e: MultiEvent) => void;
+  /** The model API fleet every task joins (default: one of the batch's own, in memory). */
+  fleet?: Fleet;
 }
 
 const PHASE_STATE: Partial<Record<string, TaskState>> = { worktree: 'initializing', sandbox: 'initializing', upload: 'initializing', running: 'running' };
@@ -111,6 +117,8 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   const outputDirs = [req.outputDir, await realpath(req.outputDir).catch(() => req.outputDir)];
 
   const redactor = Redactor.fromEnv(ctx.env);
+  // One fleet for the batch: its limits, backoff, exact cost and --budget span every task.
+  const fleet = deps.fleet ?? processFleet(config, undefined, req.budgetUsd);
   const groupId = randomBytes(4).toString('hex');
   const startedAt = ctx.now();
   for (const t of req.tasks) emit({ type: 'task', taskId: t.id, state: 'queued', ...(t.after.length ? { detail: `after ${t.after.join(', ')}` } : {}) });
@@ -190,7 +198,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
     try {
       summary = await runSession(
         taskRequest(req, task, { root, base, signal, groupId, outputDirs }),
-        { ctx, config, sessions, provider, agent: agentOf(task), emit: onEvent },
+        { ctx, config, sessions, provider, agent: agentOf(task), emit: onEvent, fleet },
       );
     } catch (e) {
       // Failed before the session had a registry row (e.g. its base does not resolve): record one.
@@ -290,8 +298,10 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
     counts,
     exitCode: interrupted ? 130 : tasks.every((t) => t.status === 'completed') ? 0 : 1,
     interrupted,
+    ...(req.budgetUsd !== undefined ? { budget: batchBudget(req.budgetUsd, fleet) } : {}),
     tasks,
   };
+  if (!deps.fleet) fleet.close();
   await writeSummary(summary);
   emit({ type: 'multi_summary', summary });
   if (req.webhooks?.length) {

@@ -1,9 +1,10 @@
 import type { RunSummary } from '../events.js';
 import type { RunReason } from '../outcome.js';
+import type { Fleet } from '../net/fleet.js';
 import type { RunRequest } from '../run-request.js';
 import type { MultiRequest } from './run-multi.js';
 import type { TaskSpec } from './tasks.js';
-import type { FailureReason } from './types.js';
+import type { FailureReason, MultiSummary } from './types.js';
 
 /** A task's reason from its session's typed one; a kill by the batch's signal is Ctrl-C or --fail-fast. */
 const TASK_REASON: Record<RunReason, FailureReason | ((interrupted: boolean) => FailureReason)> = {
@@ -54,4 +55,10 @@ export function taskRequest(req: MultiRequest, task: TaskSpec, t: { root: string
     excludeDirs: outputDirs,
     ...req.options,
   };
+}
+
+/** The batch's --budget as summary.json reports it: the limit, what the batch spent (the broker's exact cost), and whether it stopped the batch. */
+export function batchBudget(usd: number, fleet: Fleet): NonNullable<MultiSummary['budget']> {
+  const reason = fleet.batchStopped();
+  return { usd, spentUsd: fleet.batchCostUsd(), reached: reason !== undefined, ...(reason ? { message: `${reason}: every task was stopped; their work so far is on their branches` } : {}) };
 }

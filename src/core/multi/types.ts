@@ -75,6 +75,8 @@ export interface MultiSummary {
   /** 0 when every task completed, 130 after Ctrl-C, otherwise 1 (a task stopped by `sandbox kill` included). */
   exitCode: number;
   interrupted: boolean;
+  /** --budget: the batch's limit, its exact spend, and whether reaching it stopped the tasks. */
+  budget?: { usd: number; spentUsd: number; reached: boolean; message?: string };
   tasks: TaskResult[];
 }
 

@@ -1,6 +1,8 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { BrokerGate } from './fleet.js';
+import { forwardGated } from './gated-forward.js';
 import { answerClientError, MAX_HEADER_BYTES, rawResponse } from './http-guard.js';
 import { listenUnix } from './unix-server.js';
 
@@ -60,6 +62,8 @@ export async function startApiBroker(opts: {
    * default: Anthropic's. An `anthropic-beta` value is added to the request's own flags.
    */
   headers?: Record<string, string>;
+  /** The fleet's gate (limiter, backoff, usage, budgets); without one requests stream straight through. */
+  gate?: BrokerGate;
 }): Promise<ApiBroker> {
   const upstream = new URL(opts.upstream);
   const basePath = upstream.pathname.replace(/\/$/, '');
@@ -104,29 +108,26 @@ export async function startApiBroker(opts: {
       } else headers[k] = value;
     }
     const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
+    const open = (onResponse: (r: IncomingMessage) => void): ClientRequest =>
+      send({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port || undefined, method: req.method, path: `${basePath}${forwardPath}`, headers }, onResponse);
+    if (opts.gate) {
+      const reachable = (why: string | undefined): void => void (unreachable = why);
+      void forwardGated({ req, res, gate: opts.gate, path: url.pathname, open, apiError, reachable, host: upstream.host });
+      return;
+    }
     try {
-      const out = send(
-        {
-          protocol: upstream.protocol,
-          hostname: upstream.hostname,
-          port: upstream.port || undefined,
-          method: req.method,
-          path: `${basePath}${forwardPath}`,
-          headers,
-        },
-        (upRes) => {
-          unreachable = undefined;
-          upRes.on('error', () => res.destroy());
-          try {
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          } catch {
-            upRes.destroy();
-            apiError(res, 502, 'api_error', `${upstream.host} sent a response that cannot be forwarded`);
-            return;
-          }
-          upRes.pipe(res);
-        },
-      );
+      const out = open((upRes) => {
+        unreachable = undefined;
+        upRes.on('error', () => res.destroy());
+        try {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        } catch {
+          upRes.destroy();
+          apiError(res, 502, 'api_error', `${upstream.host} sent a response that cannot be forwarded`);
+          return;
+        }
+        upRes.pipe(res);
+      });
       // The upstream error names only the host, never the credential.
       out.on('error', (e) => {
         // Only a request that got no answer at all says the API is unreachable (not a stream cut mid-way).

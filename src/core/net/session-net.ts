@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { compileAllowlist } from './allowlist.js';
 import { startApiBroker, type Credential } from './api-broker.js';
+import type { BrokerGate } from './fleet.js';
 import { startEgressProxy, type EgressRecord } from './egress-proxy.js';
 import { startCredForwarder, type CredForwarder, type ForwardRecord } from './cred-forward.js';
 import { startSshAgent, type SessionSshAgent } from './ssh-agent.js';
@@ -58,7 +59,7 @@ export function checkRunAllowlist(configured: readonly string[], flagged: readon
 export async function startSessionNet(opts: {
   dir: string;
   /** The model API behind the broker; absent: no broker and no model API on the allowlist (the `command` agent). */
-  api?: { upstream: string; placeholder: string; credential: Credential; headers?: Record<string, string> };
+  api?: { upstream: string; placeholder: string; credential: Credential; headers?: Record<string, string>; gate?: BrokerGate };
   allowDomains: readonly string[];
   egressLogPath: string;
   onEgress: (r: EgressRecord | ForwardRecord) => void;

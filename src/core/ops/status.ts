@@ -3,6 +3,8 @@ import type { Context } from '../context.js';
 import { classifySession, findSession, viewSession, type SessionView } from './view.js';
 import { pidAlive } from '../pid.js';
 import { withRegistry } from '../registry.js';
+import { homePaths } from '../context.js';
+import { readFleetHold } from '../net/fleet-store.js';
 
 /** Which sessions `parallel-cc status` (and MCP `list_sessions`) lists. */
 export interface StatusRequest {
@@ -15,6 +17,8 @@ export interface StatusRequest {
 export interface StatusOutput {
   repos: Array<{ repo: string; sessions: SessionView[] }>;
   total: number;
+  /** The model API fleet: the machine-wide hold after a 429/529, while it lasts (registry `model_api_hold`). */
+  modelApi?: { hold: { reason: string; until: string; resumeInMs: number } };
 }
 
 /**
@@ -24,6 +28,8 @@ export interface StatusOutput {
 export async function listSessions(flags: StatusRequest, ctx: Context): Promise<StatusOutput> {
   // git (and child_process) only when a repo filter needs it: status is run often and should start fast.
   const repoPath = flags.repo !== undefined ? await (await import('../git.js')).repoRoot(resolve(ctx.cwd, flags.repo)) : undefined;
+  const hold = await readFleetHold(homePaths(ctx.home).db, ctx.now().getTime());
+  const modelApi = hold ? { modelApi: { hold: { reason: hold.reason, until: new Date(hold.until).toISOString(), resumeInMs: hold.resumeInMs } } } : {};
   return withRegistry(ctx, (sessions) => {
     const now = ctx.now();
     // Many rows share an owner pid: ask the kernel once per pid.
@@ -42,7 +48,7 @@ export async function listSessions(flags: StatusRequest, ctx: Context): Promise<
       .map((s): SessionView => Object.assign(s, classifySession(s, now, { alive }))); // rows are ours: no copy
     const byRepo = new Map<string, SessionView[]>();
     for (const v of rows) byRepo.set(v.repoPath, [...(byRepo.get(v.repoPath) ?? []), v]);
-    return { repos: [...byRepo.entries()].map(([repo, list]) => ({ repo, sessions: list })), total: rows.length };
+    return { repos: [...byRepo.entries()].map(([repo, list]) => ({ repo, sessions: list })), total: rows.length, ...modelApi };
   });
 }
 

@@ -5,11 +5,19 @@ import { providerModules } from '../../providers/registry.js';
 /** Run flags that take text (the `sandbox run` option names in camelCase, as commander gives them). */
 const STRING_FLAGS = [
   'repo', 'prompt', 'promptFile', 'provider', 'sandbox', 'timeout', 'base', 'localLog', 'authMethod', 'agentCli', 'agentCommand',
-  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask',
-  'workingDir', 'worktree', 'branch', 'gitUser', 'gitEmail', 'focusPhase',
+  'setup', 'onSuccess', 'onFailure', 'hookTimeout', 'template', 'sandboxConfig', 'taskFile', 'maxConcurrent', 'outputDir', 'budgetPerTask', 'budget',
+  'workingDir', 'worktree', 'branch', 'gitUser', 'gitEmail', 'focusPhase', 'npmRegistry', 'sshKey',
 ] as const;
 /** Run flags that are switches (`cleanup`/`stream` are the `--no-` ones). */
-const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast', 'includeDirty', 'uploadRepo'] as const;
+const BOOLEAN_FLAGS = ['dryRun', 'cleanup', 'keepOnError', 'stream', 'skipAgentUpdate', 'skipClaudeUpdate', 'multi', 'failFast', 'includeDirty', 'uploadRepo', 'gitLive'] as const;
+/**
+ * Run flags that carry a secret: never saved in a definition (a file anyone with the home can read
+ * and that `workflow show` prints); where the workflow runs they come from the environment.
+ */
+export const SECRET_RUN_FLAGS: Readonly<Record<string, string>> = {
+  npmToken: 'PARALLEL_CC_NPM_TOKEN',
+  githubToken: 'GITHUB_TOKEN (with githubToken left out, run with --github-token on the command line)',
+};
 /** Repeatable run flags. */
 const LIST_FLAGS = ['allowDomain', 'webhook', 'agent', 'command', 'mcp', 'setting', 'hook', 'task'] as const;
 
@@ -22,9 +30,9 @@ export function providerFlagKeys(): string[] {
   return providerModules().flatMap((m) => [...(m.flags ?? []), ...(m.configFile ? [m.configFile] : [])].map((f) => attributeName(f.flags)));
 }
 
-/** Every run flag a definition may hold (a test checks it against the `sandbox run` options). */
+/** Every run flag a definition may name (a test checks it against the `sandbox run` options); the secret ones only to refuse them. */
 export function runFlagKeys(): string[] {
-  return [...STRING_FLAGS, ...providerFlagKeys(), ...BOOLEAN_FLAGS, ...LIST_FLAGS];
+  return [...STRING_FLAGS, ...providerFlagKeys(), ...BOOLEAN_FLAGS, ...LIST_FLAGS, ...Object.keys(SECRET_RUN_FLAGS)];
 }
 
 /** Names a workflow may have: a file name, never a path. */
@@ -36,6 +44,8 @@ export function runFlagsSchema(): z.ZodType<Record<string, unknown>> {
   for (const k of [...STRING_FLAGS, ...providerFlagKeys()]) shape[k] = z.string().optional();
   for (const k of BOOLEAN_FLAGS) shape[k] = z.boolean().optional();
   for (const k of LIST_FLAGS) shape[k] = z.array(z.string()).optional();
+  for (const [k, env] of Object.entries(SECRET_RUN_FLAGS))
+    shape[k] = z.custom<never>((v) => v === undefined, { message: `a token is never saved in a workflow; set ${env} where it runs` }).optional();
   return z.object(shape).strict();
 }
 
