@@ -69,7 +69,10 @@ describe.each(PROVIDERS)('cleanup right after a SIGKILL of the CLI (%s)', (provi
       expect(readdirSync(tmp)).toEqual([]);
       if (provider === 'docker') expect(leftoverContainers([id])).toEqual([]);
       const again = await runCli(['cleanup', '--dry-run', '--json'], { env });
-      expect((JSON.parse(again.stdout) as { actions: Json[] }).actions).toEqual([]);
+      // Nothing left to do; the branch with the agent's commit is kept (and says why), never removed.
+      const left = (JSON.parse(again.stdout) as { actions: Json[] }).actions;
+      expect(left.filter((a) => a.action !== 'kept')).toEqual([]);
+      expect(left).toEqual([expect.objectContaining({ kind: 'branch', action: 'kept', target: expect.stringContaining(`parallel-cc/${id}`) as unknown })]);
     } finally {
       parent.kill('SIGKILL');
     }
