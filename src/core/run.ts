@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentPathIn, launchArgv, locateAgent, writeAgentFiles } from './agent-select.js';
@@ -19,6 +19,7 @@ import { privateDepSecrets } from './private-deps.js';
 import { sandboxDepsSetup } from './private-deps-sandbox.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createRunDir, createSandboxDir } from './sandbox-dir.js';
+import { createRunRow } from './run-row.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, checkUploadLimits, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
@@ -38,7 +39,6 @@ import { runSummary, type RunFacts } from './run-summary.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
 import { waitForSlot } from './slots.js';
-import { componentLabel } from './components/types.js';
 import { continueWorktree as continueResumed, keepTranscript } from './resume.js';
 import { meteredCost, openSessionFleet, type SessionFleet } from './fleet-session.js';
 
@@ -89,29 +89,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessions.update(id, { status, ...patch });
   };
 
-  sessions.create({
-    id,
-    repoPath: root,
-    baseRef: req.base ?? 'HEAD',
-    baseCommit,
-    branch,
-    worktreePath,
-    provider: req.provider,
-    agent: agent.name,
-    ...(req.template ? { template: req.template.name } : {}),
-    ...(req.continue ? { resumedFrom: req.continue.resumedFrom } : {}),
-    ...(req.components?.length ? { components: JSON.stringify(req.components.map(componentLabel)) } : {}),
-    promptHash: createHash('sha256').update(req.prompt).digest('hex'),
-    promptPath,
-    promptExcerpt: redactor.text(req.prompt.slice(0, 200)),
-    pid: process.pid,
-    timeoutSeconds: Math.round(req.timeoutMinutes * 60),
-    outputLogPath: logPath,
-    sessionDir,
-    ...(req.groupId !== undefined ? { groupId: req.groupId } : {}),
-    ...(req.taskId !== undefined ? { taskId: req.taskId } : {}),
-    ...(req.workflow ? { workflow: req.workflow.name, ...(req.workflow.attemptOf !== undefined ? { attemptOf: req.workflow.attemptOf } : {}) } : {}),
-  });
+  createRunRow(sessions, req, agent, { id, repo: root, baseCommit, branch, worktreePath, promptPath, sessionDir, logPath }, (t) => redactor.text(t));
 
   const about = { sessionId: id, repo: root, branch, provider: req.provider, agent: agent.name, ...(req.groupId ? { groupId: req.groupId, taskId: req.taskId } : {}) };
   const webhooks = req.webhooks?.length ? new WebhookNotifier(req.webhooks, { logPath: join(sessionDir, 'webhooks.ndjson'), redact: (v) => redactor.value(v), now: ctx.now }) : undefined;

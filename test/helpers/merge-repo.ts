@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb } from '../../src/store/db.js';
-import { SessionRepository, type Session } from '../../src/store/sessions.js';
 import type { ScenarioStep } from '../fixtures/model-server/server.js';
 import { git } from './git-repo.js';
 
-/** The registry's rows (empty when there is no registry yet). */
-export function registryRows(home: string): Session[] {
-  const db = openDb(join(home, 'coordinator.db'));
-  try {
-    return new SessionRepository(db).list();
-  } finally {
-    db.close();
-  }
-}
+export { registryRows } from './registry.js';
 
 /** A scripted agent turn that runs one shell line and commits everything with `message`. */
 export function commitStep(command: string, message: string): ScenarioStep {

@@ -4,15 +4,14 @@
  * retries, the agents never see it), the exact cost on the row while the run goes, and a batch
  * budget that stops every task while their work lands.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { estimateCost } from '../../src/core/pricing.js';
-import { openDb } from '../../src/store/db.js';
-import { SessionRepository, type Session } from '../../src/store/sessions.js';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
+import { registryRows } from '../helpers/registry.js';
 
 const COMMIT_STEP: Scenario['steps'][number] = {
   toolUses: [{ name: 'Bash', input: { command: 'f="work-$(od -An -N4 -tx4 /dev/urandom | tr -d " ")"; echo "$f" > "$f.txt" && git add -A && git commit -qm "agent: $f"' } }],
@@ -36,15 +35,7 @@ async function setup(scenario: Scenario, extraEnv: Record<string, string> = {}):
   return { repo, home, out, env };
 }
 
-const rows = (home: string): Session[] => {
-  if (!existsSync(join(home, 'coordinator.db'))) return [];
-  const db = openDb(join(home, 'coordinator.db'));
-  try {
-    return new SessionRepository(db).list();
-  } finally {
-    db.close();
-  }
-};
+const rows = registryRows;
 
 /** What the server's answers cost: each answered request's usage × its model's price. */
 const serverCost = (s: ModelServer, filter: (r: ModelServer['requests'][number]) => boolean = () => true): number =>

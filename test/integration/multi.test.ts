@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb } from '../../src/store/db.js';
-import { SessionRepository, type Session } from '../../src/store/sessions.js';
+import type { Session } from '../../src/store/sessions.js';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { dockerReady, leftoverContainers } from '../helpers/docker.js';
 import { git, makeRepo, tempDir } from '../helpers/git-repo.js';
+import { registryRows } from '../helpers/registry.js';
 
 // Claude Code refuses a bare `sleep 600`; a node timer is a long-running command it accepts.
 const LONG_COMMAND = `node -e "setTimeout(() => {}, 600000)"`;
@@ -31,15 +31,7 @@ async function setup(scenario: Scenario): Promise<{ repo: string; home: string; 
   return { repo, home, out, env };
 }
 
-const rows = (home: string): Session[] => {
-  if (!existsSync(join(home, 'coordinator.db'))) return [];
-  const db = openDb(join(home, 'coordinator.db'));
-  try {
-    return new SessionRepository(db).list();
-  } finally {
-    db.close();
-  }
-};
+const rows = registryRows;
 
 const byTask = (list: Session[]): Map<string, Session> => new Map(list.map((r) => [String(r.taskId), r]));
 

@@ -4,12 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb } from '../../src/store/db.js';
-import { SessionRepository } from '../../src/store/sessions.js';
 import { startModelServer, type ModelServer, type Scenario } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { git, makeRepo, tempDir, writeFiles } from '../helpers/git-repo.js';
 import { runSpine, SPINE_SCENARIO } from '../helpers/spine.js';
+import { registryRows } from '../helpers/registry.js';
 
 // Claude Code refuses a bare `sleep 600`; a node timer is a long-running command it accepts.
 const LONG_COMMAND = `node -e "setTimeout(() => {}, 600000)"`;
@@ -28,14 +27,7 @@ async function setup(scenario: Scenario): Promise<{ repo: string; home: string; 
   return { repo, home, env };
 }
 
-const sessionRows = (home: string): ReturnType<SessionRepository['list']> => {
-  const db = openDb(join(home, 'coordinator.db'));
-  try {
-    return new SessionRepository(db).list();
-  } finally {
-    db.close();
-  }
-};
+const sessionRows = registryRows;
 
 const summaryOf = (stdout: string): Record<string, unknown> => {
   const line = parseNdjson(stdout).find((e) => e.type === 'summary');
