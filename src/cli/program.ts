@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { AGENT_NAMES } from '../agents/registry.js';
+import { AGENT_NAMES } from '../agents/names.js';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';

@@ -2,7 +2,7 @@ import { WEBHOOK_EVENTS } from '../core/webhooks.js';
 import { z, type ZodTypeAny } from 'zod';
 import { BUILTIN_PROVIDERS, DEFAULT_PROVIDER, PROVIDER_NAMES, providerModules, registryVersion, type ProviderName } from '../providers/registry.js';
 import type { ProviderModule } from '../providers/module.js';
-import { AGENT_NAMES, DEFAULT_AGENT } from '../agents/registry.js';
+import { AGENT_NAMES, DEFAULT_AGENT } from '../agents/names.js';
 import { durationMinutes } from './duration.js';
 
 export { PROVIDER_NAMES, type ProviderName } from '../providers/registry.js';

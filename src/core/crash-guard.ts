@@ -4,9 +4,6 @@
  * running unobserved. src/bin.ts installs the process handlers and exits; this records the failure
  * on every session this process owns and stops their sandboxes first.
  */
-import { EXIT_CODES } from '../errors.js';
-import { openDb } from '../store/db.js';
-import { SessionRepository } from '../store/sessions.js';
 
 /** A session this process is running, as the guard sees it. */
 export interface OwnedSession {
@@ -61,23 +58,5 @@ export class SessionGuard {
     clearTimeout(timer);
     failAll();
     exit();
-  }
-}
-
-/**
- * Records a session as failed by a crash (exit 70). The run may have ended meanwhile and closed its
- * registry connection, so a closed one is replaced by a fresh connection to `dbPath`.
- */
-export function recordCrash(sessions: SessionRepository, dbPath: string, id: string, reason: string, now: () => Date): void {
-  const patch = { status: 'failed' as const, error: reason, completedAt: now().toISOString(), exitCode: EXIT_CODES.internal };
-  try {
-    sessions.update(id, patch);
-  } catch {
-    const db = openDb(dbPath);
-    try {
-      new SessionRepository(db, now).update(id, patch);
-    } finally {
-      db.close();
-    }
   }
 }

@@ -7,7 +7,7 @@ import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle } from '../providers/provider.js';
 import type { SessionRepository, SessionStatus } from '../store/sessions.js';
 import { homePaths } from './context.js';
-import { recordCrash } from './crash-guard.js';
+import { recordCrash } from './crash-record.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
