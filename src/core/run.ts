@@ -20,6 +20,7 @@ import { sandboxDepsSetup } from './private-deps-sandbox.js';
 import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createRunDir, createSandboxDir } from './sandbox-dir.js';
 import { createRunRow } from './run-row.js';
+import { worktreeWhileChecking } from './run-worktree.js';
 import { Redactor } from './redact.js';
 import { agentTimeout, checkUploadLimits, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
@@ -130,19 +131,24 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     setStatus('initializing');
     // After registering: a provider that is not usable (no daemon, a rejected API key, an outage)
     // leaves a failed session with the reason, like any other failure.
-    await provider.checkAvailable().catch((e: unknown) => {
-      origin = 'provider_check';
-      throw e;
-    });
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const wt = req.worktree
-      ? await continueReused(req.worktree, hostIdentity)
-      : req.continue
-        ? await continueResumed(root, req.continue)
-        : await createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity: hostIdentity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] });
-    worktreeMade = true;
-    startCommit = wt.startCommit;
-    snapshotMade = wt.snapshotCommit !== undefined;
+    const prepared = await worktreeWhileChecking(provider.checkAvailable(), req.worktree !== undefined || req.continue !== undefined, async () =>
+      req.worktree
+        ? continueReused(req.worktree, hostIdentity)
+        : req.continue
+          ? continueResumed(root, req.continue)
+          : createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity: hostIdentity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] }),
+    );
+    if (prepared.wt) {
+      worktreeMade = true;
+      startCommit = prepared.wt.startCommit;
+      snapshotMade = prepared.wt.snapshotCommit !== undefined;
+    }
+    if (prepared.unavailable !== undefined) {
+      origin = 'provider_check';
+      throw toAppError(prepared.unavailable);
+    }
+    if (!prepared.wt) throw toAppError(prepared.error);
     checkAbort();
 
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);

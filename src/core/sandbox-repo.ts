@@ -8,8 +8,8 @@ export const UNCOMMITTED_MESSAGE = 'parallel-cc: uncommitted work';
 
 // Overrides on every git command we run in a sandbox: its repo is agent-controlled, so nothing in it
 // may change what git prints (prefixes, signatures, encodings) or run anything (hooks, fsmonitor,
-// external diff, textconv).
-const PLUMBING = '-c core.hooksPath=/dev/null -c core.fsmonitor=false -c diff.noprefix=false -c diff.external= -c diff.mnemonicPrefix=false -c commit.gpgsign=false -c core.quotePath=true -c gc.auto=0';
+// external diff, textconv) — nor start background work after a commit (auto gc/maintenance).
+const PLUMBING = '-c core.hooksPath=/dev/null -c core.fsmonitor=false -c diff.noprefix=false -c diff.external= -c diff.mnemonicPrefix=false -c commit.gpgsign=false -c core.quotePath=true -c gc.auto=0 -c maintenance.auto=false';
 
 /**
  * The only config the collection's git sees (besides {@link PLUMBING}): it runs with a git dir of

@@ -30,7 +30,7 @@ beforeAll(async () => {
   env = { ...process.env, PARALLEL_CC_HOME: home, ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: `sk-ant-test-${'k'.repeat(24)}`, NO_COLOR: '1' };
   const out = join(tempDir('pcc-out-'), 'results');
   const r = await runCli(['sandbox', 'run', '--repo', repo, '--multi', '--task', 'task dirty', '--task', 'task squashed', '--task', 'task unmerged', '--output-dir', out, '--json'], { env });
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, `${r.stderr}\n${r.stdout.slice(-4000)}`).toBe(0);
   rows = new Map(registryRows(home).map((s) => [String(s.taskId), s]));
   const [dirty, squashed] = [rows.get('task-1') as Session, rows.get('task-2') as Session];
   // Both land on main as squash merges (no merge commit: main does not reach their branches)…
