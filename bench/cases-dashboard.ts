@@ -8,13 +8,11 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'no
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { openDb } from '../src/store/db.js';
 import { SessionRepository } from '../src/store/sessions.js';
-import { median, type BenchCase, type CaseResult } from './harness.js';
+import { BIN, median, type BenchCase, type CaseResult } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const SESSIONS = 50;
 const EVENTS = 300;
 

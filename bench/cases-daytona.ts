@@ -3,12 +3,9 @@
  * sandbox. Both sides talk to the local Daytona emulator (test/fixtures/daytona), so the numbers are
  * our overhead — Node start-up, the provider's session plumbing, its checks — not Daytona's latency.
  */
-import { fileURLToPath } from 'node:url';
 import { startDaytonaEmulator } from '../test/fixtures/daytona/index.js';
-import { paired, ratioResult, runArgv, type BenchCase } from './harness.js';
+import { cloudRoundTrip, type BenchCase } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEY = `dtn_${'b'.repeat(64)}`;
 /**
  * The smallest program doing the same with the SDK, as its own process: create, run `true` in a
@@ -28,24 +25,10 @@ const RAW = [
 /** `sandbox exec --provider daytona -- true` vs a raw SDK script (node + create + session command + delete). Goal ≤ 1.2×. */
 export const daytonaRoundTrip: BenchCase = {
   name: 'daytona round trip (local emulator): sandbox exec --provider daytona -- true vs raw SDK create + session command + delete',
-  async run() {
-    const emulator = await startDaytonaEmulator({ apiKey: KEY });
-    try {
-      const env = { ...process.env, DAYTONA_API_KEY: KEY, DAYTONA_API_URL: emulator.apiUrl, DAYTONA_USE_DEPRECATED_POLLING: 'true' };
-      const { ours, baseline } = await paired(
-        5,
-        async () => {
-          const r = await runArgv([process.execPath, BIN, 'sandbox', 'exec', '--provider', 'daytona', '--', 'true'], { env });
-          if (r.code !== 0) throw new Error(`sandbox exec failed: ${r.stderr}`);
-        },
-        async () => {
-          const r = await runArgv([process.execPath, '--input-type=module', '-e', RAW], { env, cwd: ROOT });
-          if (r.code !== 0) throw new Error(`raw SDK script failed: ${r.stderr}`);
-        },
-      );
-      return ratioResult(this.name, ours, baseline, 1.2, 'both are processes against the same local emulator: our overhead over a minimal SDK program');
-    } finally {
-      await emulator.close();
-    }
+  run() {
+    return cloudRoundTrip(this.name, 'daytona', RAW, async () => {
+      const emulator = await startDaytonaEmulator({ apiKey: KEY });
+      return { env: { DAYTONA_API_KEY: KEY, DAYTONA_API_URL: emulator.apiUrl, DAYTONA_USE_DEPRECATED_POLLING: 'true' }, close: () => emulator.close() };
+    });
   },
 };

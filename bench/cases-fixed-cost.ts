@@ -6,22 +6,16 @@
  * real claude binary against the same scripted model server (one Bash call that commits).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startModelServer, type ModelServer } from '../test/fixtures/model-server/server.js';
 import { generatedRepo } from './fixtures.js';
-import { dockerUp, median, paired, runArgv, skipped, type BenchCase, type CaseResult } from './harness.js';
+import { BARE_BWRAP, BIN, dockerUp, IMAGE, median, paired, runArgv, skipped, tmp, type BenchCase, type CaseResult } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const CLAUDE = fileURLToPath(new URL('../node_modules/.bin/claude', import.meta.url));
 const RAW_TASK = fileURLToPath(new URL('./raw-task.sh', import.meta.url));
-const IMAGE = 'parallel-cc-agent:latest';
 const KEY = 'sk-ant-bench-000000000000';
-const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const STEPS = { steps: [{ toolUses: [{ name: 'Bash', input: { command: 'echo bench > bench.txt && git add -A && git commit -qm bench' } }] }, { text: 'done' }] };
-const BARE_BWRAP = ['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
 
 /** The environment of both sides: the model server, a key, no telemetry, a throwaway home. */
 function env(server: ModelServer, home: string): NodeJS.ProcessEnv {

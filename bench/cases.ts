@@ -1,9 +1,7 @@
 /** The benchmark cases of `npm run bench` (issue 10 / spec 001 performance targets). */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { collectSandboxResults, initSandboxRepo } from '../src/core/sandbox-repo.js';
 import { importResults } from '../src/core/sync/results.js';
@@ -15,18 +13,14 @@ import { openDb } from '../src/store/db.js';
 import { SessionRepository } from '../src/store/sessions.js';
 import { startModelServer } from '../test/fixtures/model-server/server.js';
 import { addIgnoredNodeModules, fakeAgent, generatedRepo } from './fixtures.js';
-import { dockerUp, median, paired, ratioResult, runArgv, sample, skipped, type BenchCase, type CaseResult } from './harness.js';
+import { BARE_BWRAP, BIN, dockerUp, IMAGE, median, paired, ratioResult, runArgv, sample, skipped, tmp, type BenchCase, type CaseResult } from './harness.js';
 import { daytonaRoundTrip } from './cases-daytona.js';
 import { e2bRoundTrip } from './cases-e2b.js';
 import { FIXED_COST_CASES } from './cases-fixed-cost.js';
 import { dashboard50 } from './cases-dashboard.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const IMAGE = 'parallel-cc-agent:latest';
 const ID = { name: 'Bench', email: 'bench@example.com' };
-const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => runArgv([process.execPath, BIN, ...args], { env });
-const BARE_BWRAP = ['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
 
 /** Leaves a cached repo as it was: no worktrees or bench branches piling up run after run. */
 async function resetRepo(repo: string): Promise<void> {

@@ -4,7 +4,22 @@
  * goal is stated as an allowance), the goal, and whether it is met.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+
+/** The built CLI every case runs (`npm run build` first). */
+export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** The project root (where raw SDK scripts resolve their packages). */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The docker image of the docker cases. */
+export const IMAGE = 'parallel-cc-agent:latest';
+/** The barest bwrap sandbox running `true`: the native cases' floor. */
+export const BARE_BWRAP = ['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
+/** A fresh temp folder named `<prefix>XXXXXX`. */
+export const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** One measured case. */
 export interface CaseResult {
@@ -109,4 +124,30 @@ export async function paired(n: number, ours: () => Promise<unknown>, base: () =
     }
   }
   return r;
+}
+
+/**
+ * A cloud provider's round trip against its local emulator: `sandbox exec --provider <p> -- true`
+ * vs the smallest raw SDK program doing the same (`raw`, run with `node --input-type=module`), both
+ * as processes against the same emulator, so the ratio is our overhead, not the vendor's latency.
+ */
+export async function cloudRoundTrip(name: string, provider: string, raw: string, emulator: () => Promise<{ env: NodeJS.ProcessEnv; close(): Promise<void> }>): Promise<CaseResult> {
+  const emu = await emulator();
+  try {
+    const env = { ...process.env, ...emu.env };
+    const { ours, baseline } = await paired(
+      5,
+      async () => {
+        const r = await runArgv([process.execPath, BIN, 'sandbox', 'exec', '--provider', provider, '--', 'true'], { env });
+        if (r.code !== 0) throw new Error(`sandbox exec failed: ${r.stderr}`);
+      },
+      async () => {
+        const r = await runArgv([process.execPath, '--input-type=module', '-e', raw], { env, cwd: ROOT });
+        if (r.code !== 0) throw new Error(`raw SDK script failed: ${r.stderr}`);
+      },
+    );
+    return ratioResult(name, ours, baseline, 1.2, 'both are processes against the same local emulator: our overhead over a minimal SDK program');
+  } finally {
+    await emu.close();
+  }
 }
