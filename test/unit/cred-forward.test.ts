@@ -70,6 +70,9 @@ describe('refuseReason', () => {
     expect(refuseReason('npm', 'DELETE', '/pkg/-rev/1', '')).toMatch(/not allowed/);
     expect(refuseReason('npm', 'GET', '/-/whoami', '')).toMatch(/registry API/);
     expect(refuseReason('npm', 'GET', '/-/npm/v1/tokens', '')).toMatch(/registry API/);
+    // Percent-encoded, for a registry that decodes before routing.
+    expect(refuseReason('npm', 'GET', '/%2D/npm/v1/tokens', '')).toMatch(/registry API/);
+    expect(refuseReason('npm', 'GET', '/%2d/whoami', '')).toMatch(/registry API/);
     expect(refuseReason('npm', 'GET', 'http://evil.example/pkg', '')).toMatch(/origin-form/);
     expect(refuseReason('npm', 'GET', '//evil.example/pkg', '')).toMatch(/origin-form/);
     expect(refuseReason('npm', 'GET', '/a/../../etc', '')).toMatch(/dot segments/);

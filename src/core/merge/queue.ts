@@ -56,8 +56,11 @@ export function resolveCommands(repo: string, into: string, s: Session, strategy
   const branch = s.branch as string;
   const g = (dir: string, ...args: string[]): string => shellJoin(['git', '-C', dir, ...args]);
   const files = conflicts.length ? conflicts : ['<the conflicted files>'];
+  // The names come from commits the sandbox wrote: in the comment line (meant to be pasted) each is
+  // a JSON string, so a newline or quote in a file name cannot start a command of its own.
+  const named = files.map((f) => JSON.stringify(f)).join(', ');
   if (strategy === 'rebase' && s.worktreePath) {
-    return [g(s.worktreePath, 'rebase', into), `# edit ${files.join(', ')} in ${s.worktreePath} (remove the <<<<<<< ======= >>>>>>> markers), then:`, g(s.worktreePath, 'add', '--', ...files), shellJoin(['env', 'GIT_EDITOR=true', 'git', '-C', s.worktreePath, 'rebase', '--continue']), shellJoin(['parallel-cc', 'merge', s.id, '--into', into, '--strategy', 'rebase'])];
+    return [g(s.worktreePath, 'rebase', into), `# edit ${named} in ${s.worktreePath} (remove the <<<<<<< ======= >>>>>>> markers), then:`, g(s.worktreePath, 'add', '--', ...files), shellJoin(['env', 'GIT_EDITOR=true', 'git', '-C', s.worktreePath, 'rebase', '--continue']), shellJoin(['parallel-cc', 'merge', s.id, '--into', into, '--strategy', 'rebase'])];
   }
   const tmp = `${repo}-merge-${s.id}`;
   const dir = checkout?.path ?? tmp;
@@ -65,7 +68,7 @@ export function resolveCommands(repo: string, into: string, s: Session, strategy
   const close = checkout ? [] : [g(repo, 'worktree', 'remove', tmp)];
   const merge = strategy === 'squash' ? g(dir, 'merge', '--squash', branch) : g(dir, 'merge', '--no-ff', '--no-edit', branch);
   const commit = strategy === 'squash' ? g(dir, 'commit', '-m', `${branch} (session ${s.id}), squashed`) : g(dir, 'commit', '--no-edit');
-  return [...open, merge, `# edit ${files.join(', ')} in ${dir} (remove the <<<<<<< ======= >>>>>>> markers), then:`, g(dir, 'add', '--', ...files), commit, ...close];
+  return [...open, merge, `# edit ${named} in ${dir} (remove the <<<<<<< ======= >>>>>>> markers), then:`, g(dir, 'add', '--', ...files), commit, ...close];
 }
 
 /**

@@ -72,7 +72,9 @@ export function refuseReason(kind: ForwardKind, method: string, target: string, 
   if (kind === 'npm') {
     // Installing reads packuments and tarballs; publishing, unpublishing and token calls are not for the sandbox.
     if (method !== 'GET' && method !== 'HEAD') return `${method} is not allowed (the registry endpoint is read-only)`;
-    if (rest.startsWith('/-/') && !/^\/-\/(v1\/search|ping)/.test(rest)) return 'registry API calls other than search and ping are not allowed';
+    // Judged on the raw and the decoded path: a registry that decodes before routing reads /%2D/ as /-/.
+    const api = (p: string): boolean => p.startsWith('/-/') && !/^\/-\/(v1\/search|ping)/.test(p);
+    if (api(rest) || api(segments.join('/').slice(basePath.length))) return 'registry API calls other than search and ping are not allowed';
     return undefined;
   }
   // git smart HTTP, fetch only: /<owner>/<repo>[.git]/info/refs?service=git-upload-pack and POST …/git-upload-pack.
