@@ -88,12 +88,16 @@ export async function prepareResume(sessions: SessionRepository, raw: string): P
   if (s.kind !== 'sandbox' || !isTerminal(s.status)) throw new AppError('usage', `session ${s.id} is ${s.kind === 'sandbox' ? s.status : 'a local session'}: only an ended sandbox session can be resumed`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
   if (!s.branch || !s.worktreePath || !(await branchTip(s.repoPath, s.branch)) || !(await lstat(s.worktreePath).catch(() => undefined)))
     throw new AppError('usage', `session ${s.id} has no branch and worktree to continue on (it brought nothing back, or they were cleaned up)`, { hint: 'Start a new session with `parallel-cc sandbox run`.' });
+  // One run at a time on a branch: a resume (or --worktree run) already continuing it owns it.
+  const live = sessions.list({ repoPath: s.repoPath }).find((x) => x.branch === s.branch && !isTerminal(x.status));
+  if (live) throw new AppError('usage', `session ${live.id} is still ${live.status} on ${s.branch}`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
   const dirty = await worktreeChanges(s.worktreePath);
   if (dirty.length > 0) throw new AppError('usage', `the worktree ${s.worktreePath} has uncommitted changes (${dirty.slice(0, 3).map((l) => l.slice(3)).join(', ')})`, { hint: 'Commit or remove them first: the agent continues from the branch.' });
-  const dir = s.sessionDir ?? '';
-  const meta = await readFile(join(dir, TRANSCRIPT_META), 'utf8').then((t) => JSON.parse(t) as { agentSessionId?: unknown }, () => undefined);
+  // No session folder (a row from before them): nothing was kept — never a path relative to the cwd.
+  const dir = s.sessionDir;
+  const meta = dir === null ? undefined : await readFile(join(dir, TRANSCRIPT_META), 'utf8').then((t) => JSON.parse(t) as { agentSessionId?: unknown }, () => undefined);
   const id = typeof meta?.agentSessionId === 'string' && CONVERSATION_ID.test(meta.agentSessionId) ? meta.agentSessionId : undefined;
-  const transcript = id ? await readFile(join(dir, TRANSCRIPT_FILE)).then(validTranscript, () => undefined) : undefined;
+  const transcript = id && dir !== null ? await readFile(join(dir, TRANSCRIPT_FILE)).then(validTranscript, () => undefined) : undefined;
   if (!id || transcript === undefined) throw new AppError('not_found', `no conversation was kept for session ${s.id}`, { hint: 'Its run ended before the agent started, or ran with an older parallel-cc. Start a new session on its branch: `parallel-cc sandbox run --base ' + s.branch + ' --prompt …`.' });
   const resume = agent.resume;
   return {

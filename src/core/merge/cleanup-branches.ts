@@ -34,8 +34,12 @@ async function targetsOf(s: Session): Promise<string[]> {
  */
 export async function cleanSessionBranches(sessions: SessionRepository, all: readonly Session[], dry: boolean): Promise<BranchAction[]> {
   const actions: BranchAction[] = [];
+  // A branch a session still works on (a resumed child, a --worktree run continuing an ended one's
+  // branch) is never its ended parent's to remove.
+  const live = new Set(all.filter((s) => s.branch && !isTerminal(s.status)).map((s) => `${s.repoPath}:${s.branch ?? ''}`));
   for (const s of all) {
     if (s.kind !== 'sandbox' || !s.branch || !isTerminal(s.status)) continue;
+    if (live.has(`${s.repoPath}:${s.branch}`)) continue;
     if (!(await exists(s.repoPath)) || !(await branchTip(s.repoPath, s.branch))) continue;
     const target = `${s.repoPath}:${s.branch}`;
     const worktree = s.worktreePath && (await exists(s.worktreePath)) ? s.worktreePath : undefined;

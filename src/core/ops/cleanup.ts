@@ -145,9 +145,10 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<Clea
         continue;
       }
       if (dry) actions.push({ kind: 'worktree', target: path, action: 'would remove', reason: 'no session claims it' });
-      else {
-        if (repo) await removeSessionWorktree(repo, path);
-        else await rm(path, { recursive: true, force: true });
+      else if (repo && !(await removeSessionWorktree(repo, path))) {
+        actions.push({ kind: 'worktree', target: path, action: 'kept', reason: 'unclaimed, and it changed meanwhile' });
+      } else {
+        if (!repo) await rm(path, { recursive: true, force: true });
         actions.push({ kind: 'worktree', target: path, action: 'removed', reason: 'no session claims it' });
       }
     }
