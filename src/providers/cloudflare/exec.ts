@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AppError } from '../../errors.js';
 import { gunzipSync } from 'node:zlib';
 import { QueuedExecHandle } from '../chunk-queue.js';
 import type { ExecExit, ExecRequest } from '../provider.js';
@@ -35,14 +36,26 @@ export interface BridgeBox {
   gone(): Promise<string | undefined>;
 }
 
+/**
+ * The most one exact read may inflate to: the file comes from the container, where the agent can
+ * make it compress a thousandfold, so a small download must not become gigabytes in the CLI.
+ */
+export const MAX_EXACT_BYTES = 2 ** 30;
+
 /** Reads a file byte-exact: gzip-compressed in the sandbox first (the bridge sends text files decoded as UTF-8). */
-export async function readExact(box: BridgeBox, path: string): Promise<Buffer | undefined> {
+export async function readExact(box: BridgeBox, path: string, max = MAX_EXACT_BYTES): Promise<Buffer | undefined> {
   const gz = `${STATE_DIR}/${randomBytes(6).toString('hex')}.gz`;
   const done = await runQuiet(box, ['sh', '-c', 'gzip -n -c -- "$1" > "$2"', 'sh', path, gz]);
   if (done !== 0) return undefined;
   try {
     const data = await box.client.readFile(box.id, gz);
-    return data ? gunzipSync(data) : undefined;
+    if (!data) return undefined;
+    try {
+      return gunzipSync(data, { maxOutputLength: max });
+    } catch (e) {
+      if (e instanceof RangeError) throw new AppError('agent', `${path} in the sandbox is larger than ${max} bytes once decompressed: not read`, { hint: 'Exclude what the agent wrote there, or download smaller files.' });
+      throw e;
+    }
   } finally {
     await runQuiet(box, ['rm', '-f', '--', gz]).catch(() => undefined);
   }
