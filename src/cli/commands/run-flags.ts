@@ -45,8 +45,9 @@ export function focusPrompt(flags: SessionFlags, prompt: string | undefined): st
 /** The session options `--multi` shares with a single run (`--working-dir`, `--git-user`/`--git-email`, `--upload-repo`); the provider checks them with {@link checkSessionOptions}. */
 export async function sessionOptions(flags: SessionFlags, root: string): Promise<SessionOptions> {
   const workdir = parseWorkingDir(flags.workingDir);
-  // The host's identity fills in the half not given.
-  const gitId = parseGitIdentity(flags.gitUser, flags.gitEmail, flags.gitUser !== undefined && flags.gitEmail !== undefined ? { name: '', email: '' } : await gitIdentity(root));
+  // The host's identity fills in the half not given (read only then: two git processes otherwise spent).
+  const half = (flags.gitUser === undefined) !== (flags.gitEmail === undefined);
+  const gitId = parseGitIdentity(flags.gitUser, flags.gitEmail, half ? await gitIdentity(root) : { name: '', email: '' });
   return { ...(workdir ? { workdir } : {}), ...(gitId ? { gitIdentity: gitId } : {}), ...(flags.uploadRepo ? { uploadRepo: true } : {}) };
 }
 

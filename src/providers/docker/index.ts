@@ -115,7 +115,9 @@ export class DockerProvider implements SandboxProvider {
     // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
     const bridges = bridgeMounts(spec.bridges, {
       ...(spec.bridges.apiSocket && this.config.network === 'host' ? { apiPort: await freeLoopbackPort() } : {}),
-      ...(this.config.network === 'host' ? { forwardPorts: { npm: await freeLoopbackPort(), git: await freeLoopbackPort() } } : {}),
+      ...(this.config.network === 'host' && spec.bridges.forwards
+        ? { forwardPorts: { ...(spec.bridges.forwards.npm ? { npm: await freeLoopbackPort() } : {}), ...(spec.bridges.forwards.git ? { git: await freeLoopbackPort() } : {}) } }
+        : {}),
       egress: this.config.network === 'none',
     });
     binds.push(...bridges.mounts.map((m) => `${m.src}:${m.dest}`));
