@@ -5,6 +5,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSshAgent } from '../../src/core/net/ssh-agent.js';
@@ -48,6 +49,38 @@ describe('startSshAgent', () => {
     expect(existsSync(agent.socketPath)).toBe(false);
     expect(existsSync(join(dir, 'ssh-agent'))).toBe(false);
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(dir);
+  });
+
+  it('a burst of requests from the sandbox is answered one by one, in order (the relay reads on only after each answer)', async () => {
+    const keys = tempDir('pcc-agent-keys-');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'k')]);
+    const agent = await startSshAgent({ dir: tempDir('pcc-agent-run-'), keyPath: join(keys, 'k') });
+    try {
+      // 200 SSH_AGENTC_REQUEST_IDENTITIES (11) and a refused REMOVE_ALL (19) in one write.
+      const list = Buffer.from([0, 0, 0, 1, 11]);
+      const burst = Buffer.concat([...Array.from({ length: 200 }, () => list), Buffer.from([0, 0, 0, 1, 19])]);
+      const answers = await new Promise<number[]>((resolve, reject) => {
+        const sock = connect(agent.socketPath, () => sock.write(burst));
+        let buf = Buffer.alloc(0);
+        const types: number[] = [];
+        sock.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+            types.push(buf[4] ?? -1);
+            buf = buf.subarray(4 + buf.readUInt32BE(0));
+          }
+          if (types.length === 201) {
+            sock.destroy();
+            resolve(types);
+          }
+        });
+        sock.on('error', reject);
+      });
+      // 12 = SSH_AGENT_IDENTITIES_ANSWER, 5 = SSH_AGENT_FAILURE.
+      expect(answers).toEqual([...Array.from({ length: 200 }, () => 12), 5]);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('a CLI killed with SIGKILL (no teardown) leaves no agent behind holding the key', { timeout: 60_000 }, async () => {

@@ -7,7 +7,7 @@ import { admit, WINDOW_SLACK_MS, type Admission, type FleetLimits, type FleetSto
 const STALE_MS = 30 * 60_000;
 
 /**
- * The fleet state in the registry (tables model_api_requests and model_api_hold, migration 013):
+ * The fleet state in the registry (tables model_api_requests and model_api_hold, migration 014):
  * every parallel-cc process of the machine sees the others' requests and holds. Each admission is
  * one BEGIN IMMEDIATE transaction (check and claim together), so two processes never both take
  * the last place.
@@ -82,7 +82,7 @@ export async function readFleetHold(dbPath: string, now: number): Promise<(Hold 
     const row = db.prepare('SELECT until_ms AS until, reason FROM model_api_hold WHERE id = 1').get() as Hold | undefined;
     return row && row.until > now ? { ...row, resumeInMs: row.until - now } : undefined;
   } catch {
-    // No registry, or one from before migration 013: no hold.
+    // No registry, or one from before migration 014: no hold.
     return undefined;
   } finally {
     db?.close();

@@ -58,12 +58,18 @@ function relay(client: Socket, agentSocket: string): void {
     client.destroy();
     agent.destroy();
   };
+  // While a request is out at the agent, the sandbox's socket is not read: what it sends meanwhile
+  // waits in the kernel, never in this process's memory.
   const pump = (): void => {
     while (!waiting) {
       const frame = pending.shift();
-      if (!frame) return;
+      if (!frame) {
+        client.resume();
+        return;
+      }
       if (ALLOWED_REQUESTS.has(frame[4] ?? -1)) {
         waiting = true;
+        client.pause();
         agent.write(frame);
       } else client.write(SSH_AGENT_FAILURE);
     }
