@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { run } from '../exec.js';
 import { git, SAFE_GIT_CONFIG } from '../git.js';
 import { identityArgs } from '../worktree.js';
+import { isAncestor } from './refs.js';
 
 /** How a session's branch is combined with the target. */
 export type MergeStrategy = 'merge' | 'squash' | 'rebase';
@@ -66,14 +67,14 @@ export async function buildMerged(req: BuildRequest): Promise<Built> {
     return { clean: true, tree: preview.tree, commit: await commitTree([req.into], `${req.title}\n\nSquashed from ${req.branch}:\n${subjects}`) };
   }
   // Rebase: already on top of the target → nothing to rewrite.
-  const ff = await run(['git', '-C', req.repo, 'merge-base', '--is-ancestor', req.into, req.tip], { okCodes: [0, 1] });
-  if (ff.exitCode === 0) return { clean: true, tree: preview.tree, commit: req.tip };
+  if (await isAncestor(req.repo, req.into, req.tip)) return { clean: true, tree: preview.tree, commit: req.tip };
   return (await hasReplay()) ? replayOnto(req) : rebaseInTempWorktree(req);
 }
 
 async function replayOnto(req: BuildRequest): Promise<Built> {
   const r = await run(['git', ...SAFE_GIT_CONFIG, '-C', req.repo, ...identityArgs(req.identity), 'replay', '--onto', req.into, `${req.into}..refs/heads/${req.branch}`], { okCodes: [0, 1] });
-  if (r.exitCode !== 0) return { clean: false, conflicts: (await previewTree(req.repo, req.into, req.tip).then((p) => (p.clean ? [] : p.conflicts))) };
+  // Only reached after merge-tree found no conflict: a replay that stops anyway has none to name.
+  if (r.exitCode !== 0) return { clean: false, conflicts: [] };
   const m = /^update \S+ ([0-9a-f]{40,64}) /m.exec(r.stdout.toString('utf8'));
   if (!m?.[1]) throw new Error(`git replay printed no update: ${r.stdout.toString('utf8')}`);
   return { clean: true, commit: m[1], tree: await git(req.repo, ['rev-parse', `${m[1]}^{tree}`]) };
