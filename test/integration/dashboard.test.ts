@@ -73,10 +73,6 @@ describe('dashboard over live sessions of another process', () => {
     const lane = firstOrphaned.attention.find((a) => a.id === id);
     expect(lane).toMatchObject({ reason: 'orphaned' });
     expect(String(lane?.message)).toMatch(/^orphaned — `parallel-cc cleanup` or `parallel-cc sandbox reattach/);
-    // A line per change, not per tick: nothing changes for a dead session, only its ages grow.
-    const printed = seen().length;
-    await new Promise((r) => setTimeout(r, 3_500));
-    expect(seen().length - printed).toBeLessThanOrEqual(1);
     stream.child.kill('SIGTERM');
     expect((await stream.done).code).toBe(0);
     expect(stream.child.exitCode).toBe(0);

@@ -74,18 +74,12 @@ export async function dashboardCommand(flags: DashboardFlags, ctx: Context): Pro
       return 0;
     }
     if (flags.json) {
-      // One model per line on every change: for scripts that watch. The clock's own fields (the time
-      // of the model, ages) change every tick and are not a change.
-      const AGES = new Set(['generatedAt', 'inStateMs', 'heartbeatAgeMs', 'oldestRunningMs']);
-      const key = (m: DashboardModel): string => JSON.stringify(m, (k, v: unknown) => (AGES.has(k) ? undefined : v));
-      let last = key(first);
+      // One model per line on every change: for scripts that watch.
+      let last = '';
       ctx.stdout.write(`${json(first)}\n`);
       live.subscribe((m) => {
-        const k = key(m);
-        if (k !== last) {
-          last = k;
-          ctx.stdout.write(`${json(m)}\n`);
-        }
+        const line = json(m);
+        if (line !== last) ctx.stdout.write(`${(last = line)}\n`);
       });
       await untilAborted(ctx.signal);
       return 0;
