@@ -98,22 +98,6 @@ describe('what the logs say', () => {
     writeFileSync(p, 'new\n');
     expect(t.read()).toEqual(['new']);
   });
-
-  it('FileTail takes a huge log in bounded slices and skips a line with no end in sight (the log is the sandbox\'s output)', () => {
-    const p = join(tempDir('pcc-tail-'), 'events.ndjson');
-    writeFileSync(p, Buffer.concat([Buffer.from('first\n'), Buffer.alloc(10 * 2 ** 20, 0x61), Buffer.from('\nlast\n')]));
-    const t = new FileTail(p);
-    const lines: string[] = [];
-    let reads = 0;
-    do {
-      lines.push(...t.read());
-      reads++;
-    } while (t.behind);
-    expect(reads).toBe(3);
-    expect(lines).toEqual(['first', 'last']);
-    appendFileSync(p, 'after\n');
-    expect(t.read()).toEqual(['after']);
-  });
 });
 
 describe('the attention hook', () => {

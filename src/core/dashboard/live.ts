@@ -179,8 +179,6 @@ export class LiveDashboard {
     const now = this.ctx.now().getTime();
     for (const line of t.events?.read() ?? []) foldEvent(t.digest, line, now);
     for (const line of t.egress?.read() ?? []) foldEgress(t.digest, line);
-    // A big log is taken in a slice per refresh, never all at once.
-    if (t.events?.behind || t.egress?.behind) t.dirty = true;
     if (isTerminal(s.status) && t.watcher) {
       t.watcher.close();
       t.watcher = undefined;
