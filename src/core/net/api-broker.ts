@@ -112,7 +112,7 @@ export async function startApiBroker(opts: {
       send({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port || undefined, method: req.method, path: `${basePath}${forwardPath}`, headers }, onResponse);
     if (opts.gate) {
       const reachable = (why: string | undefined): void => void (unreachable = why);
-      forwardGated({ req, res, gate: opts.gate, path: url.pathname, open, apiError, reachable, host: upstream.host }).catch(() => res.destroy());
+      void forwardGated({ req, res, gate: opts.gate, path: url.pathname, open, apiError, reachable, host: upstream.host });
       return;
     }
     try {

@@ -113,13 +113,6 @@ export async function forwardGated(opts: {
       return;
     }
     up.pipe(res);
-    // The agent hung up (or was stopped) mid-answer: a piped source into a closed response stops and
-    // never ends, so end it here — finish() then gives the request's slot back and bills what was read.
-    const drop = (): void => {
-      if (!up.complete) up.destroy();
-    };
-    if (res.destroyed) drop();
-    else res.on('close', drop);
     return;
   }
 }
