@@ -3,7 +3,7 @@ import { AGENT_NAMES } from '../agents/names.js';
 import type { Context } from '../core/context.js';
 import { AppError, toAppError } from '../errors.js';
 import type { RunFlags } from './commands/run.js';
-import type { MultiFlags } from './commands/multi.js';
+import type { MultiFlags } from './commands/multi-flags.js';
 import { addExamples } from './help-examples.js';
 import { registerLocalCommands } from './local-program.js';
 import { registerOpsCommands } from './ops-program.js';
@@ -96,7 +96,7 @@ export function buildProgram(ctx: Context, setExit: (code: number) => void): Com
     const stream = flags.stream !== false;
     try {
       // Loaded when used, like every command module: start-up pays only for what it runs.
-      const [{ rejectMultiOnlyFlags }, { runCommand }] = await Promise.all([import('./commands/multi.js'), import('./commands/run.js')]);
+      const [{ rejectMultiOnlyFlags }, { runCommand }] = await Promise.all([import('./commands/multi-flags.js'), import('./commands/run.js')]);
       rejectMultiOnlyFlags(flags);
       const out = await runCommand(flags, ctx, (e) => renderer.event(e, { stream }));
       if (out.kind === 'plan') {

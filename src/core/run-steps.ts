@@ -130,3 +130,13 @@ export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHa
   for (const r of reasons) emit({ type: 'warning', message: `sandbox ${r}` });
   return reasons.length ? reasons.join('; ') : undefined;
 }
+
+/**
+ * Awaits independent steps at once, but fails as if they had run one after another: with the error
+ * of the first step (in order) that failed, so the message a user sees never depends on timing.
+ */
+export async function inOrder<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(steps);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}

@@ -22,7 +22,7 @@ import { createRunDir, createSandboxDir } from './sandbox-dir.js';
 import { createRunRow } from './run-row.js';
 import { worktreeWhileChecking } from './run-worktree.js';
 import { Redactor } from './redact.js';
-import { agentTimeout, checkUploadLimits, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
+import { agentTimeout, checkUploadLimits, inOrder, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
@@ -62,11 +62,14 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const { ctx, config, sessions, provider, agent } = deps;
   const started = ctx.now().getTime();
   const root = await repoRoot(req.repo);
-  const baseCommit = await resolveCommit(root, req.base ?? 'HEAD');
   const install = locateAgent(agent, provider, config, ctx);
-  // An agent without a model API (the `command` agent) needs none of the user's keys: none is read.
-  const credential = agent.credential ? await resolveAgentCredential(agent.credential, ctx.env, req.authMethod, ctx.now()) : undefined;
-  const hostIdentity = await gitIdentity(root);
+  // Independent lookups at once (each is a git call or a file read). An agent without a model API
+  // (the `command` agent) needs none of the user's keys: none is read.
+  const [baseCommit, credential, hostIdentity] = await inOrder([
+    resolveCommit(root, req.base ?? 'HEAD'),
+    agent.credential ? resolveAgentCredential(agent.credential, ctx.env, req.authMethod, ctx.now()) : undefined,
+    gitIdentity(root),
+  ] as const);
   const identity = req.gitIdentity ?? hostIdentity;
 
   const id = newSessionId((x) => sessions.exists(x));
@@ -116,6 +119,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let files: string[] = [];
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
+  let keeping: Promise<unknown> = Promise.resolve();
   const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
@@ -151,6 +155,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (!prepared.wt) throw toAppError(prepared.error);
     checkAbort();
 
+    // What the user's own checkout holds that the upload leaves out (only for the phase message):
+    // read while the sandbox is made, not after it.
+    const checkoutExcluded = req.base === undefined ? planUpload(root, config.uploadIgnorePatterns).then((p) => p.excluded, () => []) : Promise.resolve([]);
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
     checkUploadLimits(provider, plan);
     emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });
@@ -198,7 +205,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
-    emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(req.base === undefined ? (await planUpload(root, config.uploadIgnorePatterns)).excluded : []), ...plan.excluded])}` });
+    emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(await checkoutExcluded), ...plan.excluded])}` });
     await uploadWithProgress(provider, sandbox, plan, emit);
     const privDeps = sandboxDepsSetup(req.privateDeps, sandbox);
     await writeAgentFiles(provider, sandbox, privDeps.files);
@@ -257,8 +264,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sessions.update(id, { costUsd: cost, inputTokens: usage?.inputTokens ?? null, outputTokens: usage?.outputTokens ?? null, exitCode: ran.exitCode });
     ended = ran.outcome;
     // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
-    const kept = await keepTranscript(provider, sandbox, agent, sessionDir, logPath);
-    if (kept) emit(kept);
+    // It never throws, reads only, and runs while the work is collected (a round trip less to wait on).
+    keeping = keepTranscript(provider, sandbox, agent, sessionDir, logPath).then((kept) => kept && emit(kept)).catch(() => undefined);
     const limitHits = await reportLimits(provider, sandbox, emit);
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
@@ -284,6 +291,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     failure = err;
     ended = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
+    // The transcript is read before its sandbox goes, whatever ended the run.
+    await keeping;
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
