@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
 import type { Context } from './context.js';
+import type { Credential } from './net/api-broker.js';
 
 /** What an agent's `locate` reads: the config's agent keys, the host's PATH, the working folder. */
 export function locateOptions(config: Partial<Pick<Config, 'claudeBin' | 'agentCommand' | 'codexBin' | 'geminiDir'>>, ctx: Pick<Context, 'env' | 'cwd'>): AgentLocateOptions {
@@ -66,4 +67,25 @@ export async function writeAgentFiles(provider: SandboxProvider, sandbox: Sandbo
     const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', WRITE_FILE, 'sh', path], stdin: f.content, cwd: sandbox.homedir });
     if (r.exitCode !== 0) throw new AppError('agent', `could not write ${f.path} in the sandbox: ${r.stderr.trim() || `exit code ${String(r.exitCode)}`}`);
   }
+}
+
+/**
+ * The agent's launch in this sandbox: its argv (the install's arguments, then the components', then
+ * a resumed conversation's), the prompt, the key or its placeholder, the broker's and proxy's
+ * endpoints. A template's variables never replace the agent's own (its key placeholder, base URL,
+ * proxy); the private-dependency variables come last.
+ */
+export function agentLaunch(agent: Agent, install: AgentInstall, sandbox: SandboxHandle, o: { config: Config; prompt: string; args: string[]; credential?: Credential; apiUrl?: string; templateEnv?: Record<string, string>; depsEnv: Record<string, string> }): AgentLaunch {
+  const model = agent.model?.(o.config);
+  const args = [...(install.args ?? []), ...o.args];
+  const launch = agent.launch({
+    agentPath: agentPathIn(install, sandbox),
+    ...(args.length ? { args } : {}),
+    prompt: o.prompt,
+    ...(o.credential ? { credential: o.credential } : {}),
+    ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
+    ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
+    ...(model ? { model } : {}),
+  });
+  return { ...launch, argv: launchArgv(install, sandbox, launch.argv), env: { ...(o.templateEnv ?? {}), ...launch.env, ...o.depsEnv } };
 }

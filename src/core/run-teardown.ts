@@ -38,13 +38,21 @@ export interface Teardown {
  * survives is a warning event.
  */
 export async function tearDown(t: Teardown, emit: (e: Extract<StreamEvent, { type: 'warning' }>) => void): Promise<void> {
+  await releaseSandbox(t, emit);
+  if (t.worktree) await removeEmptyWorktree(t.worktree);
+}
+
+/** The sandbox part of {@link tearDown}: the sandbox (unless kept), the host bridges, the sandbox's folder. */
+export async function releaseSandbox(t: Omit<Teardown, 'worktree'>, emit: (e: Extract<StreamEvent, { type: 'warning' }>) => void): Promise<void> {
   const warning = t.sandbox ? await destroySandbox(t.provider, t.sandbox, { keep: t.keepSandbox }) : undefined;
   if (warning) emit({ type: 'warning', message: warning });
   await t.net?.close().catch(() => undefined);
   if (t.netDir) await rm(t.netDir, { recursive: true, force: true }).catch(() => undefined);
   // --no-cleanup keeps the sandbox's folder (its workspace) until `cleanup` removes it.
   if (!t.keepSandbox) await removeSandboxDir(t.sandboxDir).catch(() => undefined);
-  // A branch with nothing new on it is noise: remove it with its worktree. Work is never dropped.
-  const w = t.worktree;
-  if (w) await removeSessionWorktree(w.repoRoot, w.path, w.branch, w.startCommit).catch(() => undefined);
+}
+
+/** A branch with nothing new on it is noise: it goes with its worktree. Work is never dropped. */
+export async function removeEmptyWorktree(w: NonNullable<Teardown['worktree']>): Promise<void> {
+  await removeSessionWorktree(w.repoRoot, w.path, w.branch, w.startCommit).catch(() => undefined);
 }

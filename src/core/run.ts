@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentPathIn, launchArgv, locateAgent, writeAgentFiles } from './agent-select.js';
+import { agentLaunch, locateAgent, writeAgentFiles } from './agent-select.js';
 import { runAgent } from './agent-run.js';
 import { AppError, toAppError } from '../errors.js';
 import type { SandboxHandle } from '../providers/provider.js';
@@ -33,7 +33,7 @@ import { continueWorktree as continueReused } from './run-options/worktree.js';
 import { uploadHistory } from './sync/history.js';
 import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
-import { tearDown } from './run-teardown.js';
+import { releaseSandbox, removeEmptyWorktree, tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
 import { hookRunner } from './hooks.js';
 import { runSummary, type RunFacts } from './run-summary.js';
@@ -120,6 +120,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
   let keeping: Promise<unknown> = Promise.resolve();
+  let released: Promise<void> | undefined;
   const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
@@ -213,7 +214,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     await hooks.beforeAgent();
     checkAbort();
     const history = req.uploadRepo ? { bundle: await uploadHistory(provider, sandbox, { worktreePath, commit: startCommit, scratchDir: sessionDir }), base: startCommit } : undefined;
-    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12), ...(history ? { history } : {}) });
+    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12), onlyUploaded: hooks.results.length === 0, ...(history ? { history } : {}) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
@@ -221,19 +222,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
     const model = agent.model?.(config);
     const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
-    const args = [...(install.args ?? []), ...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])];
-    const launch = agent.launch({
-      agentPath: agentPathIn(install, sandbox),
-      ...(args.length ? { args } : {}),
-      prompt: comp?.prompt ?? req.prompt,
-      ...(agentCredential ? { credential: agentCredential } : {}),
-      ...(apiUrl ? { apiUrl } : {}),
-      ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
-      ...(model ? { model } : {}),
-    });
-    launch.argv = launchArgv(install, sandbox, launch.argv);
-    // A template's variables never replace the agent's own (its key placeholder, base URL, proxy).
-    launch.env = { ...(req.template?.env ?? {}), ...launch.env, ...privDeps.env };
+    const launch = agentLaunch(agent, install, sandbox, { config, prompt: comp?.prompt ?? req.prompt, args: [...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])], ...(agentCredential ? { credential: agentCredential } : {}), ...(apiUrl ? { apiUrl } : {}), ...(req.template ? { templateEnv: req.template.env } : {}), depsEnv: privDeps.env });
     await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
@@ -275,6 +264,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = after.mbox ?? (await collect());
+    // Everything the sandbox will give is collected: unless it may be kept, it goes while the work is imported.
+    if (!req.keepSandbox && req.keepSandboxOnError !== true) released = keeping.then(() => releaseSandbox({ provider, sandbox, keepSandbox: false, net, netDir, sandboxDir }, emit));
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
@@ -283,7 +274,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   } catch (e) {
     let err = toAppError(e);
     // A command failed because the sandbox itself is gone (e.g. its container stopped): say that.
-    const down = sandbox && err.kind === 'agent' ? await provider.diagnose?.(sandbox).catch(() => undefined) : undefined;
+    const down = sandbox && !released && err.kind === 'agent' ? await provider.diagnose?.(sandbox).catch(() => undefined) : undefined;
     if (down) {
       err = new AppError('environment', down.message, { cause: err, ...(down.hint ? { hint: down.hint } : {}) });
       origin = 'sandbox_lost';
@@ -298,7 +289,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandboxCost = meter?.stop();
     // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
     const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
-    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit);
+    await (released ?? releaseSandbox({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir }, emit));
+    if (emptyWorktree) await removeEmptyWorktree({ repoRoot: root, path: worktreePath, branch, startCommit });
     // After the broker closed: its last answers are counted, then the session leaves the fleet.
     fleet?.leave();
   }

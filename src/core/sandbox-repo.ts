@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from './exec.js';
 import { AppError } from '../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
 import { SEALED_GIT_ENV } from './sync/git-tree.js';
@@ -97,15 +100,24 @@ export const SANDBOX_BRANCH = 'parallel-cc/work';
  * commit of exactly what was uploaded), never a view of the host's .git — or, with `history`
  * (`--upload-repo`: a bundle uploaded into the workdir), the base's history with the start commit
  * on it (the base itself when the upload is its exact tree). Returns the start commit,
- * recorded on the host so the agent cannot move it. One sandbox round trip.
+ * recorded on the host so the agent cannot move it. One sandbox round trip, or none when
+ * `onlyUploaded` and the provider's workdir is a host folder.
  */
 export async function initSandboxRepo(
   provider: SandboxProvider,
   sandbox: SandboxHandle,
-  opts: { identity: { name: string; email: string }; baseLabel: string; history?: { bundle: string; base: string } },
+  opts: { identity: { name: string; email: string }; baseLabel: string; history?: { bundle: string; base: string }; onlyUploaded?: boolean },
 ): Promise<string> {
   const history = opts.history ? [opts.history.bundle, opts.history.base] : ['', ''];
-  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, [SANDBOX_BRANCH, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`, ...history]);
+  const args = [SANDBOX_BRANCH, opts.identity.name, opts.identity.email, `parallel-cc: start from ${opts.baseLabel}`, ...history];
+  // The host may make it in a local sandbox's folder only while that holds just our upload (no
+  // setup command ran in the sandbox, no bundle) and no .git: then nothing in it is agent-made.
+  const host = opts.onlyUploaded && !opts.history ? provider.hostWorkdir?.(sandbox) : undefined;
+  if (host !== undefined && !(await lstat(join(host, '.git')).then(() => true, () => false))) {
+    const r = await run(['sh', '-c', INIT_SCRIPT, 'sh', ...args], { cwd: host, env: { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C', ...SEALED_GIT_ENV }, errorKind: 'agent' });
+    return r.stdout.toString('utf8').trim();
+  }
+  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, args);
   return out.toString('utf8').trim();
 }
 

@@ -215,6 +215,12 @@ export interface SandboxProvider {
    * a failed command is then reported as the sandbox's failure, not the agent's.
    */
   diagnose?(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined>;
+  /**
+   * The folder on this machine that is the sandbox's workdir, where it is one (native bind-mounts
+   * it): the sandbox repo is then made there by the host, a sandbox round trip less — only while
+   * nothing agent-controlled is in it yet (core/sandbox-repo.ts).
+   */
+  hostWorkdir?(sandbox: SandboxHandle): string | undefined;
   /** Sandboxes of this provider carrying parallel-cc labels, for orphan cleanup. */
   listSandboxes?(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>>;
 }

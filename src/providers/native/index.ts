@@ -199,6 +199,10 @@ export class NativeProvider implements SandboxProvider {
     return s;
   }
 
+  hostWorkdir(sandbox: SandboxHandle): string | undefined {
+    return this.state.get(sandbox.id)?.workspace;
+  }
+
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
     return copyIntoWorkspace(this.get(sandbox).workspace, source);
   }
