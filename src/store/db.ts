@@ -16,12 +16,11 @@ export interface Migration {
   sql: string;
 }
 
+const migrationFiles = (dir: string): string[] => readdirSync(dir).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+
 /** Reads the migrations shipped next to this module, in version order. */
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}/${f}`, 'utf8') }));
+  return migrationFiles(dir).map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}/${f}`, 'utf8') }));
 }
 
 /**
@@ -29,7 +28,7 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * a busy timeout so concurrent CLI processes wait instead of failing with SQLITE_BUSY, and every
  * pending migration applied in one transaction each (tracked with PRAGMA user_version).
  */
-export function openDb(path: string, migrations: Migration[] = loadMigrations()): Db {
+export function openDb(path: string, migrations?: Migration[]): Db {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let db: Db;
   try {
@@ -43,7 +42,14 @@ export function openDb(path: string, migrations: Migration[] = loadMigrations())
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  migrate(db, migrations);
+  if (migrations) migrate(db, migrations);
+  else {
+    // Every command opens the registry: an up-to-date one (the usual case) costs one read of its
+    // version and a folder listing, not a transaction and a file read per migration.
+    const files = migrationFiles(MIGRATIONS_DIR);
+    const latest = Number(files.at(-1)?.slice(0, 3) ?? 0);
+    if ((db.pragma('user_version', { simple: true }) as number) < latest) migrate(db, loadMigrations());
+  }
   return db;
 }
 
