@@ -82,13 +82,26 @@ export class NativeProvider implements SandboxProvider {
   readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
+  private available: Promise<void> | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly config: Pick<Config['providers']['native'], 'memoryLimit' | 'pidsLimit'> & { filesystem?: { denyRead: string[] } } = { memoryLimit: '2g', pidsLimit: 512 },
   ) {}
 
-  async checkAvailable(): Promise<void> {
+  /**
+   * Whether bwrap can make a sandbox here. Asked once per process (every task of a --multi asks):
+   * a failure is not remembered, so the next run asks again.
+   */
+  checkAvailable(): Promise<void> {
+    this.available ??= this.probe().catch((e: unknown) => {
+      this.available = undefined;
+      throw e;
+    });
+    return this.available;
+  }
+
+  private async probe(): Promise<void> {
     try {
       await run(['bwrap', '--unshare-all', '--unshare-user', '--uid', String(SANDBOX_UID), '--ro-bind', '/', '/', '--', 'true'], {
         env: this.launchEnv(),
