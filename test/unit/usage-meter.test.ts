@@ -88,4 +88,9 @@ describe('requestModel', () => {
     expect(requestModel('/v1beta/models/gemini-2.5-flash:streamGenerateContent', Buffer.from('{}'))).toBe('gemini-2.5-flash');
     expect(requestModel('/v1/messages', Buffer.from('not json'))).toBeUndefined();
   });
+
+  it('never throws on a sandbox\'s malformed escape in the path (it would crash the broker\'s host process)', () => {
+    expect(requestModel('/v1beta/models/%zz:generateContent', undefined)).toBe('%zz');
+    expect(requestModel('/v1beta/models/gemini%2D2.5:generateContent', undefined)).toBe('gemini-2.5');
+  });
 });

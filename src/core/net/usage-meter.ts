@@ -151,7 +151,14 @@ function gemini(u: Record<string, unknown>): Partial<TokenUsage> {
 /** The model a request asks for: the JSON body's `model`, else Gemini's `/models/{model}:` path segment. */
 export function requestModel(path: string, body: Buffer | undefined): string | undefined {
   const fromPath = /\/models\/([^/:]+):/.exec(path)?.[1];
-  if (fromPath) return decodeURIComponent(fromPath);
+  if (fromPath) {
+    // The path is the sandbox's: a malformed escape (%zz) is kept as it came, never thrown.
+    try {
+      return decodeURIComponent(fromPath);
+    } catch {
+      return fromPath;
+    }
+  }
   if (!body || body.length === 0 || body.length > MAX_JSON_BYTES) return undefined;
   try {
     const m = obj(JSON.parse(body.toString('utf8')))?.model;
