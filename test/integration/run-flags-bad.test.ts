@@ -81,6 +81,17 @@ describe('bad values of the #27 run flags', () => {
     expect(containersOf(repo)).toEqual([]);
   });
 
+  // A dry run makes the run's checks: one that passes is a run that starts.
+  const dryCases = cases.filter(([name]) => ['--working-dir where the provider fixes it', 'invalid --branch', 'existing --branch', '--git-email without @', 'unknown --worktree', '--include-dirty alone', '--worktree with --base'].includes(name));
+  it.each(dryCases)('%s, with --dry-run: exit 2 as well', async (_name, args, message) => {
+    const repo = makeRepo();
+    const home = tempDir('pcc-home-');
+    const r = await runCli(['sandbox', 'run', '--dry-run', '--repo', repo, '--prompt', 'x', ...args], { cwd: repo, env: { ...process.env, PARALLEL_CC_HOME: home, E2B_API_KEY: e2bKey, NO_COLOR: '1' } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(home, 'coordinator.db'))).toBe(false);
+  });
+
   it('lists the new flags in --help and in the generated completion', async () => {
     const env = { ...process.env, NO_COLOR: '1' };
     const help = await runCli(['sandbox', 'run', '--help'], { env });

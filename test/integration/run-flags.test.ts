@@ -95,6 +95,13 @@ describe('sandbox run flags of the session (native)', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/has uncommitted changes/);
 
+    // Its dry run plans what this run uploads: the worktree's branch tip and its changes, not the main checkout.
+    const dry = await runCli(['sandbox', 'run', '--repo', repo, '--prompt', 'x', '--dry-run', '--json', '--worktree', worktree, '--include-dirty'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = parseNdjson(dry.stdout).find((e) => e.type === 'plan') as { base: string; files: Array<{ path: string }> };
+    expect(planned.base).toBe(git(repo, 'rev-parse', branch));
+    expect(planned.files.map((f) => f.path)).toEqual(expect.arrayContaining(['one.txt', 'dirty.txt']));
+
     const second = await run(repo, env, ['--worktree', worktree, '--include-dirty']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.summary.branch).toBe(branch);

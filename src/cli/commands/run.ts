@@ -7,6 +7,7 @@ import type { Component } from '../../core/components/types.js';
 import { durationMinutes } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { MAX_TIMEOUT_MINUTES, type Config, type ProviderName } from '../../config/schema.js';
+import type { SandboxProvider } from '../../providers/provider.js';
 import type { RunHooks } from '../../core/hooks.js';
 import { planTemplate, type TemplatePlan } from '../../core/templates/apply.js';
 import { loadTemplate, readTemplateFile } from '../../core/templates/resolve.js';
@@ -235,8 +236,12 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   checkRunAllowlist(config.providers.native.allowedDomains, allowDomains);
   const privateDeps = await parsePrivateDeps(flags, ctx.env, ctx.cwd);
   if (flags.dryRun) {
-    const base = await resolveCommit(root, flags.base ?? 'HEAD');
-    const plan = flags.base === undefined ? await planUpload(root, config.uploadIgnorePatterns) : await planTree(root, base, config.uploadIgnorePatterns);
+    // The run's own checks (session flags, --branch, --worktree): a dry run that passes is a run that starts.
+    const { extra } = await sandboxFor(flags, { ctx, root, provider, config, privateDeps });
+    const wt = extra.worktree;
+    const base = wt ? wt.head : await resolveCommit(root, flags.base ?? 'HEAD');
+    // What the run uploads: a continued worktree's branch tip (plus its changes with --include-dirty), else the checkout or the base.
+    const plan = wt?.dirty ? await planUpload(wt.path, config.uploadIgnorePatterns) : wt || flags.base !== undefined ? await planTree(root, base, config.uploadIgnorePatterns) : await planUpload(root, config.uploadIgnorePatterns);
     return { kind: 'plan', plan: { ...plan, repo: root, base, provider } };
   }
   if (prompt === undefined) throw new AppError('usage', 'a prompt is required', { hint: 'Pass --prompt "<task>" or --prompt-file <file>.' });
@@ -246,11 +251,7 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   const hooks = runHooks(flags, config, template);
   const webhooks = runWebhooks(flags, config, ctx.env);
   const live = flags.gitLive ? await (await import('../../core/merge/git-live.js')).checkGitLive(root) : undefined;
-  const sandboxProvider = await createProvider(provider, ctx.env, config);
-  if (privateDeps && !(sandboxProvider.capabilities.hostBridges ?? sandboxProvider.capabilities.egressControlled))
-    throw new AppError('usage', `--npm-token, --github-token and --ssh-key need a local sandbox (the ${provider} provider cannot reach the host's endpoints)`, { hint: 'Use --provider native or --provider docker.' });
-  // Read-only: a bad value leaves no registry behind.
-  const extra = await withRegistry(ctx, (sessions) => sessionRequest(flags, { root, cwd: ctx.cwd, provider: sandboxProvider, sessions }));
+  const { sandboxProvider, extra } = await sandboxFor(flags, { ctx, root, provider, config, privateDeps });
   const db = openDb(homePaths(ctx.home).db);
   try {
     const sessions = new SessionRepository(db, ctx.now);
@@ -283,6 +284,16 @@ export async function runCommand(flags: RunFlags, ctx: Context, emit: (e: Stream
   } finally {
     db.close();
   }
+}
+
+/** The run's provider and its #27 request, checked against each other (a run and its dry run alike). */
+async function sandboxFor(flags: RunFlags, o: { ctx: Context; root: string; provider: ProviderName; config: Config; privateDeps: unknown }): Promise<{ sandboxProvider: SandboxProvider; extra: Partial<RunRequest> }> {
+  const sandboxProvider = await createProvider(o.provider, o.ctx.env, o.config);
+  if (o.privateDeps && !(sandboxProvider.capabilities.hostBridges ?? sandboxProvider.capabilities.egressControlled))
+    throw new AppError('usage', `--npm-token, --github-token and --ssh-key need a local sandbox (the ${o.provider} provider cannot reach the host's endpoints)`, { hint: 'Use --provider native or --provider docker.' });
+  // Read-only: a bad value leaves no registry behind.
+  const extra = await withRegistry(o.ctx, (sessions) => sessionRequest(flags, { root: o.root, cwd: o.ctx.cwd, provider: sandboxProvider, sessions }));
+  return { sandboxProvider, extra };
 }
 
 /** Resolves and validates the run's components (before anything is created); refused for an agent that takes none. */
