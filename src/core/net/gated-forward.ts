@@ -36,7 +36,7 @@ export interface GatedForward {
 }
 
 /** The upstream's answer to one attempt, or why there is none. */
-type Head = IncomingMessage | { error: Error } | { refused: true } | { gone: true };
+type Head = { kind: 'answer'; up: IncomingMessage } | { kind: 'error'; error: Error } | { kind: 'refused' } | { kind: 'gone' };
 
 const tokens = (u: MeteredUsage | undefined): number => (u ? u.usage.inputTokens + u.usage.outputTokens + u.usage.cacheReadTokens + u.usage.cacheCreationTokens : 0);
 
@@ -98,24 +98,29 @@ async function sendOnce(opts: GatedForward, lease: Lease, a: { body: Buffer; mod
   const settle = (): void => {
     if (settled) return;
     settled = true;
-    // A cut stream is billed for what was reported before the cut.
-    const u = tap?.end();
-    lease.release(tokens(u));
+    // A cut stream is billed for what was reported before the cut; the slot goes back even if reading it throws.
+    let u: MeteredUsage | undefined;
+    try {
+      u = tap?.end();
+    } finally {
+      lease.release(tokens(u));
+    }
     if (tap && status !== undefined) gate.answered(status, u);
   };
   try {
-    const up = await head(opts, a.body, a.gone);
-    if ('gone' in up) return false;
-    if ('refused' in up) {
+    const h = await head(opts, a.body, a.gone);
+    if (h.kind === 'gone') return false;
+    if (h.kind === 'refused') {
       // Node would not send it (a header value it refuses): the sandbox's request, not the API, is at fault.
       opts.apiError(res, 400, 'invalid_request_error', 'this request cannot be forwarded (a header or the path is not valid HTTP)');
       return false;
     }
-    if ('error' in up) {
-      opts.reachable(`${opts.host}: ${up.error.message}`);
-      opts.apiError(res, 502, 'api_error', `cannot reach ${opts.host}: ${up.error.message}`);
+    if (h.kind === 'error') {
+      opts.reachable(`${opts.host}: ${h.error.message}`);
+      opts.apiError(res, 502, 'api_error', `cannot reach ${opts.host}: ${h.error.message}`);
       return false;
     }
+    const { up } = h;
     opts.reachable(undefined);
     lease.answered();
     const code = up.statusCode ?? 502;
@@ -147,18 +152,18 @@ function head(opts: GatedForward, body: Buffer, gone: AbortSignal): Promise<Head
     };
     const onGone = (): void => {
       out?.destroy();
-      settle({ gone: true });
+      settle({ kind: 'gone' });
     };
-    if (gone.aborted) return settle({ gone: true });
+    if (gone.aborted) return settle({ kind: 'gone' });
     gone.addEventListener('abort', onGone, { once: true });
     try {
       // An answer that comes after the agent left is dropped with its connection.
-      out = opts.open((r) => (done ? r.destroy() : settle(r)));
+      out = opts.open((up) => (done ? up.destroy() : settle({ kind: 'answer', up })));
     } catch {
-      return settle({ refused: true });
+      return settle({ kind: 'refused' });
     }
     // Kept for the request's whole life: an error after the head (a cut stream) must not go unheard.
-    out.on('error', (error) => settle({ error }));
+    out.on('error', (error) => settle({ kind: 'error', error }));
     out.end(body);
   });
 }
