@@ -138,6 +138,10 @@ describe('the gated path when the agent hangs up', () => {
     await until('the slot is given back and the usage read so far is billed', () => store.inFlight === 0 && member.usage().inputTokens === 500);
     expect(member.metered()).toBe(true);
     await within('upstream seeing its request dropped', upstreamGone.promise);
+    await settle();
+    // Settled once: the upstream's own close afterwards neither bills again nor releases twice.
+    expect(member.usage().inputTokens).toBe(500);
+    expect(store.inFlight).toBe(0);
     expect(crashes).toEqual([]);
   });
 
