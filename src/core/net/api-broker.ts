@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BrokerGate } from './fleet.js';
 import { forwardGated } from './gated-forward.js';
@@ -112,7 +113,7 @@ export async function startApiBroker(opts: {
       send({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port || undefined, method: req.method, path: `${basePath}${forwardPath}`, headers }, onResponse);
     if (opts.gate) {
       const reachable = (why: string | undefined): void => void (unreachable = why);
-      void forwardGated({ req, res, gate: opts.gate, path: url.pathname, open, apiError, reachable, host: upstream.host });
+      forwardGated({ req, res, gate: opts.gate, path: url.pathname, open, apiError, reachable, host: upstream.host }).catch(() => res.destroy());
       return;
     }
     try {
@@ -151,6 +152,13 @@ export async function startApiBroker(opts: {
   server.on('connect', refuse);
   server.on('upgrade', refuse);
   server.on('clientError', answerClientError);
-  const close = await listenUnix(server, opts.socketPath);
+  // Every connection, including those Node no longer tracks (a refused CONNECT, a malformed
+  // request's socket): closing the broker destroys them rather than waiting for the sandbox to hang up.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const close = await listenUnix(server, opts.socketPath, () => sockets.forEach((s) => s.destroy()));
   return { socketPath: opts.socketPath, rejected: () => rejected, unreachable: () => unreachable, close };
 }
