@@ -62,10 +62,7 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
       ])
     : undefined;
   workingState?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-  await git(req.repoRoot, ['worktree', 'add', '--quiet', '--no-track', '-b', req.branch, req.path, req.baseCommit], {
-    errorKind: 'environment',
-    hint: `Check that the branch ${req.branch} does not exist and ${req.path} is free.`,
-  });
+  await addWorktree(req);
   if (!workingState) return { path: req.path, branch: req.branch, startCommit: req.baseCommit };
 
   const [changed, excludeReason] = await workingState;
@@ -87,6 +84,34 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
   }
   const snapshotCommit = await commitSnapshot(req.path, paths, req.identity);
   return snapshotCommit ? { path: req.path, branch: req.branch, snapshotCommit, startCommit: snapshotCommit } : { path: req.path, branch: req.branch, startCommit: req.baseCommit };
+}
+
+// `git worktree add` reads every other worktree's admin folder first: one being made at the same
+// moment (by another task of a --multi) fails it with "failed to read .git/worktrees/<x>/commondir".
+// The adds of one repo run one at a time in this process; across processes that early failure,
+// which creates nothing, is retried.
+const adding = new Map<string, Promise<unknown>>();
+
+async function addWorktree(req: WorktreeRequest): Promise<void> {
+  const add = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await git(req.repoRoot, ['worktree', 'add', '--quiet', '--no-track', '-b', req.branch, req.path, req.baseCommit], {
+          errorKind: 'environment',
+          hint: `Check that the branch ${req.branch} does not exist and ${req.path} is free.`,
+        });
+        return;
+      } catch (e) {
+        const raced = e instanceof Error && /failed to read [^\n]*worktrees\/[^\n]*: /.test(e.message);
+        if (!raced || attempt >= 5 || (await git(req.repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${req.branch}`]).then(() => true, () => false))) throw e;
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 30));
+      }
+    }
+  };
+  const before = adding.get(req.repoRoot) ?? Promise.resolve();
+  const mine = before.then(add, add);
+  adding.set(req.repoRoot, mine.catch(() => undefined));
+  await mine;
 }
 
 /**
