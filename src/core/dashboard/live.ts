@@ -5,9 +5,12 @@ import { pidAlive } from '../pid.js';
 import { openDb, type Db } from '../../store/db.js';
 import { isTerminal, SessionRepository, type Session } from '../../store/sessions.js';
 import { branchStat } from './branch.js';
-import { emptyDigest, foldEgress, foldEvent, type SessionDigest } from './digest.js';
+import { emptyDigest, foldEgress, foldEvent, foldSkipped, type SessionDigest } from './digest.js';
 import { buildModel, buildRow, type DashboardModel, type DiffStat, type ModelOptions } from './model.js';
-import { FileTail } from './tail.js';
+import { FileTail, LINE_MAX, SKIPPED, sliceFor } from './tail.js';
+
+/** One look (`--once`) reads a big log on for at most this many slices (a log that grows without end must not hold it). */
+const CATCH_UP_SLICES = 256;
 
 /** What the live dashboard shows and how. */
 export interface LiveOptions extends ModelOptions {
@@ -173,20 +176,35 @@ export class LiveDashboard {
     return t;
   }
 
-  private readLogs(s: Session, t: Tracked): void {
+  private readLogs(s: Session, t: Tracked, slice: number): void {
     if (!t.dirty) return;
     t.dirty = false;
     const now = this.ctx.now().getTime();
-    for (const line of t.events?.read() ?? []) foldEvent(t.digest, line, now);
-    for (const line of t.egress?.read() ?? []) foldEgress(t.digest, line);
+    for (const line of t.events?.read(slice) ?? []) {
+      if (line === SKIPPED) foldSkipped(t.digest, 'events', LINE_MAX);
+      else foldEvent(t.digest, line, now);
+    }
+    for (const line of t.egress?.read(slice) ?? []) {
+      if (line === SKIPPED) foldSkipped(t.digest, 'egress', LINE_MAX);
+      else foldEgress(t.digest, line);
+    }
+    // A big log is read a slice per refresh: the rest in the next one, soon (see refresh).
+    if (t.events?.behind || t.egress?.behind) [t.dirty, this.lagging] = [true, true];
     if (isTerminal(s.status) && t.watcher) {
       t.watcher.close();
       t.watcher = undefined;
     }
   }
 
-  /** Resolves once the branch stats asked for so far are known. */
+  /** True when the last refresh left a log with more to read. */
+  private lagging = false;
+
+  /** Resolves once the logs are read to their end (at most {@link CATCH_UP_SLICES} more slices each) and the branch stats asked for so far are known. */
   async settled(): Promise<void> {
+    for (let i = 0; this.lagging && i < CATCH_UP_SLICES; i++) {
+      await new Promise((r) => setImmediate(r));
+      this.refresh();
+    }
     while (this.statPending.size > this.stats.size + this.statFailed) await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -226,13 +244,18 @@ export class LiveDashboard {
       t.watcher?.close();
       this.tracked.delete(id);
     }
-    const rows = this.sessions.map((s) => {
-      const t = this.track(s);
-      this.readLogs(s, t);
+    const tracked = this.sessions.map((s) => [s, this.track(s)] as const);
+    // One refresh reads a bounded amount over all logs with news, shared between them.
+    const slice = sliceFor(tracked.filter(([, t]) => t.dirty).length);
+    this.lagging = false;
+    const rows = tracked.map(([s, t]) => {
+      this.readLogs(s, t, slice);
       this.wantStat(s);
       return buildRow(s, t.digest, this.stats.get(s.id), now, { ...this.opts, alive });
     });
     this.current = buildModel(rows, now, this.opts);
+    // Behind on a log: go on reading in a moment (the event loop, other logs and clients get their turn).
+    if (this.lagging) this.schedule();
     return this.current;
   }
 }
