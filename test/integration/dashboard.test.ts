@@ -91,4 +91,14 @@ describe('dashboard over live sessions of another process', () => {
     expect(after.rows[0]).toMatchObject({ id, state: 'failed' });
     expect(after.attention).toContainEqual(expect.objectContaining({ id, reason: 'failed' }));
   }, 150_000);
+
+  it('a bad flag is the ops commands\' error: exit 2, `error:` and a hint on stderr, with --json the error as JSON on stdout', async () => {
+    const env = { ...process.env, PARALLEL_CC_HOME: tempDir('pcc-dash-err-'), NO_COLOR: '1' };
+    const plain = await runCli(['dashboard', '--port', 'abc'], { env });
+    expect([plain.code, plain.stdout, plain.stderr]).toEqual([2, '', 'error: --port must be a whole number ≥ 0 (got "abc")\n']);
+    const json = await runCli(['dashboard', '--json', '--web', '--once'], { env });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ type: 'error', kind: 'usage', error: '--once prints the model once; it does not go with --web', hint: null });
+    expect(json.stderr).toMatch(/^error: --once prints the model once/);
+  });
 });

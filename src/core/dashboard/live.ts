@@ -1,7 +1,7 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, type Context } from '../context.js';
-import { pidAlive } from '../pid.js';
+import { pidAliveOnce } from '../pid.js';
 import { openDb, type Db } from '../../store/db.js';
 import { isTerminal, SessionRepository, type Session } from '../../store/sessions.js';
 import { branchStat } from './branch.js';
@@ -232,12 +232,7 @@ export class LiveDashboard {
     }
     const now = this.ctx.now();
     // Many rows share an owner pid (a --multi batch): ask the kernel once per pid per refresh.
-    const known = new Map<number | null, boolean>();
-    const alive = this.opts.alive ?? ((pid: number | null): boolean => {
-      let a = known.get(pid);
-      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
-      return a;
-    });
+    const alive = this.opts.alive ?? pidAliveOnce();
     const shown = new Set(this.sessions.map((s) => s.id));
     for (const [id, t] of this.tracked) {
       if (shown.has(id)) continue;
