@@ -1,6 +1,7 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, type Context } from '../context.js';
+import { concurrencyLimit } from '../limit.js';
 import { pidAliveOnce } from '../pid.js';
 import { openDb, type Db } from '../../store/db.js';
 import { isTerminal, SessionRepository, type Session } from '../../store/sessions.js';
@@ -8,6 +9,9 @@ import { branchStat } from './branch.js';
 import { emptyDigest, foldEgress, foldEvent, foldSkipped, type SessionDigest } from './digest.js';
 import { buildModel, buildRow, type DashboardModel, type DiffStat, type ModelOptions } from './model.js';
 import { FileTail, LINE_MAX, SKIPPED, sliceFor } from './tail.js';
+
+/** How many `git diff --numstat` (branch stats of ended sessions) run at once. */
+const GIT_AT_ONCE = 4;
 
 /** One look (`--once`) reads a big log on for at most this many slices (a log that grows without end must not hold it). */
 const CATCH_UP_SLICES = 256;
@@ -209,11 +213,13 @@ export class LiveDashboard {
   }
 
   private statFailed = 0;
+  private readonly gitSlots = concurrencyLimit(GIT_AT_ONCE);
 
   private wantStat(s: Session): void {
     if (!isTerminal(s.status) || this.stats.has(s.id) || this.statPending.has(s.id) || !s.branch) return;
     this.statPending.add(s.id);
-    void branchStat(s).then((st) => {
+    // Up to 500 ended sessions: a few `git diff`s at a time, not one process each at once.
+    void this.gitSlots(() => (this.stopped ? Promise.resolve(undefined) : branchStat(s))).then((st) => {
       if (st) this.stats.set(s.id, st);
       else this.statFailed += 1;
       this.schedule();
