@@ -24,6 +24,8 @@ export interface LiveOptions extends ModelOptions {
   limit?: number;
   /** The safety re-scan and clock tick (default 1000 ms). */
   tickMs?: number;
+  /** false: no fs.watch and no tick — nothing runs between two {@link LiveDashboard.look}s (a process that asks now and then). */
+  watch?: boolean;
 }
 
 interface Tracked {
@@ -65,6 +67,7 @@ export class LiveDashboard {
   /** Reads everything once and starts watching. */
   start(): DashboardModel {
     const home = this.ctx.home;
+    if (this.opts.watch === false) return this.refresh();
     try {
       // The registry's files (db, -wal) change on every write by any CLI.
       if (existsSync(home)) this.homeWatcher = watch(home, { persistent: false }, (_e, f) => (String(f).startsWith('coordinator.db') ? this.markRegistry() : undefined));
@@ -129,7 +132,7 @@ export class LiveDashboard {
 
   /** Coalesces bursts of file events into one refresh. */
   private schedule(): void {
-    if (this.pending || this.stopped) return;
+    if (this.pending || this.stopped || this.opts.watch === false) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.emit();
@@ -166,7 +169,7 @@ export class LiveDashboard {
     const dir = s.sessionDir;
     if (dir && !t.events) [t.events, t.egress] = [new FileTail(join(dir, 'events.ndjson')), new FileTail(join(dir, 'egress.ndjson'))];
     // A folder made after the row (or not there yet): watched once it exists; until then the tick reads.
-    if (dir && !t.watcher && !isTerminal(s.status) && existsSync(dir)) {
+    if (dir && !t.watcher && this.opts.watch !== false && !isTerminal(s.status) && existsSync(dir)) {
       const tr = t;
       try {
         tr.watcher = watch(dir, { persistent: false }, () => {
@@ -226,6 +229,19 @@ export class LiveDashboard {
     });
   }
 
+  /**
+   * The model now, complete: the registry and every log read on from where they were (by offset), the
+   * logs to their end and the new ended sessions' branch stats waited for. Without watching, the
+   * digests and stats stay between looks: a look reads only what is new.
+   */
+  async look(): Promise<DashboardModel> {
+    this.registryDirty = true;
+    for (const t of this.tracked.values()) t.dirty = true;
+    this.refresh();
+    await this.settled();
+    return this.refresh();
+  }
+
   /** Re-reads what changed and rebuilds the model. */
   refresh(): DashboardModel {
     if (this.registryDirty) {
@@ -261,14 +277,11 @@ export class LiveDashboard {
   }
 }
 
-/** The read model once (`dashboard --json --once`, MCP `dashboard`): read, then stop watching. */
+/** The read model once: read, nothing watched (MCP keeps a {@link LiveDashboard} with `watch: false` and asks it to {@link LiveDashboard.look}). */
 export async function dashboardModel(ctx: Pick<Context, 'home' | 'now'>, opts: { all?: boolean } = {}): Promise<DashboardModel> {
-  const live = new LiveDashboard(ctx, opts.all ? { endedWithinMs: Infinity } : {});
+  const live = new LiveDashboard(ctx, { watch: false, ...(opts.all ? { endedWithinMs: Infinity } : {}) });
   try {
-    // Ended sessions' diff stats come from git: wait for them, so one look is complete.
-    live.start();
-    await live.settled();
-    return live.refresh();
+    return await live.look();
   } finally {
     live.stop();
   }
