@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../core/context.js';
 import type { DashboardFlags } from './commands/dashboard.js';
-import { toAppError } from '../errors.js';
-import { Renderer } from './render.js';
+import { act } from './ops-program.js';
 
 /** `parallel-cc dashboard [--web [--port N]] [--json] [--once] [--notify CMD] [--budget USD]`. */
 export function registerDashboardCommand(program: Command, ctx: Context, setExit: (code: number) => void): void {
@@ -18,13 +17,5 @@ export function registerDashboardCommand(program: Command, ctx: Context, setExit
     .option('--idle-minutes <n>', 'a running session without an event this long needs attention (default 5)')
     .option('--all', 'include sessions that ended more than 12 hours ago')
     .option('--output <dir>', 'where the download action writes (default ./sandbox-results)')
-    .action(async (flags: DashboardFlags) => {
-      try {
-        setExit(await (await import('./commands/dashboard.js')).dashboardCommand(flags, ctx));
-      } catch (e) {
-        const err = toAppError(e);
-        new Renderer({ json: flags.json === true, stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env }).error(err);
-        setExit(err.exitCode);
-      }
-    });
+    .action(act<DashboardFlags>(ctx, setExit, async (flags) => (await import('./commands/dashboard.js')).dashboardCommand(flags, ctx)));
 }

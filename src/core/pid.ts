@@ -17,6 +17,19 @@ export function pidAlive(pid: number | null | undefined): boolean {
   return !isZombie(pid);
 }
 
+/**
+ * {@link pidAlive} asking the kernel once per pid: for one pass over many rows that share owners (a
+ * `--multi` batch). Make a new one per pass — an answer is only true for its moment.
+ */
+export function pidAliveOnce(): (pid: number | null) => boolean {
+  const known = new Map<number | null, boolean>();
+  return (pid) => {
+    let a = known.get(pid);
+    if (a === undefined) known.set(pid, (a = pidAlive(pid)));
+    return a;
+  };
+}
+
 /** True when the process is a zombie or gone (see {@link pidAlive}). */
 function isZombie(pid: number): boolean {
   let stat: string;

@@ -23,7 +23,7 @@ import { listSessions, sessionStatus } from '../core/ops/status.js';
 import { lastEvents } from '../core/ops/logs.js';
 import { previewMerge } from '../core/ops/conflicts.js';
 import { crossConflicts } from '../core/merge/conflicts.js';
-import { dashboardModel } from '../core/dashboard/live.js';
+import { LiveDashboard } from '../core/dashboard/live.js';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
@@ -72,6 +72,14 @@ async function startRun(ctx: Context, input: { prompt: string; repo?: string; pr
 export function buildMcpServer(ctx: Context): McpServer {
   const server = new McpServer({ name: 'parallel-cc', version: '0.1.0' });
   const quiet: Context = { ...ctx, stdout: { write: () => true }, stderr: { write: () => true } };
+  // One dashboard read model per server (and per `all`), not one per call: each call reads only what is
+  // new in the logs and keeps the ended sessions' git stats; nothing is watched between calls.
+  const boards = new Map<boolean, LiveDashboard>();
+  const board = (all: boolean): LiveDashboard => {
+    let b = boards.get(all);
+    if (!b) boards.set(all, (b = new LiveDashboard(quiet, { watch: false, ...(all ? { endedWithinMs: Infinity } : {}) })));
+    return b;
+  };
 
   server.registerTool('list_sessions', { description: 'Sessions of a repository (active ones, or all).', inputSchema: { repo: z.string().optional(), all: z.boolean().optional() } }, (a) =>
     tool(() => listSessions({ repo: a.repo ?? '.', ...(a.all ? { all: true } : {}) }, quiet)),
@@ -113,7 +121,7 @@ export function buildMcpServer(ctx: Context): McpServer {
   server.registerTool(
     'dashboard',
     { description: 'The live dashboard read model: fleet header (counts, concurrency, spend), one row per session (state, step, files, cost, denied egress), attention lane', inputSchema: { all: z.boolean().optional() } },
-    (a) => tool(() => dashboardModel(quiet, { all: a.all === true })),
+    (a) => tool(() => board(a.all === true).look()),
   );
   return server;
 }

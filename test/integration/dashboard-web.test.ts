@@ -102,8 +102,10 @@ describe('web dashboard in a browser', () => {
 
     // One session's diff against its base, rendered.
     const first = sessions.find((s) => s.taskId === 'task-1') ?? sessions[0];
-    await page.click(`#rows tr[data-id="${String(first?.id)}"]`);
-    await page.waitForSelector('#diff div.add', { timeout: 30_000 });
+    // Wait for the row to be there and visible, then click it (rows are updated in place, never replaced).
+    const row = await page.waitForSelector(`#rows tr[data-id="${String(first?.id)}"]`, { visible: true, timeout: 30_000 });
+    await row?.click();
+    await page.waitForSelector(`#detail[data-id="${String(first?.id)}"] #diff div.add`, { timeout: 30_000 });
     const diff = await texts('#diff div');
     expect(diff).toContain('+alpha was here');
     expect(diff.some((l) => l.startsWith('diff --git a/alpha.txt b/alpha.txt'))).toBe(true);

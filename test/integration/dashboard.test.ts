@@ -1,9 +1,12 @@
 /**
  * `parallel-cc dashboard` over real native sessions of another CLI process (real claude, scripted
  * model server): `--json --once` prints the read model, and a SIGKILLed CLI's session turns
- * `orphaned` within 5 s in a live `dashboard --json` stream — never `running` after the kill.
+ * `orphaned` within 5 s in a live `dashboard --json` stream — never `running` after the kill — and
+ * that stream prints a model per change, not per tick.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { changeKey } from '../../src/cli/dashboard/json-lines.js';
+import type { DashboardModel } from '../../src/core/dashboard/model.js';
 import { startModelServer, type ModelServer } from '../fixtures/model-server/server.js';
 import { parseNdjson, runCli, startCli } from '../helpers/cli.js';
 import { makeRepo, tempDir } from '../helpers/git-repo.js';
@@ -73,14 +76,29 @@ describe('dashboard over live sessions of another process', () => {
     const lane = firstOrphaned.attention.find((a) => a.id === id);
     expect(lane).toMatchObject({ reason: 'orphaned' });
     expect(String(lane?.message)).toMatch(/^orphaned — `parallel-cc cleanup` or `parallel-cc sandbox reattach/);
-    stream.child.kill('SIGTERM');
-    expect((await stream.done).code).toBe(0);
-    expect(stream.child.exitCode).toBe(0);
 
     const clean = await runCli(['cleanup', '--json'], { env });
     expect(clean.code, clean.stderr).toBe(0);
+    await expect.poll(() => seen().some((m) => m.rows[0]?.state === 'failed'), { timeout: 20_000, interval: 50 }).toBe(true);
+    stream.child.kill('SIGTERM');
+    expect((await stream.done).code).toBe(0);
+    expect(stream.child.exitCode).toBe(0);
+    // A line per change, not per tick: no model printed says only what the one before it said (ages aside),
+    // though the stream saw ticks while the session ran, lay orphaned and cleanup ran.
+    const keys = seen().map((m) => changeKey(m as unknown as DashboardModel));
+    expect(keys.filter((k, i) => i > 0 && k === keys[i - 1])).toEqual([]);
     const after = JSON.parse((await runCli(['dashboard', '--json', '--once'], { env })).stdout) as Model;
     expect(after.rows[0]).toMatchObject({ id, state: 'failed' });
     expect(after.attention).toContainEqual(expect.objectContaining({ id, reason: 'failed' }));
   }, 150_000);
+
+  it('a bad flag is the ops commands\' error: exit 2, `error:` and a hint on stderr, with --json the error as JSON on stdout', async () => {
+    const env = { ...process.env, PARALLEL_CC_HOME: tempDir('pcc-dash-err-'), NO_COLOR: '1' };
+    const plain = await runCli(['dashboard', '--port', 'abc'], { env });
+    expect([plain.code, plain.stdout, plain.stderr]).toEqual([2, '', 'error: --port must be a whole number ≥ 0 (got "abc")\n']);
+    const json = await runCli(['dashboard', '--json', '--web', '--once'], { env });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ type: 'error', kind: 'usage', error: '--once prints the model once; it does not go with --web', hint: null });
+    expect(json.stderr).toMatch(/^error: --once prints the model once/);
+  });
 });

@@ -3,11 +3,11 @@ import type { Context } from '../../core/context.js';
 import { LiveDashboard } from '../../core/dashboard/live.js';
 import type { DashboardModel } from '../../core/dashboard/model.js';
 import { AttentionWatch, notifyCommand } from '../../core/dashboard/notify.js';
-import { escapeJsonControls } from '../../core/sanitize.js';
 import { AppError } from '../../errors.js';
 import { shellWords } from '../../agents/command/words.js';
 import { useColor } from '../render.js';
 import { plainLines } from '../dashboard/format.js';
+import { jsonLines, modelLine } from '../dashboard/json-lines.js';
 
 /** The flags of `parallel-cc dashboard`. */
 export interface DashboardFlags {
@@ -46,12 +46,11 @@ export async function dashboardCommand(flags: DashboardFlags, ctx: Context): Pro
   const live = new LiveDashboard(ctx, { ...(budgetUsd !== undefined ? { budgetUsd } : {}), ...(idleMinutes !== undefined ? { idleMinutes } : {}), ...(flags.all ? { endedWithinMs: Infinity } : {}) });
   live.start();
   try {
-    const json = (m: DashboardModel): string => escapeJsonControls(JSON.stringify(m));
     // One look waits for the ended sessions' diff stats (git), so it is complete.
     await live.settled();
     const first = live.refresh();
     if (flags.once) {
-      ctx.stdout.write(flags.json ? `${json(first)}\n` : `${plainLines(first).join('\n')}\n`);
+      ctx.stdout.write(flags.json ? modelLine(first) : `${plainLines(first).join('\n')}\n`);
       return 0;
     }
     const interactive = !flags.json && !flags.web && ctx.stdout.isTTY === true && process.stdin.isTTY;
@@ -75,12 +74,7 @@ export async function dashboardCommand(flags: DashboardFlags, ctx: Context): Pro
     }
     if (flags.json) {
       // One model per line on every change: for scripts that watch.
-      let last = '';
-      ctx.stdout.write(`${json(first)}\n`);
-      live.subscribe((m) => {
-        const line = json(m);
-        if (line !== last) ctx.stdout.write(`${(last = line)}\n`);
-      });
+      jsonLines(first, (fn) => live.subscribe(fn), (line) => ctx.stdout.write(line));
       await untilAborted(ctx.signal);
       return 0;
     }

@@ -50,17 +50,41 @@ export const PAGE_JS = `(function () {
     var cost = el('span', null, usd(f.totalUsd)); cost.id = 'fleet-cost'; cost.dataset.usd = String(f.totalUsd); box.append(cost);
     box.append(el('span', null, ' (model ' + usd(f.modelUsd) + ' + sandbox ' + usd(f.sandboxUsd) + ')' + (f.budgetUsd === null ? '' : ' of ' + usd(f.budgetUsd) + ' budget') + (f.oldestRunningMs === null ? '' : ' · oldest running ' + dur(f.oldestRunningMs))));
   }
+  // One row element per session, made once and updated in place: a row replaced on every update
+  // would be detached under the user's mouse (a click between two updates would hit nothing).
+  var rowEls = new Map();
+  function cellsOf(r) {
+    return [r.id, r.taskId || '-', r.agent + (r.model ? '/' + r.model : ''), r.provider, r.state + ' ' + dur(r.inStateMs), r.step || r.phase || '',
+      r.filesChanged, r.added === null ? '-' : '+' + r.added + '/−' + r.removed, r.commits === null ? '-' : r.commits, r.inputTokens + '/' + r.outputTokens, usd(r.costUsd), r.egressDenied,
+      r.heartbeatAgeMs === null ? '-' : dur(r.heartbeatAgeMs)];
+  }
+  function cellClass(i, r) { return i === 4 ? 'state state-' + r.state : i === 5 ? 'step' : i === 10 ? 'cost' : ''; }
+  function markSelected() { rowEls.forEach(function (tr, id) { tr.classList.toggle('selected', id === selected); }); }
+  function newRow(id) {
+    var tr = el('tr'); tr.dataset.id = id;
+    for (var i = 0; i < 13; i++) tr.append(el('td'));
+    tr.addEventListener('click', function () { selected = id; markSelected(); loadDetail(id); });
+    return tr;
+  }
   function renderRows(rows) {
-    var body = document.getElementById('rows'); body.replaceChildren();
-    rows.forEach(function (r) {
-      var tr = el('tr', r.id === selected ? 'selected' : null); tr.dataset.id = r.id; tr.dataset.state = r.state;
-      var cells = [r.id, r.taskId || '-', r.agent + (r.model ? '/' + r.model : ''), r.provider, r.state + ' ' + dur(r.inStateMs), r.step || r.phase || '',
-        r.filesChanged, r.added === null ? '-' : '+' + r.added + '/−' + r.removed, r.commits === null ? '-' : r.commits, r.inputTokens + '/' + r.outputTokens, usd(r.costUsd), r.egressDenied,
-        r.heartbeatAgeMs === null ? '-' : dur(r.heartbeatAgeMs)];
-      cells.forEach(function (c, i) { var td = el('td', i === 4 ? 'state state-' + r.state : i === 5 ? 'step' : i === 10 ? 'cost' : null, c); if (i === 10) td.dataset.usd = String(r.costUsd); tr.append(td); });
-      tr.addEventListener('click', function () { selected = r.id; loadDetail(r.id); });
-      body.append(tr);
+    var body = document.getElementById('rows'), shown = new Set();
+    rows.forEach(function (r, n) {
+      var tr = rowEls.get(r.id);
+      if (!tr) { tr = newRow(r.id); rowEls.set(r.id, tr); }
+      shown.add(r.id);
+      if (tr.dataset.state !== r.state) tr.dataset.state = r.state;
+      cellsOf(r).forEach(function (c, i) {
+        var td = tr.children[i], text = String(c), cls = cellClass(i, r);
+        // Only what changed is written: an unchanged cell is not touched at all.
+        if (td.textContent !== text) td.textContent = text;
+        if (td.className !== cls) td.className = cls;
+        if (i === 10 && td.dataset.usd !== String(r.costUsd)) td.dataset.usd = String(r.costUsd);
+      });
+      // The model's order; a row is moved (the same node), only when it is not in its place already.
+      if (body.children[n] !== tr) body.insertBefore(tr, body.children[n] || null);
     });
+    rowEls.forEach(function (tr, id) { if (!shown.has(id)) { tr.remove(); rowEls.delete(id); } });
+    markSelected();
   }
   function render(m) {
     renderFleet(m.fleet);

@@ -150,6 +150,11 @@ export function foldEvent(d: SessionDigest, line: string, fallbackNow: number): 
   push(d.tail, { ts, type, text });
 }
 
+/** Marks a line the tail skipped (over its length limit) in the event or egress list: shown, never silent. */
+export function foldSkipped(d: SessionDigest, log: 'events' | 'egress', limitBytes: number): void {
+  push(log === 'events' ? d.tail : d.egress, { ts: null, type: 'skipped', text: `a line over ${limitBytes / 2 ** 20} MiB was skipped (not read)` });
+}
+
 /** Folds one line of `egress.ndjson` (core/net/egress-proxy.ts EgressRecord) into the digest. */
 export function foldEgress(d: SessionDigest, line: string): void {
   let r: Record<string, unknown>;

@@ -1,13 +1,20 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, type Context } from '../context.js';
-import { pidAlive } from '../pid.js';
+import { concurrencyLimit } from '../limit.js';
+import { pidAliveOnce } from '../pid.js';
 import { openDb, type Db } from '../../store/db.js';
 import { isTerminal, SessionRepository, type Session } from '../../store/sessions.js';
 import { branchStat } from './branch.js';
-import { emptyDigest, foldEgress, foldEvent, type SessionDigest } from './digest.js';
+import { emptyDigest, foldEgress, foldEvent, foldSkipped, type SessionDigest } from './digest.js';
 import { buildModel, buildRow, type DashboardModel, type DiffStat, type ModelOptions } from './model.js';
-import { FileTail } from './tail.js';
+import { FileTail, LINE_MAX, SKIPPED, sliceFor } from './tail.js';
+
+/** How many `git diff --numstat` (branch stats of ended sessions) run at once. */
+const GIT_AT_ONCE = 4;
+
+/** One look (`--once`) reads a big log on for at most this many slices (a log that grows without end must not hold it). */
+const CATCH_UP_SLICES = 256;
 
 /** What the live dashboard shows and how. */
 export interface LiveOptions extends ModelOptions {
@@ -17,6 +24,8 @@ export interface LiveOptions extends ModelOptions {
   limit?: number;
   /** The safety re-scan and clock tick (default 1000 ms). */
   tickMs?: number;
+  /** false: no fs.watch and no tick — nothing runs between two {@link LiveDashboard.look}s (a process that asks now and then). */
+  watch?: boolean;
 }
 
 interface Tracked {
@@ -58,6 +67,7 @@ export class LiveDashboard {
   /** Reads everything once and starts watching. */
   start(): DashboardModel {
     const home = this.ctx.home;
+    if (this.opts.watch === false) return this.refresh();
     try {
       // The registry's files (db, -wal) change on every write by any CLI.
       if (existsSync(home)) this.homeWatcher = watch(home, { persistent: false }, (_e, f) => (String(f).startsWith('coordinator.db') ? this.markRegistry() : undefined));
@@ -122,7 +132,7 @@ export class LiveDashboard {
 
   /** Coalesces bursts of file events into one refresh. */
   private schedule(): void {
-    if (this.pending || this.stopped) return;
+    if (this.pending || this.stopped || this.opts.watch === false) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.emit();
@@ -159,7 +169,7 @@ export class LiveDashboard {
     const dir = s.sessionDir;
     if (dir && !t.events) [t.events, t.egress] = [new FileTail(join(dir, 'events.ndjson')), new FileTail(join(dir, 'egress.ndjson'))];
     // A folder made after the row (or not there yet): watched once it exists; until then the tick reads.
-    if (dir && !t.watcher && !isTerminal(s.status) && existsSync(dir)) {
+    if (dir && !t.watcher && this.opts.watch !== false && !isTerminal(s.status) && existsSync(dir)) {
       const tr = t;
       try {
         tr.watcher = watch(dir, { persistent: false }, () => {
@@ -173,33 +183,63 @@ export class LiveDashboard {
     return t;
   }
 
-  private readLogs(s: Session, t: Tracked): void {
+  private readLogs(s: Session, t: Tracked, slice: number): void {
     if (!t.dirty) return;
     t.dirty = false;
     const now = this.ctx.now().getTime();
-    for (const line of t.events?.read() ?? []) foldEvent(t.digest, line, now);
-    for (const line of t.egress?.read() ?? []) foldEgress(t.digest, line);
+    for (const line of t.events?.read(slice) ?? []) {
+      if (line === SKIPPED) foldSkipped(t.digest, 'events', LINE_MAX);
+      else foldEvent(t.digest, line, now);
+    }
+    for (const line of t.egress?.read(slice) ?? []) {
+      if (line === SKIPPED) foldSkipped(t.digest, 'egress', LINE_MAX);
+      else foldEgress(t.digest, line);
+    }
+    // A big log is read a slice per refresh: the rest in the next one, soon (see refresh).
+    if (t.events?.behind || t.egress?.behind) [t.dirty, this.lagging] = [true, true];
     if (isTerminal(s.status) && t.watcher) {
       t.watcher.close();
       t.watcher = undefined;
     }
   }
 
-  /** Resolves once the branch stats asked for so far are known. */
+  /** True when the last refresh left a log with more to read. */
+  private lagging = false;
+
+  /** Resolves once the logs are read to their end (at most {@link CATCH_UP_SLICES} more slices each) and the branch stats asked for so far are known. */
   async settled(): Promise<void> {
+    for (let i = 0; this.lagging && i < CATCH_UP_SLICES; i++) {
+      await new Promise((r) => setImmediate(r));
+      this.refresh();
+    }
     while (this.statPending.size > this.stats.size + this.statFailed) await new Promise((r) => setTimeout(r, 10));
   }
 
   private statFailed = 0;
+  private readonly gitSlots = concurrencyLimit(GIT_AT_ONCE);
 
   private wantStat(s: Session): void {
     if (!isTerminal(s.status) || this.stats.has(s.id) || this.statPending.has(s.id) || !s.branch) return;
     this.statPending.add(s.id);
-    void branchStat(s).then((st) => {
+    // Up to 500 ended sessions: a few `git diff`s at a time, not one process each at once.
+    void this.gitSlots(() => (this.stopped ? Promise.resolve(undefined) : branchStat(s))).then((st) => {
       if (st) this.stats.set(s.id, st);
       else this.statFailed += 1;
       this.schedule();
     });
+  }
+
+  /**
+   * The model now, complete: the registry and every log read on from where they were (by offset), the
+   * logs to their end and the new ended sessions' branch stats waited for. Without watching, the
+   * digests and stats stay between looks: a look reads only what is new.
+   */
+  async look(): Promise<DashboardModel> {
+    this.registryDirty = true;
+    for (const t of this.tracked.values()) t.dirty = true;
+    this.refresh();
+    await this.settled();
+    return this.refresh();
   }
 
   /** Re-reads what changed and rebuilds the model. */
@@ -214,37 +254,34 @@ export class LiveDashboard {
     }
     const now = this.ctx.now();
     // Many rows share an owner pid (a --multi batch): ask the kernel once per pid per refresh.
-    const known = new Map<number | null, boolean>();
-    const alive = this.opts.alive ?? ((pid: number | null): boolean => {
-      let a = known.get(pid);
-      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
-      return a;
-    });
+    const alive = this.opts.alive ?? pidAliveOnce();
     const shown = new Set(this.sessions.map((s) => s.id));
     for (const [id, t] of this.tracked) {
       if (shown.has(id)) continue;
       t.watcher?.close();
       this.tracked.delete(id);
     }
-    const rows = this.sessions.map((s) => {
-      const t = this.track(s);
-      this.readLogs(s, t);
+    const tracked = this.sessions.map((s) => [s, this.track(s)] as const);
+    // One refresh reads a bounded amount over all logs with news, shared between them.
+    const slice = sliceFor(tracked.filter(([, t]) => t.dirty).length);
+    this.lagging = false;
+    const rows = tracked.map(([s, t]) => {
+      this.readLogs(s, t, slice);
       this.wantStat(s);
       return buildRow(s, t.digest, this.stats.get(s.id), now, { ...this.opts, alive });
     });
     this.current = buildModel(rows, now, this.opts);
+    // Behind on a log: go on reading in a moment (the event loop, other logs and clients get their turn).
+    if (this.lagging) this.schedule();
     return this.current;
   }
 }
 
-/** The read model once (`dashboard --json --once`, MCP `dashboard`): read, then stop watching. */
+/** The read model once: read, nothing watched (MCP keeps a {@link LiveDashboard} with `watch: false` and asks it to {@link LiveDashboard.look}). */
 export async function dashboardModel(ctx: Pick<Context, 'home' | 'now'>, opts: { all?: boolean } = {}): Promise<DashboardModel> {
-  const live = new LiveDashboard(ctx, opts.all ? { endedWithinMs: Infinity } : {});
+  const live = new LiveDashboard(ctx, { watch: false, ...(opts.all ? { endedWithinMs: Infinity } : {}) });
   try {
-    // Ended sessions' diff stats come from git: wait for them, so one look is complete.
-    live.start();
-    await live.settled();
-    return live.refresh();
+    return await live.look();
   } finally {
     live.stop();
   }

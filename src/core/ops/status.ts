@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { classifySession, findSession, viewSession, type SessionView } from './view.js';
-import { pidAlive } from '../pid.js';
+import { pidAliveOnce } from '../pid.js';
 import { withRegistry } from '../registry.js';
 import { homePaths } from '../context.js';
 import { readFleetHold } from '../net/fleet-store.js';
@@ -33,12 +33,7 @@ export async function listSessions(flags: StatusRequest, ctx: Context): Promise<
   return withRegistry(ctx, (sessions) => {
     const now = ctx.now();
     // Many rows share an owner pid: ask the kernel once per pid.
-    const known = new Map<number | null, boolean>();
-    const alive = (pid: number | null): boolean => {
-      let a = known.get(pid);
-      if (a === undefined) known.set(pid, (a = pidAlive(pid)));
-      return a;
-    };
+    const alive = pidAliveOnce();
     const rows = sessions
       .list({
         ...(repoPath ? { repoPath } : {}),
