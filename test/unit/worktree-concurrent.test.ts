@@ -23,7 +23,7 @@ describe('session worktrees made at once', () => {
     for (let round = 0; round < 4; round++) {
       const ids = Array.from({ length: 12 }, (_, i) => `r${round}t${i}`);
       const results = await Promise.allSettled(ids.map((id) => createSessionWorktree({ repoRoot: repo, baseCommit: base, branch: `parallel-cc/${id}`, path: join(out, id), includeWorkingState: false, identity: { name: 'T', email: 't@example.com' } })));
-      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
     }
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1 + 48);
     expect(git(repo, 'branch', '--list', 'parallel-cc/*').split('\n')).toHaveLength(48);

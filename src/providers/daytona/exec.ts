@@ -9,6 +9,8 @@ import { shellJoin, shellQuote } from '../remote/quote.js';
 const KILL_GRACE_MS = 10_000;
 /** How often the end of a command is asked for once its log stream closed. */
 const STATUS_POLL_MS = 250;
+/** The longest wait between two such questions. */
+const STATUS_POLL_MAX_MS = 5_000;
 /** How often the env is offered to a command whose input pipe is not there yet. */
 const INPUT_ATTEMPTS = 20;
 
@@ -102,7 +104,10 @@ export class DaytonaExecHandle extends QueuedExecHandle {
         .getSessionCommandLogs(this.sessionId, cmdId, (d) => this.push('stdout', d), (d) => this.push('stderr', d))
         .catch(() => undefined);
       let exitCode: number | undefined;
-      while ((exitCode = (await this.sbx.process.getSessionCommand(this.sessionId, cmdId)).exitCode) === undefined) await new Promise((r) => setTimeout(r, STATUS_POLL_MS));
+      // Usually the command has ended and the first answer says so. After a broken stream it may run
+      // on for many minutes: the wait grows to 5 s, not a request every 250 ms for the rest of the run.
+      for (let wait = STATUS_POLL_MS; (exitCode = (await this.sbx.process.getSessionCommand(this.sessionId, cmdId)).exitCode) === undefined; wait = Math.min(wait * 2, STATUS_POLL_MAX_MS))
+        await new Promise((r) => setTimeout(r, wait));
       if (stdout && !this.killed) this.push('stdout', await this.sbx.fs.downloadFile(stdout));
       if (this.killed) return { exitCode, signal: 'SIGKILL' };
       return { exitCode, signal: null };
