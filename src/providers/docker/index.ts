@@ -1,13 +1,11 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
-import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
+import { bridgedArgv } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
-import { parseLimits } from '../local/limits.js';
-import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import {
   execCollect,
@@ -22,21 +20,16 @@ import {
 } from '../provider.js';
 import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
-import { chownTree, freeLoopbackPort, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { AGENT_UID, containerName, containerUser, daemonMessage, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
+import { chownTree, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { runOneShot } from './one-shot.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
-
-/** Where the host's node (binary, loader, libraries) is mounted for parallel-cc's own helpers. */
-const HOST_LIB = `${OPT}/lib`;
-const PIDS_LIMIT = 512;
-/** The sandbox user: never root (claude refuses to skip permissions as root). */
-const AGENT_UID = 1000;
 
 type DockerConfig = Config['providers']['docker'];
 
 // Kills every process of one exec: each carries PCC_EXEC_ID=<id> in its environment, children too.
 const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
 
-const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
 /** The host folder of a container's workspace: the bind onto its working folder (`--working-dir`, else /workspace). */
 const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | undefined => {
   const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
@@ -87,67 +80,14 @@ export class DockerProvider implements SandboxProvider {
     }
   }
 
-  private user(): string {
-    const uid = process.getuid?.() ?? AGENT_UID;
-    // As root on the host, files are handed to the sandbox user; otherwise the container runs as you.
-    return uid === 0 ? `${AGENT_UID}:${AGENT_UID}` : `${uid}:${process.getgid?.() ?? uid}`;
-  }
-
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
-    // Every bind source is in the session's sandbox folder (a random name under a neutral root):
-    // the container reads them in /proc/self/mountinfo, so they must not name the host's folders.
-    const root = requireSandboxDir(spec, 'docker');
-    const workspace = join(root, 'workspace');
-    const home = join(root, 'home');
-    await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
-    if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
-    const agentName = spec.agentName ?? 'claude';
-    const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
-    const workdir = spec.workdir ?? WORKDIR;
-    const binds = [`${workspace}:${workdir}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
-    this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
-    const runtime = await this.runtime;
-    if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
-    if (files.agent) binds.push(`${files.agent}:${OPT}/bin/${agentName}:ro`);
-    if (files.agentPackage) binds.push(`${files.agentPackage}:${packageMountPoint(OPT, agentName)}:ro`);
-    // On the host's network the container shares the host's loopback: a fixed port would collide
-    // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
-    const bridges = bridgeMounts(spec.bridges, {
-      ...(spec.bridges.apiSocket && this.config.network === 'host' ? { apiPort: await freeLoopbackPort() } : {}),
-      ...(this.config.network === 'host' && spec.bridges.forwards
-        ? { forwardPorts: { ...(spec.bridges.forwards.npm ? { npm: await freeLoopbackPort() } : {}), ...(spec.bridges.forwards.git ? { git: await freeLoopbackPort() } : {}) } }
-        : {}),
-      egress: this.config.network === 'none',
-    });
-    binds.push(...bridges.mounts.map((m) => `${m.src}:${m.dest}`));
-    const endpoints = bridges.endpoints;
-    const { memoryBytes: memory, pids } = parseLimits({ memoryLimit: this.config.memoryLimit }, PIDS_LIMIT);
-    const name = containerName(spec.sessionId);
+    const runtime = (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+    const plan = await planContainer(spec, this.config, runtime, ['sleep', 'infinity']);
+    const name = plan.name;
     let container: Docker.Container | undefined;
     try {
-      container = await this.docker.createContainer({
-        name,
-        Image: this.config.image,
-        Cmd: ['sleep', 'infinity'],
-        User: this.user(),
-        WorkingDir: workdir,
-        Labels: spec.labels,
-        Env: [`HOME=${HOMEDIR}`, 'LANG=C.UTF-8', `PATH=${OPT}/bin:/usr/local/bin:/usr/bin:/bin`],
-        HostConfig: {
-          Binds: binds,
-          NetworkMode: this.config.network,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          ReadonlyRootfs: true,
-          Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
-          Memory: memory,
-          MemorySwap: memory,
-          NanoCpus: Math.round(this.config.cpuLimit * 1e9),
-          PidsLimit: pids,
-          Init: true,
-        },
-      });
+      container = await this.docker.createContainer(plan.options);
       await container.start();
       // An image without `sleep` starts and stops at once: say so now, not at the first command.
       const stopped = await whyStopped(container);
@@ -159,19 +99,12 @@ export class DockerProvider implements SandboxProvider {
       if (/No such image/i.test(msg)) {
         throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
       }
-      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${msg.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim()}`, { cause: e, hint: IMAGE_HINT });
+      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${daemonMessage(e)}`, { cause: e, hint: IMAGE_HINT });
     }
     await this.watchOom(name);
-    this.nodeArgv.set(name, runtime?.node ?? ['node']);
-    const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
-    return { id: name, provider: 'docker', workdir, homedir: HOMEDIR, agentPath, nodeArgv: runtime?.node ?? ['node'], endpoints };
-  }
-
-  /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */
-  private async neutralBind(bind: string, root: string): Promise<string> {
-    const [src, dest, mode] = bind.split(':') as [string, string, string];
-    if (dest !== `${HOST_LIB}/node` || src.startsWith('/usr/') || src.startsWith('/bin/')) return bind;
-    return `${await neutralPath(src, root, 'node')}:${dest}:${mode}`;
+    const node = (await runtime)?.node ?? ['node'];
+    this.nodeArgv.set(name, node);
+    return { id: name, provider: 'docker', workdir: plan.workdir, homedir: HOMEDIR, agentPath: plan.agentPath, nodeArgv: node, endpoints: plan.endpoints };
   }
 
   /** Counts the daemon's `oom` events for the container (an OOM kill inside it). */
@@ -205,7 +138,7 @@ export class DockerProvider implements SandboxProvider {
         Cmd: argv,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         WorkingDir: req.cwd ?? sandbox.workdir,
-        User: this.user(),
+        User: containerUser(),
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
@@ -217,7 +150,7 @@ export class DockerProvider implements SandboxProvider {
       throw new Error((await whyStopped(container)) ?? (e as Error).message);
     });
     const killer = async (): Promise<void> => {
-      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
+      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: containerUser(), AttachStdout: true, AttachStderr: true });
       const s = await k.start({});
       await new Promise<void>((r) => {
         s.on('end', r);
@@ -226,6 +159,12 @@ export class DockerProvider implements SandboxProvider {
       });
     };
     return new DockerExecHandle(this.docker, start, req.stdin, killer);
+  }
+
+  /** `sandbox exec`'s one command as the container's own process (see {@link runOneShot}). */
+  runOnce(spec: SandboxSpec, req: ExecRequest, opts: { upload?: UploadSource } = {}): Promise<ExecHandle> {
+    const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+    return runOneShot({ docker: this.docker, config: this.config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
   }
 
   async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
