@@ -77,7 +77,10 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
     // Asked before the start, as `docker run --rm` does: an auto-removed container cannot be waited for afterwards.
     const removed = container.wait({ condition: 'removed' }) as Promise<{ StatusCode: number }>;
     removed.catch(() => undefined);
-    return new OneShotHandle(deps.docker, container, stream, removed, req.stdin);
+    const handle = new OneShotHandle(deps.docker, container, stream, removed, req.stdin);
+    // Resolved once the command runs (or could not start, which its exit says).
+    await handle.started;
+    return handle;
   } catch (e) {
     await container.remove({ force: true, v: true }).catch(() => undefined);
     throw new AppError('environment', `docker could not attach to the sandbox container: ${daemonMessage(e)}`, { cause: e, hint: deps.imageHint });
@@ -88,7 +91,8 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
 class OneShotHandle extends QueuedExecHandle {
   protected readonly exit: Promise<ExecExit>;
   private killed = false;
-  private readonly started: Promise<boolean>;
+  /** Whether the container started (false: the command could not be started, see `failure`). */
+  readonly started: Promise<boolean>;
   /** The exit code of a command that could not be started. */
   private failure: number | null = null;
 
