@@ -35,6 +35,8 @@ const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | un
   const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
   return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
 };
+/** checkAvailable's answers of this process, by daemon and image. */
+const AVAILABLE = new Map<string, Promise<void>>();
 const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
 
 /**
@@ -62,7 +64,22 @@ export class DockerProvider implements SandboxProvider {
     this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   }
 
-  async checkAvailable(): Promise<void> {
+  /**
+   * The daemon answers and has the image. Checked once per process and image (a `--multi` fleet's
+   * every task asks): a success is kept, a failure is asked again next time.
+   */
+  checkAvailable(): Promise<void> {
+    const key = `${this.env.DOCKER_HOST ?? ''}\0${this.config.image}`;
+    let check = AVAILABLE.get(key);
+    if (!check) {
+      check = this.check();
+      AVAILABLE.set(key, check);
+      check.catch(() => AVAILABLE.delete(key));
+    }
+    return check;
+  }
+
+  private async check(): Promise<void> {
     try {
       await this.docker.ping();
     } catch (e) {
