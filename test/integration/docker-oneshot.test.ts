@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { DockerProvider } from '../../src/providers/docker/index.js';
 import type { ExecHandle } from '../../src/providers/provider.js';
@@ -26,11 +26,18 @@ const execContainers = (id: string): string[] =>
 const allExecContainers = (): string[] =>
   execFileSync('docker', ['ps', '-a', '--filter', 'label=parallel-cc.session=exec', '--format', '{{.Names}}'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
+/** Sessions of the one-shot commands started here: whatever a failed test left of them is removed after. */
+const started: string[] = [];
+afterAll(() => {
+  for (const id of started) for (const name of execContainers(id)) execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+});
+
 /** A one-shot command through the provider, in a fresh sandbox folder. */
 function once(provider: DockerProvider, argv: string[], stdin?: Buffer): { id: string; handle: Promise<ExecHandle> } {
   const id = `t${randomBytes(4).toString('hex')}`;
+  started.push(id);
   const spec = { sessionId: id, sandboxDir: tempDir('pcc-os-box-'), bridges: {}, labels: { 'parallel-cc.session': 'exec', 'parallel-cc.exec': id } };
-  return { id, handle: provider.runOnce(spec, { argv, ...(stdin ? { stdin } : {}) }) };
+  return { id, handle: (provider.runOnce as NonNullable<DockerProvider['runOnce']>)(spec, { argv, ...(stdin ? { stdin } : {}) }) };
 }
 
 async function drain(handle: ExecHandle): Promise<{ stdout: Buffer; stderr: string; exitCode: number | null; signal: string | null }> {

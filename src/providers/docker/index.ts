@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
 import { AGENT_UID, containerName, containerUser, daemonMessage, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
 import { chownTree, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { Engine, engineSocket } from './engine.js';
 import { runOneShot } from './one-shot.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
 
@@ -35,6 +37,8 @@ const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | un
   const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
   return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
 };
+const requireCjs = createRequire(import.meta.url);
+
 /** checkAvailable's answers of this process, by daemon and image. */
 const AVAILABLE = new Map<string, Promise<void>>();
 const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
@@ -50,7 +54,9 @@ const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker' as const;
   readonly capabilities: SandboxProvider['capabilities'];
-  private readonly docker: Docker;
+  /** `sandbox exec`'s one command as the container's own process (one-shot.ts), where the daemon is a local socket. */
+  readonly runOnce?: SandboxProvider['runOnce'];
+  private client: Docker | undefined;
   private readonly oom = new Map<string, { count: number; stop: () => void }>();
   /** How each sandbox runs parallel-cc's helpers: the mounted host node, or the image's `node`. */
   private readonly nodeArgv = new Map<string, string[]>();
@@ -60,8 +66,23 @@ export class DockerProvider implements SandboxProvider {
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: DockerConfig,
   ) {
-    this.docker = new Docker(env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: env.DOCKER_HOST.slice(7) } : undefined);
+    // The one-shot `sandbox exec` speaks to a local daemon's socket itself (engine.ts), without dockerode.
+    const socket = engineSocket(env);
+    if (socket) {
+      const engine = new Engine(socket);
+      const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+      this.runOnce = (spec, req, opts = {}) => runOneShot({ engine, config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
+    }
     this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
+  }
+
+  /** dockerode, loaded at first use: its import is the biggest part of a CLI's start-up, and `sandbox exec` does without it. */
+  private get docker(): Docker {
+    if (!this.client) {
+      const Dockerode = requireCjs('dockerode') as typeof Docker;
+      this.client = new Dockerode(this.env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: this.env.DOCKER_HOST.slice(7) } : undefined);
+    }
+    return this.client;
   }
 
   /**
@@ -176,12 +197,6 @@ export class DockerProvider implements SandboxProvider {
       });
     };
     return new DockerExecHandle(this.docker, start, req.stdin, killer);
-  }
-
-  /** `sandbox exec`'s one command as the container's own process (see {@link runOneShot}). */
-  runOnce(spec: SandboxSpec, req: ExecRequest, opts: { upload?: UploadSource } = {}): Promise<ExecHandle> {
-    const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
-    return runOneShot({ docker: this.docker, config: this.config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
   }
 
   async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { join } from 'node:path';
-import { PassThrough, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
 import { QueuedExecHandle } from '../chunk-queue.js';
@@ -9,13 +9,15 @@ import { sandboxEnv } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import type { ExecExit, ExecHandle, ExecRequest, SandboxSpec, UploadSource } from '../provider.js';
 import { AGENT_UID, daemonMessage, planContainer } from './container-spec.js';
+import { demux, type Engine } from './engine.js';
 import { chownTree, type HostRuntime } from './host-runtime.js';
 
 type DockerConfig = Config['providers']['docker'];
 
 /** What a one-shot container needs from its provider. */
 export interface OneShotDeps {
-  docker: Docker;
+  /** The daemon, spoken to without dockerode (its import alone costs more than the rest of an exec). */
+  engine: Engine;
   config: DockerConfig;
   /** The host's node runtime of the provider (cached per process), loaded only when a bridge needs it. */
   runtime: () => Promise<HostRuntime | undefined>;
@@ -63,28 +65,42 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
     Tty: false,
     HostConfig: { ...plan.options.HostConfig, AutoRemove: true },
   };
-  let container: Docker.Container;
+  const { engine } = deps;
+  let id: string;
   try {
-    container = await deps.docker.createContainer(options);
+    const { name, ...body } = options;
+    id = (await engine.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name ?? '')}`, body)).Id;
   } catch (e) {
     if (/No such image/i.test((e as Error).message)) {
       throw new AppError('environment', `the docker image ${deps.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${deps.config.image} docker/, or use --docker-image.` });
     }
     throw new AppError('environment', `docker could not create the sandbox container from ${deps.config.image}: ${daemonMessage(e)}`, { cause: e, hint: deps.imageHint });
   }
+  const container = {
+    start: () => engine.call('POST', `/containers/${id}/start`),
+    kill: () => engine.call('POST', `/containers/${id}/kill?signal=SIGKILL`),
+    remove: () => engine.call('DELETE', `/containers/${id}?force=1&v=1`),
+  };
   try {
-    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+    const stream = await engine.attach(id);
     // Asked before the start, as `docker run --rm` does: an auto-removed container cannot be waited for afterwards.
-    const removed = container.wait({ condition: 'removed' }) as Promise<{ StatusCode: number }>;
+    const removed = engine.call<{ StatusCode: number }>('POST', `/containers/${id}/wait?condition=removed`);
     removed.catch(() => undefined);
-    const handle = new OneShotHandle(deps.docker, container, stream, removed, req.stdin);
+    const handle = new OneShotHandle(container, stream, removed, req.stdin);
     // Resolved once the command runs (or could not start, which its exit says).
     await handle.started;
     return handle;
   } catch (e) {
-    await container.remove({ force: true, v: true }).catch(() => undefined);
+    await container.remove().catch(() => undefined);
     throw new AppError('environment', `docker could not attach to the sandbox container: ${daemonMessage(e)}`, { cause: e, hint: deps.imageHint });
   }
+}
+
+/** What the handle does to its container. */
+interface OneShotContainer {
+  start(): Promise<unknown>;
+  kill(): Promise<unknown>;
+  remove(): Promise<unknown>;
 }
 
 /** The handle of a one-shot container: its output demultiplexed, its exit from the daemon's wait. */
@@ -97,18 +113,13 @@ class OneShotHandle extends QueuedExecHandle {
   private failure: number | null = null;
 
   constructor(
-    docker: Docker,
-    private readonly container: Docker.Container,
+    private readonly container: OneShotContainer,
     stream: Duplex,
     removed: Promise<{ StatusCode: number }>,
     stdin: string | Buffer | undefined,
   ) {
     super();
-    const out = new PassThrough();
-    const err = new PassThrough();
-    out.on('data', (d: Buffer) => this.out.push({ stream: 'stdout', data: d }));
-    err.on('data', (d: Buffer) => this.out.push({ stream: 'stderr', data: d }));
-    docker.modem.demuxStream(stream, out, err);
+    demux(stream, (which, data) => this.out.push({ stream: which, data }));
     const ended = new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
@@ -126,7 +137,7 @@ class OneShotHandle extends QueuedExecHandle {
         this.out.push({ stream: 'stderr', data: Buffer.from(`docker: ${message}\n`) });
         stream.destroy();
         // A container that never started is not removed by the daemon.
-        await container.remove({ force: true, v: true }).catch(() => undefined);
+        await container.remove().catch(() => undefined);
         this.failure = startFailureCode(message);
         return false;
       },
@@ -138,7 +149,7 @@ class OneShotHandle extends QueuedExecHandle {
       await new Promise<void>((r) => setImmediate(r));
       this.out.finish();
       // A container removed by the daemon despite a failed wait is looked for once more.
-      if (ok && status === null) await this.container.remove({ force: true, v: true }).catch(() => undefined);
+      if (ok && status === null) await this.container.remove().catch(() => undefined);
       return this.killed ? { exitCode: status ?? 137, signal: 'SIGKILL' } : { exitCode: status, signal: null };
     });
   }
@@ -147,7 +158,7 @@ class OneShotHandle extends QueuedExecHandle {
     if (this.out.done) return;
     this.killed = true;
     // SIGKILL to docker-init (the container's pid 1) ends every process of the container.
-    if (await this.started) await this.container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    if (await this.started) await this.container.kill().catch(() => undefined);
     await this.exit;
   }
 }
