@@ -148,7 +148,7 @@ class OneShotHandle extends QueuedExecHandle {
       // Output flushed before the exit is known to the caller.
       await new Promise<void>((r) => setImmediate(r));
       this.out.finish();
-      // A container removed by the daemon despite a failed wait is looked for once more.
+      // The wait failed (a dropped connection…): the container may still be there, so remove it ourselves.
       if (ok && status === null) await this.container.remove().catch(() => undefined);
       return this.killed ? { exitCode: status ?? 137, signal: 'SIGKILL' } : { exitCode: status, signal: null };
     });
