@@ -289,8 +289,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandboxCost = meter?.stop();
     // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
     const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
-    await (released ?? releaseSandbox({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir }, emit));
-    if (emptyWorktree) await removeEmptyWorktree({ repoRoot: root, path: worktreePath, branch, startCommit });
+    await Promise.all([released ?? releaseSandbox({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir }, emit), emptyWorktree ? removeEmptyWorktree({ repoRoot: root, path: worktreePath, branch, startCommit }) : undefined]);
     // After the broker closed: its last answers are counted, then the session leaves the fleet.
     fleet?.leave();
   }

@@ -184,6 +184,13 @@ export interface SandboxProvider {
   create(spec: SandboxSpec): Promise<SandboxHandle>;
   upload(sandbox: SandboxHandle, source: UploadSource, opts?: UploadOptions): Promise<{ files: number; bytes: number }>;
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle;
+  /**
+   * One command in a sandbox made for it alone (`sandbox exec`), the command being the sandbox's own
+   * process: fewer round trips than create + execute + destroy. Resolves once the command is started
+   * (`upload`, when given, is in the workdir before); rejects like {@link create}. The sandbox is
+   * removed by the time the handle's `wait()` resolves; the caller still removes the sandbox folder.
+   */
+  runOnce?(spec: SandboxSpec, req: ExecRequest, opts?: { upload?: UploadSource }): Promise<ExecHandle>;
   /** Reads one file from inside the sandbox. */
   download(sandbox: SandboxHandle, path: string): Promise<Buffer>;
   /** Tears the sandbox down; idempotent. */

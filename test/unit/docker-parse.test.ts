@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLdd } from '../../src/providers/docker/host-runtime.js';
-import { parseCounters } from '../../src/providers/docker/limits.js';
+import { parseCounters, readCounters } from '../../src/providers/docker/limits.js';
 import { demuxLogs } from '../../src/providers/docker/diagnose.js';
 
 describe('docker provider parsers', () => {
@@ -39,5 +39,22 @@ describe('docker provider parsers', () => {
     };
     expect(demuxLogs(Buffer.concat([frame(1, 'out\n'), frame(2, '[FATAL tini (7)] exec sleep failed\n')]))).toBe('out\n[FATAL tini (7)] exec sleep failed\n');
     expect(demuxLogs(Buffer.alloc(0))).toBe('');
+  });
+});
+
+describe('readCounters (issue 26: no round trip into the container when the host can tell)', () => {
+  const files = (entries: Record<string, string>) => (p: string): Promise<string> => (p in entries ? Promise.resolve(entries[p] as string) : Promise.reject(new Error('ENOENT')));
+  it('takes both counters from the host cgroup files, without running anything in the container', async () => {
+    let inside = 0;
+    const read = files({ '/sys/fs/cgroup/pids/docker/abc/pids.events': 'max 3\n', '/sys/fs/cgroup/memory/docker/abc/memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n' });
+    expect(await readCounters('abc', () => ((inside += 1), Promise.resolve('{}')), read)).toEqual({ pidsMax: 3, oomKills: 1 });
+    expect(inside).toBe(0);
+  });
+  it('asks inside the container when a host file is missing, and keeps the larger pids count', async () => {
+    let inside = 0;
+    const read = files({ '/sys/fs/cgroup/system.slice/docker-abc.scope/pids.events': 'max 2\n' });
+    const r = await readCounters('abc', () => ((inside += 1), Promise.resolve(JSON.stringify({ pids: 'max 1\n', memory: 'oom 0\noom_kill 4\n' }))), read);
+    expect(r).toEqual({ pidsMax: 2, oomKills: 4 });
+    expect(inside).toBe(1);
   });
 });

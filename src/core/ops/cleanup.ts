@@ -12,6 +12,7 @@ import { withRegistry } from '../registry.js';
 import { removeSandboxDir, sandboxDirOf } from '../sandbox-dir.js';
 import { withReconnected } from './reconnect.js';
 import { cleanSessionBranches } from '../merge/cleanup-branches.js';
+import { removeExecLeftovers } from '../exec-leftovers.js';
 
 /** What `parallel-cc cleanup` asks for. */
 export interface CleanupRequest {
@@ -130,6 +131,11 @@ export async function cleanup(flags: CleanupRequest, ctx: Context): Promise<Clea
           actions.push({ kind: 'sandbox', target: box.id, action: handle ? 'removed' : 'kept', reason: handle ? `session ${owner?.status ?? 'gone'}` : 'cannot reconnect to remove it' });
         }
       }
+    }
+    // `sandbox exec` runs have no row: their folders say whose they are (core/exec-leftovers.ts).
+    for (const left of await removeExecLeftovers(ctx, dry)) {
+      const what = [left.dir, ...left.sandboxes].join(', ');
+      actions.push({ kind: 'sandbox', target: what, action: dry ? 'would remove' : 'removed', reason: `sandbox exec whose CLI (pid ${left.pid}) is gone` });
     }
     // 3. Worktrees under our folder that no session claims, and branches that hold nothing.
     const claimed = new Set(all.map((s) => s.worktreePath).filter((p): p is string => p !== null));

@@ -1,13 +1,12 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
-import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
+import { bridgedArgv } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
-import { parseLimits } from '../local/limits.js';
-import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import {
   execCollect,
@@ -22,26 +21,26 @@ import {
 } from '../provider.js';
 import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
-import { chownTree, freeLoopbackPort, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { AGENT_UID, containerName, containerUser, daemonMessage, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
+import { chownTree, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
+import { Engine, engineSocket } from './engine.js';
+import { runOneShot } from './one-shot.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
-
-/** Where the host's node (binary, loader, libraries) is mounted for parallel-cc's own helpers. */
-const HOST_LIB = `${OPT}/lib`;
-const PIDS_LIMIT = 512;
-/** The sandbox user: never root (claude refuses to skip permissions as root). */
-const AGENT_UID = 1000;
 
 type DockerConfig = Config['providers']['docker'];
 
 // Kills every process of one exec: each carries PCC_EXEC_ID=<id> in its environment, children too.
 const KILL_SCRIPT = `const fs=require('fs');const m='PCC_EXEC_ID='+process.argv[1];for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p)||+p===process.pid)continue;try{if(fs.readFileSync('/proc/'+p+'/environ','latin1').split('\\0').includes(m))process.kill(+p,9)}catch{}}`;
 
-const containerName = (sessionId: string): string => `parallel-cc-${sessionId}`;
 /** The host folder of a container's workspace: the bind onto its working folder (`--working-dir`, else /workspace). */
 const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | undefined => {
   const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
   return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
 };
+const requireCjs = createRequire(import.meta.url);
+
+/** checkAvailable's answers of this process, by daemon and image. */
+const AVAILABLE = new Map<string, Promise<void>>();
 const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git (see docker/Dockerfile); check `docker info` and the limits in PARALLEL_CC_DOCKER_*.';
 
 /**
@@ -55,7 +54,9 @@ const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker' as const;
   readonly capabilities: SandboxProvider['capabilities'];
-  private readonly docker: Docker;
+  /** `sandbox exec`'s one command as the container's own process (one-shot.ts), where the daemon is a local socket. */
+  readonly runOnce?: SandboxProvider['runOnce'];
+  private client: Docker | undefined;
   private readonly oom = new Map<string, { count: number; stop: () => void }>();
   /** How each sandbox runs parallel-cc's helpers: the mounted host node, or the image's `node`. */
   private readonly nodeArgv = new Map<string, string[]>();
@@ -65,11 +66,41 @@ export class DockerProvider implements SandboxProvider {
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: DockerConfig,
   ) {
-    this.docker = new Docker(env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: env.DOCKER_HOST.slice(7) } : undefined);
+    // The one-shot `sandbox exec` speaks to a local daemon's socket itself (engine.ts), without dockerode.
+    const socket = engineSocket(env);
+    if (socket) {
+      const engine = new Engine(socket);
+      const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+      this.runOnce = (spec, req, opts = {}) => runOneShot({ engine, config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
+    }
     this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   }
 
-  async checkAvailable(): Promise<void> {
+  /** dockerode, loaded at first use: its import is the biggest part of a CLI's start-up, and `sandbox exec` does without it. */
+  private get docker(): Docker {
+    if (!this.client) {
+      const Dockerode = requireCjs('dockerode') as typeof Docker;
+      this.client = new Dockerode(this.env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: this.env.DOCKER_HOST.slice(7) } : undefined);
+    }
+    return this.client;
+  }
+
+  /**
+   * The daemon answers and has the image. Checked once per process and image (a `--multi` fleet's
+   * every task asks): a success is kept, a failure is asked again next time.
+   */
+  checkAvailable(): Promise<void> {
+    const key = `${this.env.DOCKER_HOST ?? ''}\0${this.config.image}`;
+    let check = AVAILABLE.get(key);
+    if (!check) {
+      check = this.check();
+      AVAILABLE.set(key, check);
+      check.catch(() => AVAILABLE.delete(key));
+    }
+    return check;
+  }
+
+  private async check(): Promise<void> {
     try {
       await this.docker.ping();
     } catch (e) {
@@ -87,67 +118,14 @@ export class DockerProvider implements SandboxProvider {
     }
   }
 
-  private user(): string {
-    const uid = process.getuid?.() ?? AGENT_UID;
-    // As root on the host, files are handed to the sandbox user; otherwise the container runs as you.
-    return uid === 0 ? `${AGENT_UID}:${AGENT_UID}` : `${uid}:${process.getgid?.() ?? uid}`;
-  }
-
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
-    // Every bind source is in the session's sandbox folder (a random name under a neutral root):
-    // the container reads them in /proc/self/mountinfo, so they must not name the host's folders.
-    const root = requireSandboxDir(spec, 'docker');
-    const workspace = join(root, 'workspace');
-    const home = join(root, 'home');
-    await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
-    if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
-    const agentName = spec.agentName ?? 'claude';
-    const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
-    const workdir = spec.workdir ?? WORKDIR;
-    const binds = [`${workspace}:${workdir}`, `${home}:${HOMEDIR}`, `${files.init}:${OPT}/init.cjs:ro`];
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
-    this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB);
-    const runtime = await this.runtime;
-    if (runtime) binds.push(...(await Promise.all(runtime.binds.map((b) => this.neutralBind(b, root)))));
-    if (files.agent) binds.push(`${files.agent}:${OPT}/bin/${agentName}:ro`);
-    if (files.agentPackage) binds.push(`${files.agentPackage}:${packageMountPoint(OPT, agentName)}:ro`);
-    // On the host's network the container shares the host's loopback: a fixed port would collide
-    // between parallel sessions, so take a free one. Only network `none` goes through the proxy.
-    const bridges = bridgeMounts(spec.bridges, {
-      ...(spec.bridges.apiSocket && this.config.network === 'host' ? { apiPort: await freeLoopbackPort() } : {}),
-      ...(this.config.network === 'host' && spec.bridges.forwards
-        ? { forwardPorts: { ...(spec.bridges.forwards.npm ? { npm: await freeLoopbackPort() } : {}), ...(spec.bridges.forwards.git ? { git: await freeLoopbackPort() } : {}) } }
-        : {}),
-      egress: this.config.network === 'none',
-    });
-    binds.push(...bridges.mounts.map((m) => `${m.src}:${m.dest}`));
-    const endpoints = bridges.endpoints;
-    const { memoryBytes: memory, pids } = parseLimits({ memoryLimit: this.config.memoryLimit }, PIDS_LIMIT);
-    const name = containerName(spec.sessionId);
+    const runtime = (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+    const plan = await planContainer(spec, this.config, runtime, ['sleep', 'infinity']);
+    const name = plan.name;
     let container: Docker.Container | undefined;
     try {
-      container = await this.docker.createContainer({
-        name,
-        Image: this.config.image,
-        Cmd: ['sleep', 'infinity'],
-        User: this.user(),
-        WorkingDir: workdir,
-        Labels: spec.labels,
-        Env: [`HOME=${HOMEDIR}`, 'LANG=C.UTF-8', `PATH=${OPT}/bin:/usr/local/bin:/usr/bin:/bin`],
-        HostConfig: {
-          Binds: binds,
-          NetworkMode: this.config.network,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          ReadonlyRootfs: true,
-          Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
-          Memory: memory,
-          MemorySwap: memory,
-          NanoCpus: Math.round(this.config.cpuLimit * 1e9),
-          PidsLimit: pids,
-          Init: true,
-        },
-      });
+      container = await this.docker.createContainer(plan.options);
       await container.start();
       // An image without `sleep` starts and stops at once: say so now, not at the first command.
       const stopped = await whyStopped(container);
@@ -159,19 +137,12 @@ export class DockerProvider implements SandboxProvider {
       if (/No such image/i.test(msg)) {
         throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
       }
-      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${msg.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim()}`, { cause: e, hint: IMAGE_HINT });
+      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${daemonMessage(e)}`, { cause: e, hint: IMAGE_HINT });
     }
     await this.watchOom(name);
-    this.nodeArgv.set(name, runtime?.node ?? ['node']);
-    const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
-    return { id: name, provider: 'docker', workdir, homedir: HOMEDIR, agentPath, nodeArgv: runtime?.node ?? ['node'], endpoints };
-  }
-
-  /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */
-  private async neutralBind(bind: string, root: string): Promise<string> {
-    const [src, dest, mode] = bind.split(':') as [string, string, string];
-    if (dest !== `${HOST_LIB}/node` || src.startsWith('/usr/') || src.startsWith('/bin/')) return bind;
-    return `${await neutralPath(src, root, 'node')}:${dest}:${mode}`;
+    const node = (await runtime)?.node ?? ['node'];
+    this.nodeArgv.set(name, node);
+    return { id: name, provider: 'docker', workdir: plan.workdir, homedir: HOMEDIR, agentPath: plan.agentPath, nodeArgv: node, endpoints: plan.endpoints };
   }
 
   /** Counts the daemon's `oom` events for the container (an OOM kill inside it). */
@@ -205,7 +176,7 @@ export class DockerProvider implements SandboxProvider {
         Cmd: argv,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         WorkingDir: req.cwd ?? sandbox.workdir,
-        User: this.user(),
+        User: containerUser(),
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
@@ -217,7 +188,7 @@ export class DockerProvider implements SandboxProvider {
       throw new Error((await whyStopped(container)) ?? (e as Error).message);
     });
     const killer = async (): Promise<void> => {
-      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: this.user(), AttachStdout: true, AttachStderr: true });
+      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: containerUser(), AttachStdout: true, AttachStderr: true });
       const s = await k.start({});
       await new Promise<void>((r) => {
         s.on('end', r);

@@ -35,21 +35,38 @@ export function parseCounters(pids: string, memory: string): CgroupCounters {
   return { pidsMax: Number(/^max (\d+)$/m.exec(pids)?.[1] ?? 0), ...(oom !== undefined ? { oomKills: Number(oom) } : {}) };
 }
 
-/**
- * Reads the limit counters of a container: the host's cgroup files first, then from inside the
- * container through `inside` (which runs {@link IN_CONTAINER_SCRIPT} and returns its stdout).
- */
-export async function readCounters(containerId: string, inside: () => Promise<string>): Promise<CgroupCounters> {
-  let host = '';
-  for (const p of hostPidsEventsPaths(containerId)) {
-    host = await readFile(p, 'utf8').catch(() => '');
-    if (host) break;
+/** Where the host keeps a container's memory counters (v1 memory.oom_control, v2 memory.events), as {@link hostPidsEventsPaths}. */
+export function hostMemoryPaths(containerId: string): string[] {
+  return [
+    `/sys/fs/cgroup/memory/docker/${containerId}/memory.oom_control`,
+    `/sys/fs/cgroup/memory/system.slice/docker-${containerId}.scope/memory.oom_control`,
+    `/sys/fs/cgroup/docker/${containerId}/memory.events`,
+    `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/memory.events`,
+  ];
+}
+
+const firstReadable = async (paths: string[], read: (p: string) => Promise<string>): Promise<string> => {
+  for (const p of paths) {
+    const text = await read(p).catch(() => '');
+    if (text) return text;
   }
+  return '';
+};
+
+/**
+ * Reads the limit counters of a container: the host's cgroup files when both are readable (the
+ * kernel's own numbers, no round trip into the container), else from inside the container through
+ * `inside` (which runs {@link IN_CONTAINER_SCRIPT} and returns its stdout). `read` reads a host file.
+ */
+export async function readCounters(containerId: string, inside: () => Promise<string>, read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8')): Promise<CgroupCounters> {
+  const [pids, memory] = await Promise.all([firstReadable(hostPidsEventsPaths(containerId), read), firstReadable(hostMemoryPaths(containerId), read)]);
+  const host = parseCounters(pids, memory);
+  if (pids && host.oomKills !== undefined) return host;
   const within = await inside()
     .then((out) => JSON.parse(out) as { pids?: unknown; memory?: unknown })
     .catch(() => ({ pids: '', memory: '' }));
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const a = parseCounters(host, '');
   const b = parseCounters(str(within.pids), str(within.memory));
-  return { pidsMax: Math.max(a.pidsMax, b.pidsMax), ...(b.oomKills !== undefined ? { oomKills: b.oomKills } : {}) };
+  const oomKills = b.oomKills ?? host.oomKills;
+  return { pidsMax: Math.max(host.pidsMax, b.pidsMax), ...(oomKills !== undefined ? { oomKills } : {}) };
 }
