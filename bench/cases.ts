@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { collectSandboxResults, initSandboxRepo } from '../src/core/sandbox-repo.js';
+import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from '../src/core/sandbox-repo.js';
 import { importResults } from '../src/core/sync/results.js';
 import { planUpload } from '../src/core/sync/plan.js';
 import { createSessionWorktree } from '../src/core/worktree.js';
@@ -95,7 +95,7 @@ const resultsBack: BenchCase = {
     const start = await initSandboxRepo(provider, box, { identity: ID, baseLabel: 'bench' });
     const script = `const fs=require('fs');const {execFileSync:x}=require('child_process');for(let c=0;c<50;c++){for(let k=0;k<20;k++){const i=c*20+k;const f='src/d'+Math.floor(i/100)+'/f'+i+'.txt';fs.appendFileSync(f,'change '+c+'\\n');}x('git',['commit','-qam','change '+c]);}`;
     await execCollect(provider, box, { argv: ['node', '-e', script] });
-    const workspace = join(dir, 'sandbox', 'workspace');
+    const workspace = provider.hostWorkdir(box) as string;
     let n = 0;
     // The session worktree exists from the start of a run; only bringing the results back is timed.
     await resetRepo(repo);
@@ -114,8 +114,11 @@ const resultsBack: BenchCase = {
       },
       async () => {
         const bundle = join(tmp('pcc-bench-bundle-'), 'b.bundle');
-        await runArgv(['git', '-C', workspace, 'bundle', 'create', bundle, '--all']);
-        await runArgv(['git', '-C', repo, 'fetch', '-q', bundle, `+refs/heads/work:refs/heads/bench-bundle-${n++}`]);
+        // A baseline that fails is fast: each step must succeed to count.
+        for (const argv of [['git', '-C', workspace, 'bundle', 'create', bundle, '--all'], ['git', '-C', repo, 'fetch', '-q', bundle, `+refs/heads/${SANDBOX_BRANCH}:refs/heads/bench-bundle-${n++}`]]) {
+          const r = await runArgv(argv);
+          if (r.code !== 0) throw new Error(`baseline \`${argv.join(' ')}\` failed: ${r.stderr}`);
+        }
       },
     );
     await provider.destroy(box);

@@ -75,7 +75,11 @@ for c in $(g rev-list --reverse --first-parent "$3..$tip"); do
   d() { g diff-tree -p --binary --full-index --no-renames --root --diff-merges=first-parent --no-commit-id "$@"; }
   d --diff-filter=D "$c" > "$2/gone"
   d --diff-filter=d "$c" > "$2/patch"
-  printf 'commit %s %s %s\n' "$(wc -c < "$2/meta")" "$(wc -c < "$2/gone")" "$(wc -c < "$2/patch")"
+  # One wc for the three sizes (two processes per commit less): the first field of each line.
+  { read -r m _; read -r o _; read -r p _; } <<SIZES
+$(wc -c "$2/meta" "$2/gone" "$2/patch")
+SIZES
+  printf 'commit %s %s %s\n' "$m" "$o" "$p"
   cat "$2/meta" "$2/gone" "$2/patch"
 done
 rm -rf "$2"`;
