@@ -9,18 +9,18 @@ export interface CgroupCounters {
 }
 
 /**
- * Where the host keeps a container's pids.events, for the cgroupfs and systemd drivers on cgroup v1
- * and v2. Only readable when the daemon's cgroups are visible to this process (same machine, same
- * cgroup namespace); {@link IN_CONTAINER_SCRIPT} covers the rest.
+ * Where the host keeps one of a container's cgroup files, for the cgroupfs and systemd drivers on
+ * cgroup v1 (`<controller>/…/<v1 file>`) and v2 (`…/<v2 file>`). Only readable when the daemon's
+ * cgroups are visible to this process (same machine, same cgroup namespace);
+ * {@link IN_CONTAINER_SCRIPT} covers the rest.
  */
-export function hostPidsEventsPaths(containerId: string): string[] {
-  return [
-    `/sys/fs/cgroup/pids/docker/${containerId}/pids.events`,
-    `/sys/fs/cgroup/pids/system.slice/docker-${containerId}.scope/pids.events`,
-    `/sys/fs/cgroup/docker/${containerId}/pids.events`,
-    `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/pids.events`,
-  ];
+function hostCgroupPaths(containerId: string, controller: string, v1File: string, v2File: string): string[] {
+  const parents = [`docker/${containerId}`, `system.slice/docker-${containerId}.scope`];
+  return [...parents.map((p) => `/sys/fs/cgroup/${controller}/${p}/${v1File}`), ...parents.map((p) => `/sys/fs/cgroup/${p}/${v2File}`)];
 }
+
+/** Where the host keeps a container's pids.events (v1 and v2 alike). */
+export const hostPidsEventsPaths = (containerId: string): string[] => hostCgroupPaths(containerId, 'pids', 'pids.events', 'pids.events');
 
 /**
  * A node script (run with the sandbox's helper node) that prints the container's own cgroup files as
@@ -35,15 +35,8 @@ export function parseCounters(pids: string, memory: string): CgroupCounters {
   return { pidsMax: Number(/^max (\d+)$/m.exec(pids)?.[1] ?? 0), ...(oom !== undefined ? { oomKills: Number(oom) } : {}) };
 }
 
-/** Where the host keeps a container's memory counters (v1 memory.oom_control, v2 memory.events), as {@link hostPidsEventsPaths}. */
-export function hostMemoryPaths(containerId: string): string[] {
-  return [
-    `/sys/fs/cgroup/memory/docker/${containerId}/memory.oom_control`,
-    `/sys/fs/cgroup/memory/system.slice/docker-${containerId}.scope/memory.oom_control`,
-    `/sys/fs/cgroup/docker/${containerId}/memory.events`,
-    `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/memory.events`,
-  ];
-}
+/** Where the host keeps a container's memory counters (v1 memory.oom_control, v2 memory.events). */
+export const hostMemoryPaths = (containerId: string): string[] => hostCgroupPaths(containerId, 'memory', 'memory.oom_control', 'memory.events');
 
 const firstReadable = async (paths: string[], read: (p: string) => Promise<string>): Promise<string> => {
   for (const p of paths) {
