@@ -75,8 +75,7 @@ export async function writeAgentFiles(provider: SandboxProvider, sandbox: Sandbo
  * endpoints. A template's variables never replace the agent's own (its key placeholder, base URL,
  * proxy); the private-dependency variables come last.
  */
-export function agentLaunch(agent: Agent, install: AgentInstall, sandbox: SandboxHandle, o: { config: Config; prompt: string; args: string[]; credential?: Credential; apiUrl?: string; templateEnv?: Record<string, string>; depsEnv: Record<string, string> }): AgentLaunch {
-  const model = agent.model?.(o.config);
+export function agentLaunch(agent: Agent, install: AgentInstall, sandbox: SandboxHandle, o: { prompt: string; args: string[]; model?: string; credential?: Credential; apiUrl?: string; templateEnv?: Record<string, string>; depsEnv: Record<string, string> }): AgentLaunch {
   const args = [...(install.args ?? []), ...o.args];
   const launch = agent.launch({
     agentPath: agentPathIn(install, sandbox),
@@ -85,7 +84,7 @@ export function agentLaunch(agent: Agent, install: AgentInstall, sandbox: Sandbo
     ...(o.credential ? { credential: o.credential } : {}),
     ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
     ...(sandbox.endpoints.proxy ? { proxyUrl: sandbox.endpoints.proxy } : {}),
-    ...(model ? { model } : {}),
+    ...(o.model ? { model: o.model } : {}),
   });
   return { ...launch, argv: launchArgv(install, sandbox, launch.argv), env: { ...(o.templateEnv ?? {}), ...launch.env, ...o.depsEnv } };
 }

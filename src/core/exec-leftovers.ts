@@ -1,10 +1,9 @@
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { SandboxProvider } from '../providers/provider.js';
 import type { Context } from './context.js';
-import { pidAlive } from './pid.js';
+import { pidAlive, procStat } from './pid.js';
 import { removeSandboxDir, sandboxRoot, SANDBOX_DIR_PREFIX } from './sandbox-dir.js';
 
 /**
@@ -25,14 +24,7 @@ interface Marker {
 }
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or '' where unknown. */
-function processStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
+const processStart = (pid: number): string => procStat(pid)?.[19] ?? '';
 
 /** Marks an exec's sandbox folder as this process's, before its sandbox exists. */
 export async function markExecSandbox(sandboxDir: string, provider: string, sessionId: string): Promise<void> {

@@ -30,16 +30,24 @@ export function pidAliveOnce(): (pid: number | null) => boolean {
   };
 }
 
+/**
+ * The fields of /proc/<pid>/stat after "pid (comm) ": [0] state, [1] ppid, … [19] starttime (proc(5)
+ * numbers them from 3). comm may contain spaces and parentheses, so they start after the last ')'.
+ * Undefined when the file cannot be read (the process is gone, or no /proc).
+ */
+export function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when the process is a zombie or gone (see {@link pidAlive}). */
 function isZombie(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    // Gone meanwhile (where /proc exists); without /proc (not Linux) signal 0 is all we can tell.
-    return existsSync('/proc/self/stat');
-  }
-  // "pid (comm) S …": comm may contain spaces and parentheses, the state follows the last ')'.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
+  const fields = procStat(pid);
+  // Gone meanwhile (where /proc exists); without /proc (not Linux) signal 0 is all we can tell.
+  if (!fields) return existsSync('/proc/self/stat');
+  return fields[0] === 'Z' || fields[0] === 'X';
 }

@@ -37,9 +37,10 @@ export interface Teardown {
  * folder, and a worktree that holds nothing new. Nothing here throws; a billed sandbox that
  * survives is a warning event.
  */
-export async function tearDown(t: Teardown, emit: (e: Extract<StreamEvent, { type: 'warning' }>) => void): Promise<void> {
-  // The worktree (which the sandbox never mounts) goes while the sandbox does.
-  await Promise.all([releaseSandbox(t, emit), t.worktree ? removeEmptyWorktree(t.worktree) : undefined]);
+export async function tearDown(t: Teardown, emit: (e: Extract<StreamEvent, { type: 'warning' }>) => void, released?: Promise<void>): Promise<void> {
+  // The worktree (which the sandbox never mounts) goes while the sandbox does — or after a sandbox
+  // the run already released ({@link releaseSandbox}, `released`).
+  await Promise.all([released ?? releaseSandbox(t, emit), t.worktree ? removeEmptyWorktree(t.worktree) : undefined]);
 }
 
 /** The sandbox part of {@link tearDown}: the sandbox (unless kept), the host bridges, the sandbox's folder. */
@@ -57,6 +58,6 @@ export async function releaseSandbox(t: Omit<Teardown, 'worktree'>, emit: (e: Ex
 }
 
 /** A branch with nothing new on it is noise: it goes with its worktree. Work is never dropped. */
-export async function removeEmptyWorktree(w: NonNullable<Teardown['worktree']>): Promise<void> {
+async function removeEmptyWorktree(w: NonNullable<Teardown['worktree']>): Promise<void> {
   await removeSessionWorktree(w.repoRoot, w.path, w.branch, w.startCommit).catch(() => undefined);
 }

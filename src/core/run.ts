@@ -33,7 +33,7 @@ import { continueWorktree as continueReused } from './run-options/worktree.js';
 import { uploadHistory } from './sync/history.js';
 import type { RunDeps, RunRequest } from './run-request.js';
 import { agentFailure, recordOutcome, settle, type SettleInput } from './outcome.js';
-import { releaseSandbox, removeEmptyWorktree, tearDown } from './run-teardown.js';
+import { releaseSandbox, tearDown } from './run-teardown.js';
 import { installComponents } from './components/install.js';
 import { hookRunner } from './hooks.js';
 import { runSummary, type RunFacts } from './run-summary.js';
@@ -222,7 +222,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
     const model = agent.model?.(config);
     const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
-    const launch = agentLaunch(agent, install, sandbox, { config, prompt: comp?.prompt ?? req.prompt, args: [...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])], ...(agentCredential ? { credential: agentCredential } : {}), ...(apiUrl ? { apiUrl } : {}), ...(req.template ? { templateEnv: req.template.env } : {}), depsEnv: privDeps.env });
+    const launch = agentLaunch(agent, install, sandbox, { ...(model ? { model } : {}), prompt: comp?.prompt ?? req.prompt, args: [...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])], ...(agentCredential ? { credential: agentCredential } : {}), ...(apiUrl ? { apiUrl } : {}), ...(req.template ? { templateEnv: req.template.env } : {}), depsEnv: privDeps.env });
     await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
@@ -289,7 +289,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     sandboxCost = meter?.stop();
     // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
     const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
-    await Promise.all([released ?? releaseSandbox({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir }, emit), emptyWorktree ? removeEmptyWorktree({ repoRoot: root, path: worktreePath, branch, startCommit }) : undefined]);
+    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit, released);
     // After the broker closed: its last answers are counted, then the session leaves the fleet.
     fleet?.leave();
   }

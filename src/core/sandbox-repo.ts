@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './exec.js';
 import { AppError } from '../errors.js';
 import { execCollect, type SandboxHandle, type SandboxProvider } from '../providers/provider.js';
-import { SEALED_GIT_ENV } from './sync/git-tree.js';
+import { hostGitEnv, SEALED_GIT_ENV } from './sync/git-tree.js';
 
 /** Message of the commit that captures what the agent left uncommitted. */
 export const UNCOMMITTED_MESSAGE = 'parallel-cc: uncommitted work';
@@ -118,7 +118,7 @@ export async function initSandboxRepo(
   // setup command ran in the sandbox, no bundle) and no .git: then nothing in it is agent-made.
   const host = opts.onlyUploaded && !opts.history ? provider.hostWorkdir?.(sandbox) : undefined;
   if (host !== undefined && !(await lstat(join(host, '.git')).then(() => true, () => false))) {
-    const r = await run(['sh', '-c', INIT_SCRIPT, 'sh', ...args], { cwd: host, env: { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C', ...SEALED_GIT_ENV }, errorKind: 'agent' });
+    const r = await run(['sh', '-c', INIT_SCRIPT, 'sh', ...args], { cwd: host, env: hostGitEnv(), errorKind: 'agent' });
     return r.stdout.toString('utf8').trim();
   }
   const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, args);

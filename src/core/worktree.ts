@@ -1,6 +1,7 @@
 import { copyFile, lstat, mkdir, readlink, rm, symlink, constants as fsc } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { git, gitRaw, splitZ } from './git.js';
+import { concurrencyLimit } from './limit.js';
 import { exclusionMatcher } from './sync/plan.js';
 import { worktreeChanges } from './merge/safety.js';
 
@@ -90,10 +91,12 @@ export async function createSessionWorktree(req: WorktreeRequest): Promise<Workt
 // moment (by another task of a --multi) fails it with "failed to read .git/worktrees/<x>/commondir".
 // The adds of one repo run one at a time in this process; across processes that early failure,
 // which creates nothing, is retried.
-const adding = new Map<string, Promise<unknown>>();
+const adding = new Map<string, ReturnType<typeof concurrencyLimit>>();
 
 async function addWorktree(req: WorktreeRequest): Promise<void> {
-  const add = async (): Promise<void> => {
+  let oneAtATime = adding.get(req.repoRoot);
+  if (!oneAtATime) adding.set(req.repoRoot, (oneAtATime = concurrencyLimit(1)));
+  await oneAtATime(async () => {
     for (let attempt = 1; ; attempt++) {
       try {
         await git(req.repoRoot, ['worktree', 'add', '--quiet', '--no-track', '-b', req.branch, req.path, req.baseCommit], {
@@ -107,11 +110,7 @@ async function addWorktree(req: WorktreeRequest): Promise<void> {
         await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 30));
       }
     }
-  };
-  const before = adding.get(req.repoRoot) ?? Promise.resolve();
-  const mine = before.then(add, add);
-  adding.set(req.repoRoot, mine.catch(() => undefined));
-  await mine;
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { procStat } from '../pid.js';
 import { join } from 'node:path';
 import { homePaths, type Context } from '../context.js';
 import { git, gitIdentity, repoRoot, resolveCommit } from '../git.js';
@@ -72,12 +72,8 @@ export async function registerLocal(sessions: SessionRepository, ctx: Context, r
 
 /** The parent pid of a process (a hook runs as claude's child; the wrapper is claude's parent). */
 function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  const ppid = procStat(pid)?.[1];
+  return ppid === undefined ? undefined : Number(ppid);
 }
 
 /** The running local session owned by `pid`, or by its parent or grandparent (hooks run below claude). */

@@ -15,13 +15,18 @@ export const SEALED_GIT_ENV: Readonly<Record<string, string>> = {
   GIT_NO_REPLACE_OBJECTS: '1',
 };
 
+/** The whole environment of a git the host runs on sandbox-bound or sandbox-made files: PATH and the sealed variables, no home. */
+export function hostGitEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C', ...SEALED_GIT_ENV };
+}
+
 /** Runs one git command (argv after `git`) and returns its stdout. */
 export type GitRunner = (args: readonly string[], opts?: { input?: Buffer | string; env?: Record<string, string> }) => Promise<Buffer>;
 
 /** A runner for a repository (`--git-dir`), with hooks and fsmonitor off and the sealed environment. */
 export function gitRunner(gitDir: string, env: Record<string, string> = {}): GitRunner {
   return async (args, opts = {}) => {
-    const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C', ...SEALED_GIT_ENV, ...env, ...opts.env };
+    const base: NodeJS.ProcessEnv = { ...hostGitEnv(), ...env, ...opts.env };
     const r = await run(['git', ...SAFE_GIT_CONFIG, '-c', 'gc.auto=0', '-c', 'core.quotePath=false', `--git-dir=${gitDir}`, ...args], {
       env: base,
       ...(opts.input !== undefined ? { input: opts.input } : {}),

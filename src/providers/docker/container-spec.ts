@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
+import { AppError } from '../../errors.js';
 import { bridgeMounts } from '../local/bridges.js';
 import { HOMEDIR, OPT, WORKDIR } from '../local/layout.js';
 import { parseLimits } from '../local/limits.js';
@@ -106,3 +107,10 @@ async function neutralBind(bind: string, root: string): Promise<string> {
 
 /** The docker daemon's words for a container that could not start, without the HTTP prefix. */
 export const daemonMessage = (e: unknown): string => (e as Error).message.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim();
+
+/** Why a sandbox container could not be made (`doing`: create, start): a missing image says how to build it. */
+export function containerError(image: string, e: unknown, doing: string, hint: string): AppError {
+  if (/No such image/i.test((e as Error).message))
+    return new AppError('environment', `the docker image ${image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${image} docker/, or use --docker-image.` });
+  return new AppError('environment', `docker could not ${doing} the sandbox container from ${image}: ${daemonMessage(e)}`, { cause: e, hint });
+}

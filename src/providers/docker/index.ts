@@ -10,6 +10,7 @@ import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import {
   execCollect,
+  keptUnlessFailed,
   type ExecHandle,
   type ExecRequest,
   type LimitReport,
@@ -21,7 +22,7 @@ import {
 } from '../provider.js';
 import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
-import { AGENT_UID, containerName, containerUser, daemonMessage, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
+import { AGENT_UID, containerError, containerName, containerUser, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
 import { chownTree, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
 import { Engine, engineSocket } from './engine.js';
 import { runOneShot } from './one-shot.js';
@@ -90,14 +91,7 @@ export class DockerProvider implements SandboxProvider {
    * every task asks): a success is kept, a failure is asked again next time.
    */
   checkAvailable(): Promise<void> {
-    const key = `${this.env.DOCKER_HOST ?? ''}\0${this.config.image}`;
-    let check = AVAILABLE.get(key);
-    if (!check) {
-      check = this.check();
-      AVAILABLE.set(key, check);
-      check.catch(() => AVAILABLE.delete(key));
-    }
-    return check;
+    return keptUnlessFailed(AVAILABLE, `${this.env.DOCKER_HOST ?? ''}\0${this.config.image}`, () => this.check());
   }
 
   private async check(): Promise<void> {
@@ -133,11 +127,7 @@ export class DockerProvider implements SandboxProvider {
     } catch (e) {
       // Created but not started (e.g. the image has no `sleep`): never leave it behind.
       await container?.remove({ force: true, v: true }).catch(() => undefined);
-      const msg = (e as Error).message;
-      if (/No such image/i.test(msg)) {
-        throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${this.config.image} docker/, or use --docker-image.` });
-      }
-      throw new AppError('environment', `docker could not start the sandbox container from ${this.config.image}: ${daemonMessage(e)}`, { cause: e, hint: IMAGE_HINT });
+      throw containerError(this.config.image, e, 'start', IMAGE_HINT);
     }
     await this.watchOom(name);
     const node = (await runtime)?.node ?? ['node'];

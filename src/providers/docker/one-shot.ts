@@ -8,7 +8,7 @@ import { bridgedArgv } from '../local/bridges.js';
 import { sandboxEnv } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import type { ExecExit, ExecHandle, ExecRequest, SandboxSpec, UploadSource } from '../provider.js';
-import { AGENT_UID, daemonMessage, planContainer } from './container-spec.js';
+import { AGENT_UID, containerError, daemonMessage, planContainer } from './container-spec.js';
 import { demux, type Engine } from './engine.js';
 import { chownTree, type HostRuntime } from './host-runtime.js';
 
@@ -71,10 +71,7 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
     const { name, ...body } = options;
     id = (await engine.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name ?? '')}`, body)).Id;
   } catch (e) {
-    if (/No such image/i.test((e as Error).message)) {
-      throw new AppError('environment', `the docker image ${deps.config.image} is not on this machine`, { cause: e, hint: `Build it: docker build -t ${deps.config.image} docker/, or use --docker-image.` });
-    }
-    throw new AppError('environment', `docker could not create the sandbox container from ${deps.config.image}: ${daemonMessage(e)}`, { cause: e, hint: deps.imageHint });
+    throw containerError(deps.config.image, e, 'create', deps.imageHint);
   }
   const container = {
     start: () => engine.call('POST', `/containers/${id}/start`),

@@ -8,7 +8,7 @@ import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { parseLimits } from '../local/limits.js';
 import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
 import { copyIntoWorkspace } from '../local/upload.js';
-import { execCollect, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
+import { execCollect, keptUnlessFailed, type ExecHandle, type ExecRequest, type LimitReport, type SandboxStats, type SandboxHandle, type SandboxProvider, type SandboxSpec, type UploadSource } from '../provider.js';
 import type { Config } from '../../config/schema.js';
 import { bwrapCommand, encodeArgs, ETC_ENTRIES, type Mount } from './bwrap-argv.js';
 import { SessionCgroup } from './cgroup.js';
@@ -82,7 +82,7 @@ export class NativeProvider implements SandboxProvider {
   readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
-  private available: Promise<void> | undefined;
+  private readonly available = new Map<string, Promise<void>>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -94,11 +94,7 @@ export class NativeProvider implements SandboxProvider {
    * a failure is not remembered, so the next run asks again.
    */
   checkAvailable(): Promise<void> {
-    this.available ??= this.probe().catch((e: unknown) => {
-      this.available = undefined;
-      throw e;
-    });
-    return this.available;
+    return keptUnlessFailed(this.available, 'bwrap', () => this.probe());
   }
 
   private async probe(): Promise<void> {
