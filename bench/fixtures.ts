@@ -1,8 +1,9 @@
 /** Generated inputs for the benchmarks (cached under /tmp between runs of the same machine). */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tmp } from './harness.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-C', cwd, '-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
@@ -45,7 +46,7 @@ export function addIgnoredNodeModules(root: string): void {
  * then optionally sleeps. It runs inside the sandbox, so it is plain node with no dependencies.
  */
 export function fakeAgent(opts: { events: number; gapMs: number; sleepMs?: number }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pcc-bench-agent-'));
+  const dir = tmp('pcc-bench-agent-');
   const file = join(dir, 'claude');
   writeFileSync(
     file,

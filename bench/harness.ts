@@ -4,7 +4,7 @@
  * goal is stated as an allowance), the goal, and whether it is met.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,19 @@ export const IMAGE = 'parallel-cc-agent:latest';
 /** The barest bwrap sandbox running `true`: the native cases' floor. */
 export const BARE_BWRAP = ['bwrap', '--unshare-all', '--unshare-user', '--uid', '1000', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
 /** A fresh temp folder named `<prefix>XXXXXX`. */
-export const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
+const scratch: string[] = [];
+
+/** A scratch folder of the running case (the cached inputs of fixtures.ts are not made here): {@link removeScratch} removes it. */
+export const tmp = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
+
+/** Removes every folder {@link tmp} made so far: bench/run.ts calls it after each case. */
+export function removeScratch(): void {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /** One measured case. */
 export interface CaseResult {

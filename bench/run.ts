@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './cases.js';
-import { markdown, type CaseResult } from './harness.js';
+import { markdown, removeScratch, type CaseResult } from './harness.js';
 
 const only = process.env.BENCH_ONLY;
 const results: CaseResult[] = [];
@@ -24,6 +24,9 @@ for (const c of order.filter((x) => !only || x.name.includes(only))) {
     results.push(await c.run());
   } catch (e) {
     results.push({ name: c.name, unit: 'ms', ours: [], baseline: [], goal: '-', met: false, ratio: NaN, skipped: `failed: ${(e as Error).message.split('\n')[0] ?? ''}` });
+  } finally {
+    // The case's scratch folders (homes, worktrees, bundles); the cached inputs stay for the next run.
+    removeScratch();
   }
   const r = results[results.length - 1] as CaseResult;
   process.stderr.write(`  ${r.skipped ? `skipped: ${r.skipped}` : `${Number.isNaN(r.ratio) ? '' : `${r.ratio.toFixed(2)}× `}${r.met ? 'met' : 'MISSED'} (${r.goal})${r.notes ? ` — ${r.notes}` : ''}`}\n`);
