@@ -22,8 +22,25 @@ export function splitZ(buf: Buffer | string): string[] {
   return buf.toString('utf8').split('\0').filter((s) => s.length > 0);
 }
 
+// A path's repository does not change while one command runs, and the CLI and the run both ask.
+// Kept for a few seconds only: a long-lived process (MCP server, workflow serve) sees a new
+// `git init` or a moved repository.
+const roots = new Map<string, { at: number; root: Promise<string> }>();
+const ROOT_TTL_MS = 5_000;
+
 /** Resolves the top level of the git repository containing `path`, or fails with a clear error. */
-export async function repoRoot(path: string): Promise<string> {
+export function repoRoot(path: string): Promise<string> {
+  const now = Date.now();
+  const known = roots.get(path);
+  if (known && now - known.at < ROOT_TTL_MS) return known.root;
+  const root = lookUpRoot(path);
+  roots.set(path, { at: now, root });
+  // A failure is not kept: the user may fix it and the same process ask again.
+  root.catch(() => roots.delete(path));
+  return root;
+}
+
+async function lookUpRoot(path: string): Promise<string> {
   try {
     return await runText(['git', '-C', path, 'rev-parse', '--show-toplevel']);
   } catch (e) {

@@ -26,7 +26,7 @@ import { agentTimeout, checkUploadLimits, inOrder, reportLimits, SandboxMeter, u
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
-import { planUpload } from './sync/plan.js';
+import { ignoredSecrets, planUpload } from './sync/plan.js';
 import { importResults } from './sync/results.js';
 import { createSessionWorktree } from './worktree.js';
 import { continueWorktree as continueReused } from './run-options/worktree.js';
@@ -136,6 +136,9 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     setStatus('initializing');
     // After registering: a provider that is not usable (no daemon, a rejected API key, an outage)
     // leaves a failed session with the reason, like any other failure.
+    // What the user's own checkout keeps home that the worktree never holds (only for the phase
+    // message): read while the worktree is made.
+    const checkoutExcluded = req.base === undefined ? ignoredSecrets(root, config.uploadIgnorePatterns).catch(() => []) : Promise.resolve([]);
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
     const prepared = await worktreeWhileChecking(provider.checkAvailable(), req.worktree !== undefined || req.continue !== undefined, async () =>
       req.worktree
@@ -156,9 +159,6 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     if (!prepared.wt) throw toAppError(prepared.error);
     checkAbort();
 
-    // What the user's own checkout holds that the upload leaves out (only for the phase message):
-    // read while the sandbox is made, not after it.
-    const checkoutExcluded = req.base === undefined ? planUpload(root, config.uploadIgnorePatterns).then((p) => p.excluded, () => []) : Promise.resolve([]);
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
     checkUploadLimits(provider, plan);
     emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });

@@ -69,6 +69,25 @@ export async function exclusionMatcher(root: string, extra: readonly string[]): 
   };
 }
 
+/** The ignored untracked files (or folders) that look like secrets, as exclusions. */
+function secretsAmong(ignoredOthers: readonly string[], excludeReason: (path: string) => ExclusionReason | undefined): UploadPlan['excluded'] {
+  return ignoredOthers.filter((path) => excludeReason(path.replace(/\/$/, '')) === 'secret').map((path) => ({ path, reason: 'secret' as const }));
+}
+
+/**
+ * The secrets a checkout keeps home that a worktree made from it never holds: its ignored untracked
+ * files that look like secrets (`.env` in .gitignore). Everything else a checkout's plan would
+ * exclude is in the session worktree too (its tracked files and working state), so the worktree's
+ * own plan lists it: one `git ls-files` instead of a second full plan.
+ */
+export async function ignoredSecrets(root: string, extraIgnore: readonly string[] = []): Promise<UploadPlan['excluded']> {
+  const [ignoredOthers, excludeReason] = await Promise.all([
+    gitRaw(root, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']).then(splitZ),
+    exclusionMatcher(root, extraIgnore),
+  ]);
+  return secretsAmong(ignoredOthers, excludeReason);
+}
+
 /**
  * Plans the upload of a checkout's working state: tracked files plus untracked files that are not
  * ignored, as they are on disk (deleted files are gone, edits included), minus secrets, .e2bignore
@@ -100,10 +119,7 @@ export async function planUpload(root: string, extraIgnore: readonly string[] = 
     else if (st.isFile()) files.push({ path, size: st.size, kind: 'file' });
     // Directories here are submodules (gitlinks): their content is another repository, not uploaded.
   }
-  for (const path of ignoredOthers) {
-    const reason = excludeReason(path.replace(/\/$/, ''));
-    if (reason === 'secret') excluded.push({ path, reason });
-  }
+  excluded.push(...secretsAmong(ignoredOthers, excludeReason));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { root, files, excluded, totalBytes: files.reduce((n, f) => n + f.size, 0) };
 }
