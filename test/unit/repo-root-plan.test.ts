@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/core/git.js';
 import { ignoredSecrets, planUpload } from '../../src/core/sync/plan.js';
@@ -13,6 +14,20 @@ describe('repoRoot', () => {
     const root = await repoRoot(dir);
     expect(realpathSync(root)).toBe(realpathSync(dir));
     expect(repoRoot(dir)).toBe(repoRoot(dir)); // one lookup for the CLI and the run
+  });
+});
+
+describe('planUpload', () => {
+  it('plans what is on disk: a deleted tracked file is gone, a link is a link, sizes are right', async () => {
+    const repo = makeRepo({ 'a.txt': 'aaa\n', 'gone.txt': 'x\n' });
+    rmSync(join(repo, 'gone.txt'));
+    symlinkSync('a.txt', join(repo, 'link'));
+    const plan = await planUpload(repo);
+    expect(plan.files).toEqual([
+      { path: 'a.txt', size: 4, kind: 'file' },
+      { path: 'link', size: 0, kind: 'symlink' },
+    ]);
+    expect(plan.totalBytes).toBe(4);
   });
 });
 
