@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claudeComponents } from '../../src/agents/claude/components.js';
-import { parseTimeout, timeoutNote } from '../../src/cli/commands/run.js';
+import { parseTimeout, timeoutNote } from '../../src/cli/commands/run-input.js';
 import { parseFrontMatter, validateComponent } from '../../src/core/components/frontmatter.js';
 import { cachePath, componentRefs, resolveComponents, type ResolveOptions } from '../../src/core/components/resolve.js';
 import type { Component } from '../../src/core/components/types.js';

@@ -20,7 +20,8 @@ import { MultiRenderer } from '../render-multi.js';
 import { checkOutputDir } from '../output-path.js';
 import { rejectSingleOnlyFlags, sessionOptions } from './run-flags.js';
 import { checkSessionOptions } from '../../core/run-options/checks.js';
-import { parseTimeout, runComponents, runConfig, runHooks, runWebhooks, templateWarnings } from './run.js';
+import { parseTimeout } from './run-input.js';
+import { runComponents, runConfig, runHooks, runWebhooks, templateWarnings } from './run.js';
 import { MAX_CONCURRENT_LIMIT, type MultiFlags } from './multi-flags.js';
 
 export { MAX_CONCURRENT_LIMIT, rejectMultiOnlyFlags, type MultiFlags } from './multi-flags.js';
