@@ -12,11 +12,11 @@ import type { Context } from '../context.js';
 import { resolveAgentCredential, type AuthMethod } from '../credentials.js';
 import { agentFor } from '../../agents/registry.js';
 import type { RunSummary, StreamEvent } from '../events.js';
+import { batchSummary, taskResultOf } from './results.js';
 import type { Component } from '../components/types.js';
 import type { RunHooks } from '../hooks.js';
 import { WebhookNotifier, type WebhookConfig } from '../webhooks.js';
 import { repoRoot, resolveCommit } from '../git.js';
-import { roundUsd } from '../pricing.js';
 import { processFleet } from '../fleet-session.js';
 import type { Fleet } from '../net/fleet.js';
 import { Redactor } from '../redact.js';
@@ -209,28 +209,7 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
     }
     const row = sessions.get(summary.sessionId);
     const reason = failureReason(summary, ctx.signal.aborted);
-    let result: TaskResult = {
-      taskId: task.id,
-      sessionId: summary.sessionId,
-      status: summary.status,
-      exitCode: summary.exitCode,
-      base: base ?? 'HEAD',
-      after: task.after,
-      branch: summary.worktree ? summary.branch : null,
-      worktree: summary.worktree,
-      commits: summary.commits,
-      filesChanged: summary.filesChanged,
-      durationMs: summary.durationMs,
-      // What the task cost in all: the model, plus the sandbox's time where it is billed (E2B).
-      costUsd: summary.costUsd === null && summary.sandboxCostUsd === undefined ? null : roundUsd((summary.costUsd ?? 0) + (summary.sandboxCostUsd ?? 0)),
-      usage: summary.usage,
-      startedAt: row?.startedAt ?? null,
-      completedAt: row?.completedAt ?? null,
-      logPath: summary.logPath,
-      outputDir: dir,
-      ...(summary.hooks ? { hooks: summary.hooks } : {}),
-      ...(reason ? { error: { reason, message: summary.error ?? summary.status, ...(summary.hint ? { hint: summary.hint } : {}) } } : {}),
-    };
+    let result = taskResultOf(task, summary, { row, base, dir, reason });
     let extra: Record<string, unknown> = {};
     let outputError = logError !== undefined ? `writing ${logFile} failed: ${logError}` : undefined;
     if (summary.worktree && summary.filesChanged.length > 0) {
@@ -278,29 +257,8 @@ export async function runMulti(req: MultiRequest, deps: MultiDeps): Promise<Mult
   });
 
   const tasks = req.tasks.map((t) => results.get(t.id)).filter((r): r is TaskResult => r !== undefined);
-  const completedAt = ctx.now();
-  const wallMs = completedAt.getTime() - startedAt.getTime();
-  const taskTimeMs = tasks.reduce((n, t) => n + t.durationMs, 0);
-  const costs = tasks.flatMap((t) => (t.costUsd === null ? [] : [t.costUsd]));
-  const counts: MultiSummary['counts'] = {};
-  for (const t of tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
-  const interrupted = ctx.signal.aborted;
-  const summary: MultiSummary = {
-    groupId,
-    repo: root,
-    outputDir: req.outputDir,
-    startedAt: startedAt.toISOString(),
-    completedAt: completedAt.toISOString(),
-    wallMs,
-    taskTimeMs,
-    timeSavedMs: taskTimeMs - wallMs,
-    totalCostUsd: costs.length ? roundUsd(costs.reduce((a, b) => a + b, 0)) : null,
-    counts,
-    exitCode: interrupted ? 130 : tasks.every((t) => t.status === 'completed') ? 0 : 1,
-    interrupted,
-    ...(req.budgetUsd !== undefined ? { budget: batchBudget(req.budgetUsd, fleet) } : {}),
-    tasks,
-  };
+  const summary = batchSummary(tasks, { groupId, repo: root, outputDir: req.outputDir, startedAt, completedAt: ctx.now(), interrupted: ctx.signal.aborted, ...(req.budgetUsd !== undefined ? { budget: batchBudget(req.budgetUsd, fleet) } : {}) });
+  const { counts, wallMs } = summary;
   if (!deps.fleet) fleet.close();
   await writeSummary(summary);
   emit({ type: 'multi_summary', summary });
