@@ -36,6 +36,8 @@ export interface ReusedWorktree {
   head: string;
   /** It has uncommitted changes (only with `--include-dirty`): committed once before the sandbox starts. */
   dirty: boolean;
+  /** `--include-dirty` was given: changes made after the check are carried into the run too. */
+  includeDirty: boolean;
 }
 
 /** A validated request for one sandboxed agent run. */

@@ -142,7 +142,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
     const prepared = await worktreeWhileChecking(provider.checkAvailable(), req.worktree !== undefined || req.continue !== undefined, async () =>
       req.worktree
-        ? continueReused(req.worktree, hostIdentity)
+        ? continueReused(req.worktree, hostIdentity, { sessions, id, repoPath: root })
         : req.continue
           ? continueResumed(root, req.continue)
           : createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity: hostIdentity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] }),

@@ -222,6 +222,21 @@ export class SessionRepository {
     return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * The sessions of `repoPath` on `branch` that have not ended and were registered before `id`
+   * (insertion order, SQLite's rowid — not a timestamp, which two processes take apart from their
+   * inserts). Two runs that continue the same worktree at once both pass the CLI's check; at run
+   * time only the first registered may go on.
+   */
+  liveOnBranchBefore(id: string, repoPath: string, branch: string): Session[] {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM sessions WHERE repo_path = ? AND branch = ? AND id != ? AND status IN ('pending', 'initializing', 'running') AND rowid < (SELECT rowid FROM sessions WHERE id = ?)",
+      )
+      .all(repoPath, branch, id, id) as Array<Record<string, unknown>>;
+    return rows.map(fromRow);
+  }
+
   /** True if a session id is already taken. */
   exists(id: string): boolean {
     return this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(id) !== undefined;

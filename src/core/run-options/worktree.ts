@@ -63,14 +63,33 @@ export async function resolveWorktree(root: string, raw: string, opts: { cwd: st
   if (live) throw new AppError('usage', `--worktree ${shown}: session ${live.id} is still ${live.status} on ${branch}`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
   const dirty = (await git(entry.path, ['status', '--porcelain', '--untracked-files=all'])) !== '';
   if (dirty && !opts.includeDirty) throw new AppError('usage', `--worktree ${shown} has uncommitted changes`, { hint: `Commit or stash them in ${entry.path}, or add --include-dirty to carry them into the run as one commit.` });
-  return { path: entry.path, branch, head: entry.head, dirty };
+  return { path: entry.path, branch, head: entry.head, dirty, includeDirty: opts.includeDirty };
 }
 
 /**
- * Prepares a reused worktree for a run: a dirty one gets its changes (minus secrets) committed
- * once, as a fresh worktree's working-state snapshot is. Returns where the sandbox starts.
+ * Prepares a reused worktree for a run, checked again now that the session is registered (the
+ * CLI's check ran before): no other live session registered before this one is on its branch, and
+ * its HEAD and working state are read afresh — a commit or an edit since the check is what the
+ * run continues from, and changes that appeared since are refused unless `--include-dirty`. A
+ * dirty worktree gets its changes (minus secrets) committed once, as a fresh worktree's
+ * working-state snapshot is. Returns where the sandbox starts.
  */
-export async function continueWorktree(wt: ReusedWorktree, identity: { name: string; email: string }): Promise<{ startCommit: string; snapshotCommit?: string }> {
+export async function continueWorktree(
+  checked: ReusedWorktree,
+  identity: { name: string; email: string },
+  claim: { sessions: SessionRepository; id: string; repoPath: string },
+): Promise<{ startCommit: string; snapshotCommit?: string }> {
+  const shown = checked.path.replace(/[^\x20-\x7e]/g, '?');
+  const before = claim.sessions.liveOnBranchBefore(claim.id, claim.repoPath, checked.branch)[0];
+  if (before) throw new AppError('usage', `--worktree ${shown}: session ${before.id} took it first (${before.status} on ${checked.branch})`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
+  const [branch, head, status] = await Promise.all([
+    git(checked.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => ''),
+    git(checked.path, ['rev-parse', '--verify', 'HEAD^{commit}']),
+    git(checked.path, ['status', '--porcelain', '--untracked-files=all']),
+  ]);
+  if (branch !== checked.branch) throw new AppError('usage', `--worktree ${shown} left ${checked.branch} since it was checked (now ${branch || 'a detached HEAD'})`, { hint: `Check out ${checked.branch} in it again, or pick another worktree.` });
+  const wt = { ...checked, head, dirty: status !== '' };
+  if (wt.dirty && !checked.includeDirty) throw new AppError('usage', `--worktree ${shown} has uncommitted changes (made since it was checked)`, { hint: `Commit or stash them in ${checked.path}, or add --include-dirty to carry them into the run as one commit.` });
   if (!wt.dirty) return { startCommit: wt.head };
   const excluded = await exclusionMatcher(wt.path, []);
   const changed = splitZ(await gitRaw(wt.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).map((e) => e.slice(3));
