@@ -8,6 +8,7 @@ import { isTerminal, type SessionRepository } from '../store/sessions.js';
 import { branchTip } from './merge/refs.js';
 import { worktreeChanges } from './merge/safety.js';
 import { findSession } from './ops/view.js';
+import { claimBranch, type BranchClaim } from './run-options/worktree.js';
 
 /** The agent's conversation kept in the session folder on the host after every run. */
 export const TRANSCRIPT_FILE = 'agent-transcript.jsonl';
@@ -110,7 +111,8 @@ export async function prepareResume(sessions: SessionRepository, raw: string): P
 }
 
 /** The worktree a resumed run continues in: its parent's, still clean, at its branch's tip. */
-export async function continueWorktree(repo: string, c: ContinueRun): Promise<{ path: string; branch: string; startCommit: string; snapshotCommit?: string }> {
+export async function continueWorktree(repo: string, c: ContinueRun, claim: BranchClaim): Promise<{ path: string; branch: string; startCommit: string; snapshotCommit?: string }> {
+  claimBranch(claim, c.branch, `cannot continue on ${c.branch}`);
   const tip = await branchTip(repo, c.branch);
   const dirty = await worktreeChanges(c.worktreePath);
   if (!tip || dirty.length > 0) throw new AppError('usage', `cannot continue on ${c.branch}: ${tip ? `its worktree ${c.worktreePath} has uncommitted changes` : 'the branch is gone'}`, { hint: 'Commit or remove the changes, then resume again.' });

@@ -144,7 +144,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       req.worktree
         ? continueReused(req.worktree, hostIdentity, { sessions, id, repoPath: root })
         : req.continue
-          ? continueResumed(root, req.continue)
+          ? continueResumed(root, req.continue, { sessions, id, repoPath: root })
           : createSessionWorktree({ repoRoot: root, baseCommit, branch, path: worktreePath, includeWorkingState: req.base === undefined, identity: hostIdentity, excludeDirs: [ctx.home, await realpath(ctx.home).catch(() => ctx.home), ...(req.excludeDirs ?? [])] }),
     );
     if (prepared.wt) {

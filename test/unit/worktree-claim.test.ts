@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { continueWorktree as continueResumed } from '../../src/core/resume.js';
 import { continueWorktree, resolveWorktree } from '../../src/core/run-options/worktree.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { SessionRepository } from '../../src/store/sessions.js';
@@ -63,5 +64,14 @@ describe('--worktree at run time', () => {
     // A worktree switched to another branch since the check is refused.
     git(wt, 'checkout', '-q', '-b', 'other');
     await expect(continueWorktree(checked, ID, claim)).rejects.toThrow(/left parallel-cc\/old since it was checked \(now other\)/);
+  });
+
+  it('lets only the first of two resumes of one session go on', async () => {
+    const { repo, wt, sessions } = fixture();
+    const c = { resumedFrom: 'old', branch: 'parallel-cc/old', worktreePath: wt, agentArgs: [], agentFiles: () => [] };
+    sessions.create({ id: 'r1', repoPath: repo, provider: 'native', branch: 'parallel-cc/old' });
+    sessions.create({ id: 'r2', repoPath: repo, provider: 'native', branch: 'parallel-cc/old' });
+    await expect(continueResumed(repo, c, { sessions, id: 'r2', repoPath: repo })).rejects.toThrow(/cannot continue on parallel-cc\/old: session r1 took it first/);
+    await expect(continueResumed(repo, c, { sessions, id: 'r1', repoPath: repo })).resolves.toMatchObject({ path: wt, startCommit: git(wt, 'rev-parse', 'HEAD') });
   });
 });

@@ -66,6 +66,23 @@ export async function resolveWorktree(root: string, raw: string, opts: { cwd: st
   return { path: entry.path, branch, head: entry.head, dirty, includeDirty: opts.includeDirty };
 }
 
+/** Who may continue a worktree once registered: refused when a live session registered earlier is on its branch. */
+export interface BranchClaim {
+  sessions: SessionRepository;
+  /** This run's session id (its row exists). */
+  id: string;
+  repoPath: string;
+}
+
+/**
+ * Refuses the run when another live session registered before it is on `branch`: two runs that
+ * continue the same worktree at once both passed the CLI's check, only the first goes on.
+ */
+export function claimBranch(claim: BranchClaim, branch: string, what: string): void {
+  const before = claim.sessions.liveOnBranchBefore(claim.id, claim.repoPath, branch)[0];
+  if (before) throw new AppError('usage', `${what}: session ${before.id} took it first (${before.status} on ${branch})`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
+}
+
 /**
  * Prepares a reused worktree for a run, checked again now that the session is registered (the
  * CLI's check ran before): no other live session registered before this one is on its branch, and
@@ -77,11 +94,10 @@ export async function resolveWorktree(root: string, raw: string, opts: { cwd: st
 export async function continueWorktree(
   checked: ReusedWorktree,
   identity: { name: string; email: string },
-  claim: { sessions: SessionRepository; id: string; repoPath: string },
+  claim: BranchClaim,
 ): Promise<{ startCommit: string; snapshotCommit?: string }> {
   const shown = checked.path.replace(/[^\x20-\x7e]/g, '?');
-  const before = claim.sessions.liveOnBranchBefore(claim.id, claim.repoPath, checked.branch)[0];
-  if (before) throw new AppError('usage', `--worktree ${shown}: session ${before.id} took it first (${before.status} on ${checked.branch})`, { hint: 'Wait for it to end, or stop it with `parallel-cc sandbox kill`.' });
+  claimBranch(claim, checked.branch, `--worktree ${shown}`);
   const [branch, head, status] = await Promise.all([
     git(checked.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => ''),
     git(checked.path, ['rev-parse', '--verify', 'HEAD^{commit}']),
