@@ -4,31 +4,10 @@ import { AppError } from '../../errors.js';
 import type { Session, SessionRepository } from '../../store/sessions.js';
 import { isTerminal } from '../../store/sessions.js';
 import { git, gitRaw, splitZ } from '../git.js';
+import { listWorktrees, type WorktreeEntry } from '../merge/refs.js';
 import type { ReusedWorktree } from '../run-request.js';
 import { exclusionMatcher } from '../sync/plan.js';
 import { commitSnapshot } from '../worktree.js';
-
-/** One entry of `git worktree list --porcelain`. */
-interface WorktreeEntry {
-  path: string;
-  head: string;
-  branch?: string;
-}
-
-async function worktrees(root: string): Promise<WorktreeEntry[]> {
-  const out = (await gitRaw(root, ['worktree', 'list', '--porcelain', '-z'])).toString('utf8');
-  const entries: WorktreeEntry[] = [];
-  let cur: Partial<WorktreeEntry> = {};
-  for (const field of out.split('\0')) {
-    if (field === '') {
-      if (cur.path && cur.head) entries.push(cur as WorktreeEntry);
-      cur = {};
-    } else if (field.startsWith('worktree ')) cur.path = field.slice(9);
-    else if (field.startsWith('HEAD ')) cur.head = field.slice(5);
-    else if (field.startsWith('branch refs/heads/')) cur.branch = field.slice(18);
-  }
-  return entries;
-}
 
 const real = (p: string): Promise<string> => realpath(p).catch(() => p);
 
@@ -40,7 +19,7 @@ const real = (p: string): Promise<string> => realpath(p).catch(() => p);
  * unless `includeDirty`. Reads only; creates nothing.
  */
 export async function resolveWorktree(root: string, raw: string, opts: { cwd: string; sessions: SessionRepository; includeDirty: boolean }): Promise<ReusedWorktree> {
-  const list = await worktrees(root);
+  const list = await listWorktrees(root);
   const rows = opts.sessions.list({ repoPath: root });
   const byId = rows.find((r) => r.id === raw && r.worktreePath);
   const asPath = await real(resolve(opts.cwd, raw));
@@ -55,7 +34,7 @@ export async function resolveWorktree(root: string, raw: string, opts: { cwd: st
     }
   }
   const shown = raw.replace(/[^\x20-\x7e]/g, '?');
-  if (!entry) throw new AppError('usage', `--worktree ${shown} is not a worktree of ${root}`, { hint: 'Give a session id, its branch or its worktree path (see `sandbox status` or `git worktree list`).' });
+  if (entry?.head === undefined) throw new AppError('usage', `--worktree ${shown} is not a worktree of ${root}`, { hint: 'Give a session id, its branch or its worktree path (see `sandbox status` or `git worktree list`).' });
   const branch = entry.branch;
   const session = (s: Session): boolean => s.branch === branch;
   if (!branch || !(branch.startsWith('parallel-cc/') || rows.some(session))) throw new AppError('usage', `--worktree ${shown} is on ${branch ? `branch ${branch}` : 'a detached HEAD'}, not a session branch`, { hint: 'Only worktrees of parallel-cc sessions can be continued.' });
