@@ -60,3 +60,41 @@ export abstract class QueuedExecHandle implements ExecHandle {
 
   abstract kill(): Promise<void>;
 }
+
+/** How long a killed command may take to report its end before the handle stops waiting. */
+export const KILL_GRACE_MS = 10_000;
+
+/**
+ * An exec handle over a remote command that a kill may never hear back from (a cloud sandbox that
+ * is gone, a stream that never ends): `kill` stops the command, then waits for its end at most
+ * {@link KILL_GRACE_MS} and reports SIGKILL if it never came. The subclass builds `exit` with
+ * {@link GracefulExecHandle.settle} and knows how to stop its command.
+ */
+export abstract class GracefulExecHandle extends QueuedExecHandle {
+  /** A kill was asked for: the command's own end, once it comes, is reported as SIGKILL. */
+  protected killed = false;
+  private giveUp: (exit: ExecExit) => void = () => undefined;
+
+  /** The command's end, or the kill's when waiting was given up; the output is finished either way. */
+  protected settle(run: Promise<ExecExit>): Promise<ExecExit> {
+    return Promise.race([run, new Promise<ExecExit>((resolve) => (this.giveUp = resolve))]).finally(() => this.out.finish());
+  }
+
+  /** Stops the command (its whole process group); never throws. */
+  protected abstract stop(): Promise<void>;
+
+  /** Called when waiting for a killed command's end is given up (e.g. to abort a stream). */
+  protected gaveUp(): void {}
+
+  async kill(): Promise<void> {
+    if (this.out.done) return;
+    this.killed = true;
+    await this.stop();
+    const grace = setTimeout(() => {
+      this.gaveUp();
+      this.giveUp({ exitCode: 137, signal: 'SIGKILL' });
+    }, KILL_GRACE_MS);
+    await this.exit;
+    clearTimeout(grace);
+  }
+}

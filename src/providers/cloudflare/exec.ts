@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { gunzipSync } from 'node:zlib';
-import { QueuedExecHandle } from '../chunk-queue.js';
+import { GracefulExecHandle } from '../chunk-queue.js';
 import type { ExecExit, ExecRequest } from '../provider.js';
 import { commandScript, keptLogFiles, killGroupScript, type KeptLogFiles, type ScriptFiles } from '../remote/kept-log.js';
 import { shellJoin, shellQuote } from '../remote/quote.js';
 import { BRIDGE_ROOT, type BridgeClient, type ExecEvent } from './bridge.js';
 
-/** How long a killed command may take to report its end before the handle stops waiting. */
-const KILL_GRACE_MS = 10_000;
 /** How often a kept command's broken stream is picked up again before the handle gives up. */
 const RESUMES = 5;
 
@@ -77,11 +75,9 @@ export async function runQuiet(box: BridgeBox, argv: readonly string[]): Promise
  * (logName) whose stream breaks — `event: error`, the bridge's idle cut, a dropped connection —
  * is followed on from the byte it had reached, from its kept log, until it ends.
  */
-export class CloudflareExecHandle extends QueuedExecHandle {
+export class CloudflareExecHandle extends GracefulExecHandle {
   protected readonly exit: Promise<ExecExit>;
-  private killed = false;
   private readonly abort = new AbortController();
-  private giveUp: (exit: ExecExit) => void = () => undefined;
   private readonly files: ScriptFiles & { pid: string };
 
   constructor(
@@ -98,7 +94,7 @@ export class CloudflareExecHandle extends QueuedExecHandle {
       ...(req.collect && !log ? { stdout: `${STATE_DIR}/${id}.out` } : {}),
       ...(log ? { log } : {}),
     };
-    this.exit = Promise.race([this.run(req), new Promise<ExecExit>((resolve) => (this.giveUp = resolve))]).finally(() => this.out.finish());
+    this.exit = this.settle(this.run(req));
   }
 
   private push(stream: 'stdout' | 'stderr', data: Buffer): void {
@@ -189,15 +185,11 @@ export class CloudflareExecHandle extends QueuedExecHandle {
     }
   }
 
-  async kill(): Promise<void> {
-    if (this.out.done) return;
-    this.killed = true;
+  protected async stop(): Promise<void> {
     await runQuiet(this.box, ['bash', '-c', killGroupScript({ pidFile: this.files.pid })]).catch(() => undefined);
-    const grace = setTimeout(() => {
-      this.abort.abort();
-      this.giveUp({ exitCode: 137, signal: 'SIGKILL' });
-    }, KILL_GRACE_MS);
-    await this.exit;
-    clearTimeout(grace);
+  }
+
+  protected override gaveUp(): void {
+    this.abort.abort();
   }
 }

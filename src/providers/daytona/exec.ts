@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '@daytonaio/sdk';
-import { QueuedExecHandle } from '../chunk-queue.js';
+import { GracefulExecHandle } from '../chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecRequest } from '../provider.js';
 import { commandScript, keptLogFiles, killGroupScript, type KeptLogFiles, type ScriptFiles } from '../remote/kept-log.js';
 import { shellJoin, shellQuote } from '../remote/quote.js';
 
-/** How long a killed command may take to report its end before the handle stops waiting. */
-const KILL_GRACE_MS = 10_000;
 /** How often the end of a command is asked for once its log stream closed. */
 const STATUS_POLL_MS = 250;
 /** The longest wait between two such questions. */
@@ -52,13 +50,11 @@ export function sessionCommand(req: ExecRequest & { cwd: string }, files: Script
  * the command's status. In collect mode stdout goes to a file read back byte-exact (session logs
  * are labelled lines, not bytes). `kill` signals the command's process group.
  */
-export class DaytonaExecHandle extends QueuedExecHandle {
+export class DaytonaExecHandle extends GracefulExecHandle {
   protected readonly exit: Promise<ExecExit>;
-  private killed = false;
   private readonly sessionId = `pcc-${randomBytes(8).toString('hex')}`;
   private readonly files: ScriptFiles;
   private readonly pidFile: string;
-  private giveUp: (exit: ExecExit) => void = () => undefined;
 
   constructor(
     private readonly sbx: Sandbox,
@@ -74,7 +70,7 @@ export class DaytonaExecHandle extends QueuedExecHandle {
       ...(req.collect && !req.logName ? { stdout: `${stateDir}/${id}.out` } : {}),
       ...(req.logName ? { log: logFiles(stateDir, req.logName) } : {}),
     };
-    this.exit = Promise.race([this.run(req), new Promise<ExecExit>((resolve) => (this.giveUp = resolve))]).finally(() => this.out.finish());
+    this.exit = this.settle(this.run(req));
   }
 
   private push(stream: ExecChunk['stream'], data: string | Buffer): void {
@@ -98,7 +94,7 @@ export class DaytonaExecHandle extends QueuedExecHandle {
           throw e;
         });
       }
-      if (this.killed) await this.killGroup();
+      if (this.killed) await this.stop();
       // The stream ends when the command does, or when the connection breaks: the status says which.
       await this.sbx.process
         .getSessionCommandLogs(this.sessionId, cmdId, (d) => this.push('stdout', d), (d) => this.push('stderr', d))
@@ -139,18 +135,10 @@ export class DaytonaExecHandle extends QueuedExecHandle {
   }
 
   /** The command's whole process group (its kept-log pid file, else the one the session command wrote). */
-  private async killGroup(): Promise<void> {
+  protected async stop(): Promise<void> {
     const pidFile = this.files.log?.pid ?? this.pidFile;
     // Through bash: the toolbox runs a command with the sandbox's shell, which may be a sh whose kill takes no `--`.
     await this.sbx.process.executeCommand(shellJoin(['bash', '-c', killGroupScript({ pidFile })]), undefined, undefined, 30).catch(() => undefined);
   }
 
-  async kill(): Promise<void> {
-    if (this.out.done) return;
-    this.killed = true;
-    await this.killGroup();
-    const grace = setTimeout(() => this.giveUp({ exitCode: 137, signal: 'SIGKILL' }), KILL_GRACE_MS);
-    await this.exit;
-    clearTimeout(grace);
-  }
 }

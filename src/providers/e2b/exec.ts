@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandHandle, Sandbox } from 'e2b';
-import { QueuedExecHandle } from '../chunk-queue.js';
+import { GracefulExecHandle } from '../chunk-queue.js';
 import type { ExecChunk, ExecExit, ExecRequest } from '../provider.js';
 import { commandScript, keptLogFiles, killGroupScript, type KeptLogFiles, type ScriptFiles } from '../remote/kept-log.js';
 import { shellJoin } from '../remote/quote.js';
-
-/** How long a killed command may take to report its end before the handle stops waiting. */
-const KILL_GRACE_MS = 10_000;
 
 /** The provider's private folder inside the sandbox (stdin files, kept logs, collected output). */
 export const STATE_DIR = '/home/user/.parallel-cc';
@@ -42,12 +39,9 @@ function signalOf(e: unknown): string | null {
  * back byte-exact from a file once the command ends. `kill` signals the command's whole process
  * group (envd alone would reach only its pid).
  */
-export class E2BExecHandle extends QueuedExecHandle {
+export class E2BExecHandle extends GracefulExecHandle {
   protected readonly exit: Promise<ExecExit>;
   private command: CommandHandle | undefined;
-  private killed = false;
-  /** Ends the handle without waiting for the SDK any longer (a stream that never ends after a kill). */
-  private giveUp: (exit: ExecExit) => void = () => undefined;
   private readonly files: ScriptFiles;
 
   constructor(
@@ -62,7 +56,7 @@ export class E2BExecHandle extends QueuedExecHandle {
       ...(req.collect && !req.logName ? { stdout: `${STATE_DIR}/${id}.out` } : {}),
       ...(req.logName ? { log: logFiles(req.logName) } : {}),
     };
-    this.exit = Promise.race([this.run(req), new Promise<ExecExit>((resolve) => (this.giveUp = resolve))]).finally(() => this.out.finish());
+    this.exit = this.settle(this.run(req));
   }
 
   private push(stream: ExecChunk['stream'], data: string | Buffer): void {
@@ -83,7 +77,7 @@ export class E2BExecHandle extends QueuedExecHandle {
         onStdout: (d) => this.push('stdout', d),
         onStderr: (d) => this.push('stderr', d),
       });
-      if (this.killed) await this.killAll();
+      if (this.killed) await this.stop();
       let exitCode: number | null;
       let signal: string | null = null;
       try {
@@ -110,7 +104,7 @@ export class E2BExecHandle extends QueuedExecHandle {
    * envd's kill reaches only the pid: the command's process group first (every command runs in a
    * session of its own whose id is its pid; a kept command also wrote it down), then the command.
    */
-  private async killAll(): Promise<void> {
+  protected async stop(): Promise<void> {
     const pid = this.command?.pid;
     const log = this.files.log;
     const group = log ? { pidFile: log.pid } : pid !== undefined ? { pid } : undefined;
@@ -118,13 +112,4 @@ export class E2BExecHandle extends QueuedExecHandle {
     await this.command?.kill().catch(() => false);
   }
 
-  async kill(): Promise<void> {
-    if (this.out.done) return;
-    this.killed = true;
-    await this.killAll();
-    // The SDK reports the end once envd does; if the sandbox is gone it may never: stop waiting.
-    const grace = setTimeout(() => this.giveUp({ exitCode: 137, signal: 'SIGKILL' }), KILL_GRACE_MS);
-    await this.exit;
-    clearTimeout(grace);
-  }
 }
