@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { AppError } from '../../errors.js';
 
@@ -60,13 +60,20 @@ function sshStream(argv: string[], env: NodeJS.ProcessEnv): Duplex {
   const child = spawn('ssh', argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  const fail = (e: Error): void => void stream.destroy(e);
-  child.on('error', fail);
-  child.on('exit', (code) => {
+  // The daemon's side ends when ssh has exited, so a failed ssh is its own error (not "socket hang up").
+  const readable = new PassThrough();
+  child.stdout.pipe(readable, { end: false });
+  // What we send goes through a stream of ours: a write to an ssh that already died is not the error to report.
+  const writable = new PassThrough();
+  writable.pipe(child.stdin);
+  child.stdin.on('error', () => undefined);
+  child.on('error', (e) => readable.destroy(e));
+  child.on('close', (code) => {
     const said = Buffer.concat(stderr).toString('utf8').trim();
-    if (code !== 0 && !stream.destroyed) fail(new Error(`ssh exited with ${String(code)}${said ? `: ${said.slice(-500)}` : ''}`));
+    if (code === 0) readable.end();
+    else readable.destroy(new Error(`ssh exited with ${String(code)}${said ? `: ${said.slice(-500)}` : ''}`));
   });
+  const stream = Duplex.from({ readable, writable });
   // Our side closed: the ssh process has nothing more to carry.
   stream.on('close', () => child.exitCode === null && child.kill());
   return stream;

@@ -10,13 +10,6 @@ import { engineDialer, type Dialer } from './engine-dial.js';
  * (engine-dial.ts: unix socket, tcp, tcp + TLS, ssh).
  */
 
-/** The daemon's unix socket, or undefined when DOCKER_HOST names anything else (tcp, ssh…). */
-export function engineSocket(env: NodeJS.ProcessEnv): string | undefined {
-  const host = env.DOCKER_HOST?.trim();
-  if (!host) return '/var/run/docker.sock';
-  return host.startsWith('unix://') ? host.slice(7) : undefined;
-}
-
 /** An error answer of the daemon, with its message in dockerode's words (`(HTTP code N) - message`). */
 export class EngineError extends Error {
   constructor(
@@ -71,8 +64,10 @@ export class Engine {
 
   private open(method: string, path: string, body: unknown, headers: Record<string, string> = {}): ClientRequest {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const where: RequestOptions = 'socketPath' in this.dialer ? { socketPath: this.dialer.socketPath } : { createConnection: this.dialer.connect };
-    const req = request({ ...where, agent: false, method, path, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } });
+    // A connection of its own for each call (no keep-alive pool: hijacked streams take theirs over).
+    // node:http uses createConnection only without an agent.
+    const where: RequestOptions = 'socketPath' in this.dialer ? { socketPath: this.dialer.socketPath, agent: false } : { createConnection: this.dialer.connect };
+    const req = request({ ...where, method, path, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } });
     req.end(payload);
     return req;
   }
