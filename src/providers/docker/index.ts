@@ -169,6 +169,8 @@ export class DockerProvider implements SandboxProvider {
   }
 
   async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
+    // A container still starting is not down: its start is waited for (a failed one is then explained).
+    await this.live.get(sandbox.id)?.started.catch(() => undefined);
     const why = await whyStopped(this.engine, sandbox.id);
     return why ? { message: `${why} (image ${this.config.image})`, hint: IMAGE_HINT } : undefined;
   }
