@@ -117,9 +117,9 @@ describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
   it('does the same to DOCKER_HOST=ssh://user@host:port through the user’s ssh and `docker system dial-stdio`', async () => {
     const bin = tempDir('pcc-fake-ssh-');
     const log = join(bin, 'argv.log');
-    // The fake ssh records its argv and runs on "the remote machine" (this one) what it was given,
-    // without our DOCKER_HOST (ssh does not pass it on; here it would dial itself).
-    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nunset DOCKER_HOST\nwhile [ "$1" != "--" ]; do shift; done\nshift 2\nexec "$@"\n`);
+    // The fake ssh records its argv and runs on "the remote machine" (this one) what it was given.
+    // Our DOCKER_HOST must not reach it (a SendEnv would pass it on; here `docker` would dial itself): it refuses to run then.
+    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\n[ -n "\${DOCKER_HOST+x}" ] && { echo "DOCKER_HOST reached ssh" >&2; exit 97; }\nprintf '%s\\n' "$*" >> '${log}'\nwhile [ "$1" != "--" ]; do shift; done\nshift 2\nexec "$@"\n`);
     chmodSync(join(bin, 'ssh'), 0o755);
     await lifeCycle(Engine.of({ DOCKER_HOST: 'ssh://agent@build-box:2222', PATH: `${bin}:${process.env.PATH ?? ''}` }));
     const calls = readFileSync(log, 'utf8').trim().split('\n');

@@ -57,7 +57,9 @@ function badHost(host: string, cause?: unknown): AppError {
 
 /** One connection through `ssh … docker system dial-stdio`: its stdout is what the daemon says, its stdin what we send. */
 function sshStream(argv: string[], env: NodeJS.ProcessEnv): Duplex {
-  const child = spawn('ssh', argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Our DOCKER_HOST names the remote itself: it must never reach a `docker` there (a SendEnv would pass it).
+  const { DOCKER_HOST: _self, ...rest } = env;
+  const child = spawn('ssh', argv, { env: rest, stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
   // The daemon's side ends when ssh has exited, so a failed ssh is its own error (not "socket hang up").
