@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -34,9 +35,15 @@ afterAll(() => {
 });
 let forwarder: Server | undefined;
 afterEach(async () => {
+  // Half-open forwarders keep a refused or unfinished connection open: close them all, then the server.
+  for (const c of forwarded) c.destroy();
+  forwarded.clear();
   await new Promise((r) => (forwarder ? forwarder.close(r) : r(undefined)));
   forwarder = undefined;
 });
+const forwarded = new Set<Socket>();
+/** Records a forwarder's connections (every one, handshake done or not) for afterEach. */
+const tracked = (server: Server): Server => server.on('connection', (c: Socket) => void forwarded.add(c));
 
 /** A `sleep infinity` container of the test image, labelled with its own random label, created (not started). */
 async function sleeper(engine: Engine): Promise<{ name: string; id: string; label: string }> {
@@ -93,6 +100,27 @@ async function lifeCycle(engine: Engine): Promise<void> {
   expect(await listContainers(engine, label)).toEqual([]);
 }
 
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl in `dir` (DOCKER_CERT_PATH's layout: ca.pem, cert.pem, key.pem). */
+function makeCerts(dir: string): void {
+  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=pcc-test-ca');
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const [name, key, ext] of [['server-cert.pem', 'server-key.pem', 'server.ext'], ['cert.pem', 'key.pem', 'client.ext']] as const) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', 'req.csr', '-subj', '/CN=pcc-test');
+    ssl('x509', '-req', '-in', 'req.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', name, '-days', '1', '-extfile', ext);
+  }
+}
+const OPENSSL = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stderr.write('docker engine TLS test SKIPPED: no openssl to make its certificates\n');
+    return false;
+  }
+})();
+
 describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
   it('drives a container and an exec over the local socket: create, start, inspect, exec with stdin/stdout/stderr and its exit code, list, logs, events, kill, remove', async () => {
     await lifeCycle(Engine.of({}));
@@ -108,10 +136,38 @@ describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
       client.on('error', () => daemon.destroy());
       daemon.on('error', () => client.destroy());
     });
+    tracked(forwarder);
     await new Promise<void>((r) => forwarder?.listen(0, '127.0.0.1', r));
     const port = (forwarder.address() as AddressInfo).port;
     await lifeCycle(Engine.of({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }));
     expect(connections).toBeGreaterThan(5);
+  });
+
+  it.skipIf(!OPENSSL)('does the same to DOCKER_HOST=tcp://… with DOCKER_TLS_VERIFY: the daemon’s certificate checked against DOCKER_CERT_PATH/ca.pem, ours presented', async () => {
+    const certs = tempDir('pcc-engine-tls-');
+    makeCerts(certs);
+    const authorized: boolean[] = [];
+    // A TLS front of the socket that wants a client certificate of the CA, half-open both ways.
+    forwarder = createTlsServer(
+      { key: readFileSync(join(certs, 'server-key.pem')), cert: readFileSync(join(certs, 'server-cert.pem')), ca: readFileSync(join(certs, 'ca.pem')), requestCert: true, rejectUnauthorized: true, allowHalfOpen: true },
+      (client) => {
+        authorized.push(client.authorized);
+        const daemon = connect({ path: '/var/run/docker.sock', allowHalfOpen: true });
+        client.pipe(daemon).pipe(client);
+        client.on('error', () => daemon.destroy());
+        daemon.on('error', () => client.destroy());
+      },
+    );
+    tracked(forwarder);
+    await new Promise<void>((r) => forwarder?.listen(0, '127.0.0.1', r));
+    const port = (forwarder.address() as AddressInfo).port;
+    await lifeCycle(Engine.of({ DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }));
+    expect(authorized.length).toBeGreaterThan(5);
+    expect(authorized.every(Boolean)).toBe(true);
+    // A daemon whose certificate is not of our CA is refused.
+    const other = tempDir('pcc-engine-tls-other-');
+    makeCerts(other);
+    await expect(Engine.of({ DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: other }).raw('GET', '/_ping')).rejects.toThrow();
   });
 
   it('does the same to DOCKER_HOST=ssh://user@host:port through the user’s ssh and `docker system dial-stdio`', async () => {
