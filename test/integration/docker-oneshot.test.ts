@@ -37,7 +37,7 @@ function once(provider: DockerProvider, argv: string[], stdin?: Buffer): { id: s
   const id = `t${randomBytes(4).toString('hex')}`;
   started.push(id);
   const spec = { sessionId: id, sandboxDir: tempDir('pcc-os-box-'), bridges: {}, labels: { 'parallel-cc.session': 'exec', 'parallel-cc.exec': id } };
-  return { id, handle: (provider.runOnce as NonNullable<DockerProvider['runOnce']>)(spec, { argv, ...(stdin ? { stdin } : {}) }) };
+  return { id, handle: provider.runOnce(spec, { argv, ...(stdin ? { stdin } : {}) }) };
 }
 
 async function drain(handle: ExecHandle): Promise<{ stdout: Buffer; stderr: string; exitCode: number | null; signal: string | null }> {

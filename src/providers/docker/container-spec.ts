@@ -32,6 +32,8 @@ export function containerUser(): string {
 export interface ContainerPlan {
   name: string;
   options: Docker.ContainerCreateOptions;
+  /** The workspace's folder on the host (bound onto `workdir`): still root's when we run as root, for the caller to hand over. */
+  workspace: string;
   endpoints: SandboxHandle['endpoints'];
   workdir: string;
   agentPath: string;
@@ -44,13 +46,16 @@ export interface ContainerPlan {
  * the configured network) and the same mounts. Every bind source is in the session's sandbox folder
  * (a random name under a neutral root): the container reads them in /proc/self/mountinfo, so they
  * must not name the host's folders. The host's node (`hostRuntime`) is mounted when it resolves to one.
+ * Running as root, the caller must hand the workspace to {@link AGENT_UID} before the first command.
  */
 export async function planContainer(spec: SandboxSpec, config: DockerConfig, hostRuntime: Promise<HostRuntime | undefined> | undefined, cmd: string[]): Promise<ContainerPlan> {
   const root = requireSandboxDir(spec, 'docker');
   const workspace = join(root, 'workspace');
   const home = join(root, 'home');
   await Promise.all([workspace, home].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
-  if (process.getuid?.() === 0) await Promise.all([root, workspace, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
+  // The workspace stays ours (root's) until its caller hands it over: a run's sandbox repo may be
+  // made in it by the host first, and git refuses a repository owned by another user.
+  if (process.getuid?.() === 0) await Promise.all([root, home].map((d) => chown(d, AGENT_UID, AGENT_UID)));
   const agentName = spec.agentName ?? 'claude';
   const files = await sandboxFiles(root, spec.agentBinary, agentName, spec.agentPackage?.dir);
   const workdir = spec.workdir ?? WORKDIR;
@@ -95,7 +100,7 @@ export async function planContainer(spec: SandboxSpec, config: DockerConfig, hos
     },
   };
   const agentPath = spec.agentPackage ? `${packageMountPoint(OPT, agentName)}/${spec.agentPackage.entry}` : `${OPT}/bin/${agentName}`;
-  return { name, options, endpoints: bridges.endpoints, workdir, agentPath };
+  return { name, options, workspace, endpoints: bridges.endpoints, workdir, agentPath };
 }
 
 /** A node installed outside the system folders (nvm…, often in the user's home) is bound from a link in the sandbox folder. */

@@ -1,4 +1,5 @@
-import type Docker from 'dockerode';
+import { containerLogs, inspectContainer } from './container-api.js';
+import type { Engine } from './engine.js';
 
 /** Docker's log stream without a TTY: 8-byte frame headers (stream, 0, 0, 0, size32) before each chunk. */
 export function demuxLogs(buf: Buffer): string {
@@ -17,11 +18,10 @@ export function demuxLogs(buf: Buffer): string {
  * error and the last lines it printed (e.g. docker-init's "exec sleep failed"). Undefined while it
  * still runs or when it cannot be inspected.
  */
-export async function whyStopped(container: Docker.Container): Promise<string | undefined> {
-  const info = await container.inspect().catch(() => undefined);
+export async function whyStopped(engine: Engine, id: string): Promise<string | undefined> {
+  const info = await inspectContainer(engine, id).catch(() => undefined);
   if (!info || info.State.Running) return undefined;
-  const logs = await container
-    .logs({ stdout: true, stderr: true, tail: 3, follow: false })
+  const logs = await containerLogs(engine, id, 3)
     .then((b) => demuxLogs(b))
     .catch(() => '');
   const bits = [

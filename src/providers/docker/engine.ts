@@ -1,20 +1,14 @@
-import { request, type IncomingMessage } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { engineDialer, type Dialer } from './engine-dial.js';
 
 /**
- * The few Docker Engine API calls of the one-shot container, over the daemon's unix socket with
- * node:http — without dockerode, whose import (grpc, protobuf, ssh2, tar-fs) costs more start-up
- * than the whole rest of `sandbox exec` (~130 ms idle, ~350 ms on a loaded machine). Only a local
- * unix socket is spoken to (DOCKER_HOST=unix://…, else /var/run/docker.sock); any other DOCKER_HOST
- * leaves the one-shot path to dockerode (see {@link engineSocket}).
+ * A small Docker Engine API client over node:http — without dockerode, whose import (grpc,
+ * protobuf, ssh2, tar-fs) costs more start-up than the whole rest of `sandbox exec` (~130 ms idle,
+ * ~350 ms on a loaded machine). It serves every call of the docker provider (the run's container,
+ * its execs, the one-shot `sandbox exec`, `cleanup`/`reattach`), to the daemon DOCKER_HOST names
+ * (engine-dial.ts: unix socket, tcp, tcp + TLS, ssh).
  */
-
-/** The daemon's unix socket, or undefined when DOCKER_HOST names anything else (tcp, ssh…). */
-export function engineSocket(env: NodeJS.ProcessEnv): string | undefined {
-  const host = env.DOCKER_HOST?.trim();
-  if (!host) return '/var/run/docker.sock';
-  return host.startsWith('unix://') ? host.slice(7) : undefined;
-}
 
 /** An error answer of the daemon, with its message in dockerode's words (`(HTTP code N) - message`). */
 export class EngineError extends Error {
@@ -26,59 +20,115 @@ export class EngineError extends Error {
   }
 }
 
-const readAll = (res: IncomingMessage): Promise<string> =>
+const readAll = (res: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     res.on('data', (d: Buffer) => parts.push(d));
-    res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    res.on('end', () => resolve(Buffer.concat(parts)));
     res.on('error', reject);
   });
 
-/** A minimal client of one daemon: JSON calls and the hijacked attach stream. */
+/** The daemon's words of an error answer: its JSON `message`, else the text as it is. */
+function errorOf(status: number, body: Buffer): EngineError {
+  const text = body.toString('utf8');
+  let message = text.trim();
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === 'string') message = m;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return new EngineError(status, message);
+}
+
+/** A query string of these parameters (objects as JSON, as the API wants its `filters`). */
+export const query = (params: Record<string, string | number | boolean | object>): string => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return q.toString();
+};
+
+/** A minimal client of one daemon: JSON calls, raw answers, streamed answers and hijacked streams. */
 export class Engine {
-  constructor(private readonly socketPath: string) {}
+  private readonly dialer: Dialer;
+
+  /** `target`: a unix socket path, or a dialer (engineDialer(env)). */
+  constructor(target: string | Dialer) {
+    this.dialer = typeof target === 'string' ? { socketPath: target, label: target } : target;
+  }
+
+  /** The engine of the daemon DOCKER_HOST names (throws an `environment` AppError when it is not understood). */
+  static of(env: NodeJS.ProcessEnv): Engine {
+    return new Engine(engineDialer(env));
+  }
+
+  private open(method: string, path: string, body: unknown, headers: Record<string, string> = {}): ClientRequest {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // A connection of its own for each call (no keep-alive pool: hijacked streams take theirs over).
+    // node:http uses createConnection only without an agent.
+    const where: RequestOptions = 'socketPath' in this.dialer ? { socketPath: this.dialer.socketPath, agent: false } : { createConnection: this.dialer.connect };
+    const req = request({ ...where, method, path, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } });
+    req.end(payload);
+    return req;
+  }
+
+  /** One call's answer as it arrives (status checked: a 4xx/5xx rejects with {@link EngineError}). */
+  private answer(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.open(method, path, body);
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 400) return resolve(res);
+        void readAll(res).then((b) => reject(errorOf(status, b)), reject);
+      });
+    });
+  }
+
+  /** One call; resolves to its raw answer. */
+  async raw(method: string, path: string, body?: unknown): Promise<Buffer> {
+    return readAll(await this.answer(method, path, body));
+  }
 
   /** One call; resolves to the parsed JSON answer (undefined when empty), rejects with {@link EngineError} on a 4xx/5xx. */
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request({ socketPath: this.socketPath, agent: false, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} }, resolve);
-      req.on('error', reject);
-      req.end(payload);
-    });
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    if (status >= 400) {
-      let message = text.trim();
-      try {
-        const m = (JSON.parse(text) as { message?: unknown }).message;
-        if (typeof m === 'string') message = m;
-      } catch {
-        // not JSON: the text as it is
-      }
-      throw new EngineError(status, message);
-    }
+    const text = (await this.raw(method, path, body)).toString('utf8');
     return (text.trim() ? JSON.parse(text) : undefined) as T;
   }
 
-  /** Attaches to a container's stdin/stdout/stderr (a raw, multiplexed stream; `end()` half-closes stdin). */
-  attach(id: string): Promise<Duplex> {
+  /**
+   * A streamed answer of JSON lines (GET /events): `onLine` gets each; resolves once the daemon
+   * answered, to the function that stops it.
+   */
+  async lines(path: string, onLine: (line: string) => void): Promise<() => void> {
+    const res = await this.answer('GET', path);
+    let pending = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      const parts = (pending + d).split('\n');
+      pending = parts.pop() ?? '';
+      for (const p of parts) if (p.trim()) onLine(p);
+    });
+    res.on('error', () => undefined);
+    return () => res.destroy();
+  }
+
+  /** A call whose connection becomes the raw stream (attach, exec start); `end()` half-closes our side. */
+  hijack(method: string, path: string, body?: unknown): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      const req = request({
-        socketPath: this.socketPath,
-        agent: false,
-        method: 'POST',
-        path: `/containers/${encodeURIComponent(id)}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
-      });
+      const req = this.open(method, path, body, { Connection: 'Upgrade', Upgrade: 'tcp' });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length > 0) socket.unshift(head);
         resolve(socket);
       });
-      req.on('response', (res) => void readAll(res).then((t) => reject(new EngineError(res.statusCode ?? 0, t.trim()))));
+      req.on('response', (res) => void readAll(res).then((b) => reject(errorOf(res.statusCode ?? 0, b)), reject));
       req.on('error', reject);
-      req.end();
     });
+  }
+
+  /** Attaches to a container's stdin/stdout/stderr (a raw, multiplexed stream; `end()` half-closes stdin). */
+  attach(id: string): Promise<Duplex> {
+    return this.hijack('POST', `/containers/${encodeURIComponent(id)}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
   }
 }
 

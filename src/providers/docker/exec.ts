@@ -1,7 +1,8 @@
-import type Docker from 'dockerode';
-import { PassThrough, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { QueuedExecHandle } from '../chunk-queue.js';
-import type { ExecChunk, ExecExit } from '../provider.js';
+import type { ExecExit } from '../provider.js';
+import { inspectExec } from './container-api.js';
+import { demux, type Engine } from './engine.js';
 
 /**
  * An {@link ExecHandle} over `docker exec`: output is demultiplexed into stdout/stderr chunks,
@@ -14,20 +15,16 @@ export class DockerExecHandle extends QueuedExecHandle {
   private killed = false;
 
   constructor(
-    private readonly docker: Docker,
-    start: Promise<{ exec: Docker.Exec; stream: Duplex }>,
+    private readonly engine: Engine,
+    start: Promise<{ execId: string; stream: Duplex }>,
     stdin: string | Buffer | undefined,
     private readonly killer: () => Promise<void>,
   ) {
     super();
     this.exit = start.then(
-      ({ exec, stream }) =>
+      ({ execId, stream }) =>
         new Promise<ExecExit>((resolve) => {
-          const out = new PassThrough();
-          const err = new PassThrough();
-          out.on('data', (d: Buffer) => this.push({ stream: 'stdout', data: d }));
-          err.on('data', (d: Buffer) => this.push({ stream: 'stderr', data: d }));
-          this.docker.modem.demuxStream(stream, out, err);
+          demux(stream, (which, data) => this.out.push({ stream: which, data }));
           let finished = false;
           const finish = async (): Promise<void> => {
             if (finished) return;
@@ -35,7 +32,7 @@ export class DockerExecHandle extends QueuedExecHandle {
             // The output can end a moment before the daemon records the exit code.
             let code: number | null = null;
             for (let i = 0; i < 40; i++) {
-              const info = await exec.inspect().catch(() => undefined);
+              const info = await inspectExec(this.engine, execId).catch(() => undefined);
               if (!info || !info.Running) {
                 code = info?.ExitCode ?? null;
                 break;
@@ -53,15 +50,11 @@ export class DockerExecHandle extends QueuedExecHandle {
           stream.end();
         }),
       (e: unknown) => {
-        this.push({ stream: 'stderr', data: Buffer.from(`docker exec failed: ${(e as Error).message}\n`) });
+        this.out.push({ stream: 'stderr', data: Buffer.from(`docker exec failed: ${(e as Error).message}\n`) });
         this.out.finish();
         return { exitCode: 125, signal: null };
       },
     );
-  }
-
-  private push(chunk: ExecChunk): void {
-    this.out.push(chunk);
   }
 
   async kill(): Promise<void> {

@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,11 +21,13 @@ import {
 } from '../provider.js';
 import { whyStopped } from './diagnose.js';
 import { DockerExecHandle } from './exec.js';
-import { AGENT_UID, containerError, containerName, containerUser, HOST_LIB, PIDS_LIMIT, planContainer } from './container-spec.js';
+import { containerStats, inspectContainer, listContainers, removeContainer, startContainer, startExec } from './container-api.js';
+import { AGENT_UID, containerName, containerUser, HOST_LIB, PIDS_LIMIT } from './container-spec.js';
 import { chownTree, hostNodeRuntime, type HostRuntime } from './host-runtime.js';
-import { Engine, engineSocket } from './engine.js';
+import { Engine } from './engine.js';
 import { runOneShot } from './one-shot.js';
 import { IN_CONTAINER_SCRIPT, readCounters } from './limits.js';
+import { createRunContainer, readyForCommands, type LiveContainer } from './run-container.js';
 
 type DockerConfig = Config['providers']['docker'];
 
@@ -38,7 +39,6 @@ const workspaceOf = (info: Docker.ContainerInspectInfo | undefined): string | un
   const suffix = `:${info?.Config.WorkingDir || WORKDIR}`;
   return info?.HostConfig.Binds?.find((b) => b.endsWith(suffix))?.slice(0, -suffix.length);
 };
-const requireCjs = createRequire(import.meta.url);
 
 /** checkAvailable's answers of this process, by daemon and image. */
 const AVAILABLE = new Map<string, Promise<void>>();
@@ -48,42 +48,32 @@ const IMAGE_HINT = 'The image needs a glibc userland with sleep, sh/bash and git
  * The docker provider: one hardened container per session (no capabilities, no-new-privileges, a
  * non-root user, read-only root filesystem, pids/memory/CPU limits, network `none` by default), the
  * workspace and home bind-mounted from the session folder on the host (as for native, so the work
- * survives a dead CLI), and every command a `docker exec`. With network `none` the agent reaches the
+ * survives a dead CLI), and every command a `docker exec` — all over engine.ts (no dockerode). With network `none` the agent reaches the
  * model API and allowlisted hosts only through the same host-side broker and proxy as native,
  * over unix sockets mounted into the container.
  */
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker' as const;
   readonly capabilities: SandboxProvider['capabilities'];
-  /** `sandbox exec`'s one command as the container's own process (one-shot.ts), where the daemon is a local socket. */
-  readonly runOnce?: SandboxProvider['runOnce'];
-  private client: Docker | undefined;
-  private readonly oom = new Map<string, { count: number; stop: () => void }>();
-  /** How each sandbox runs parallel-cc's helpers: the mounted host node, or the image's `node`. */
-  private readonly nodeArgv = new Map<string, string[]>();
+  /** `sandbox exec`'s one command as the container's own process (one-shot.ts). */
+  readonly runOnce: NonNullable<SandboxProvider['runOnce']>;
+  private client: Engine | undefined;
+  /** The containers this process created or reconnected, by name. */
+  private readonly live = new Map<string, LiveContainer>();
   private runtime: Promise<HostRuntime | undefined> | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: DockerConfig,
   ) {
-    // The one-shot `sandbox exec` speaks to a local daemon's socket itself (engine.ts), without dockerode.
-    const socket = engineSocket(env);
-    if (socket) {
-      const engine = new Engine(socket);
-      const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
-      this.runOnce = (spec, req, opts = {}) => runOneShot({ engine, config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
-    }
+    const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
+    this.runOnce = async (spec, req, opts = {}) => runOneShot({ engine: this.engine, config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
     this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
   }
 
-  /** dockerode, loaded at first use: its import is the biggest part of a CLI's start-up, and `sandbox exec` does without it. */
-  private get docker(): Docker {
-    if (!this.client) {
-      const Dockerode = requireCjs('dockerode') as typeof Docker;
-      this.client = new Dockerode(this.env.DOCKER_HOST?.startsWith('unix://') ? { socketPath: this.env.DOCKER_HOST.slice(7) } : undefined);
-    }
-    return this.client;
+  /** The daemon DOCKER_HOST names (an `environment` error when it cannot be understood). */
+  private get engine(): Engine {
+    return (this.client ??= Engine.of(this.env));
   }
 
   /**
@@ -95,8 +85,9 @@ export class DockerProvider implements SandboxProvider {
   }
 
   private async check(): Promise<void> {
+    const engine = this.engine;
     try {
-      await this.docker.ping();
+      await engine.raw('GET', '/_ping');
     } catch (e) {
       throw new AppError('environment', 'the docker daemon is not reachable', {
         cause: e,
@@ -104,7 +95,7 @@ export class DockerProvider implements SandboxProvider {
       });
     }
     try {
-      await this.docker.getImage(this.config.image).inspect();
+      await engine.call('GET', `/images/${encodeURI(this.config.image).replace(/[?#]/g, encodeURIComponent)}/json`);
     } catch {
       throw new AppError('environment', `the docker image ${this.config.image} is not on this machine`, {
         hint: `Build it: docker build -t ${this.config.image} docker/  (or scripts/build-test-image.sh without a registry), or pick one with --docker-image.`,
@@ -115,82 +106,72 @@ export class DockerProvider implements SandboxProvider {
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     // The bridges and the killer run on the host's node, so the image needs no node of its own.
     const runtime = (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
-    const plan = await planContainer(spec, this.config, runtime, ['sleep', 'infinity']);
-    const name = plan.name;
-    let container: Docker.Container | undefined;
-    try {
-      container = await this.docker.createContainer(plan.options);
-      await container.start();
-      // An image without `sleep` starts and stops at once: say so now, not at the first command.
-      const stopped = await whyStopped(container);
-      if (stopped) throw new Error(stopped);
-    } catch (e) {
-      // Created but not started (e.g. the image has no `sleep`): never leave it behind.
-      await container?.remove({ force: true, v: true }).catch(() => undefined);
-      throw containerError(this.config.image, e, 'start', IMAGE_HINT);
-    }
-    await this.watchOom(name);
-    const node = (await runtime)?.node ?? ['node'];
-    this.nodeArgv.set(name, node);
-    return { id: name, provider: 'docker', workdir: plan.workdir, homedir: HOMEDIR, agentPath: plan.agentPath, nodeArgv: node, endpoints: plan.endpoints };
+    const { plan, live } = await createRunContainer(this.engine, spec, this.config, runtime, IMAGE_HINT);
+    this.live.set(plan.name, live);
+    return { id: plan.name, provider: 'docker', workdir: plan.workdir, homedir: HOMEDIR, agentPath: plan.agentPath, nodeArgv: live.node, endpoints: plan.endpoints };
   }
 
-  /** Counts the daemon's `oom` events for the container (an OOM kill inside it). */
-  private async watchOom(name: string): Promise<void> {
-    const entry = { count: 0, stop: (): void => undefined };
-    this.oom.set(name, entry);
-    const events = await this.docker.getEvents({ filters: { container: [name], event: ['oom'] } }).catch(() => undefined);
-    if (!events) return;
-    events.on('data', () => (entry.count += 1));
-    events.on('error', () => undefined);
-    entry.stop = () => (events as unknown as { destroy?: () => void }).destroy?.();
+  /**
+   * The workspace on the host while no command has run in the container (then only our upload is
+   * in it, and the host may make the sandbox repo there while the container starts); undefined after.
+   */
+  hostWorkdir(sandbox: SandboxHandle): string | undefined {
+    const live = this.live.get(sandbox.id);
+    return live?.fresh ? live.workspace : undefined;
   }
 
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
-    const info = await this.docker.getContainer(sandbox.id).inspect();
-    const workspace = workspaceOf(info);
+    const live = this.live.get(sandbox.id);
+    const workspace = live ? live.workspace : workspaceOf(await inspectContainer(this.engine, sandbox.id).catch(() => undefined));
     if (!workspace) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
     const r = await copyIntoWorkspace(workspace, source);
-    if (process.getuid?.() === 0) await chownTree(workspace, AGENT_UID);
+    // Before the first command the whole workspace is handed over at once (readyForCommands).
+    if (process.getuid?.() === 0 && !live?.fresh) await chownTree(workspace, AGENT_UID);
     return r;
   }
 
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const execId = randomBytes(8).toString('hex');
-    const node = this.nodeArgv.get(sandbox.id) ?? ['node'];
+    const live = this.live.get(sandbox.id);
+    const node = live?.node ?? ['node'];
     const argv = bridgedArgv(node, sandbox.endpoints, req);
     const env = { ...sandboxEnv(req.env), PCC_EXEC_ID: execId };
-    const container = this.docker.getContainer(sandbox.id);
-    const start = (async () => {
-      const exec = await container.exec({
-        Cmd: argv,
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        WorkingDir: req.cwd ?? sandbox.workdir,
-        User: containerUser(),
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
+    const engine = this.engine;
+    const ready = live ? readyForCommands(live) : Promise.resolve();
+    const start = ready
+      .then(() =>
+        startExec(engine, sandbox.id, {
+          Cmd: argv,
+          Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          WorkingDir: req.cwd ?? sandbox.workdir,
+          User: containerUser(),
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+        }),
+      )
+      .catch(async (e: unknown) => {
+        throw new Error((await whyStopped(engine, sandbox.id)) ?? (e as Error).message);
       });
-      const stream = await exec.start({ hijack: true, stdin: true });
-      return { exec, stream };
-    })().catch(async (e: unknown) => {
-      throw new Error((await whyStopped(container)) ?? (e as Error).message);
-    });
     const killer = async (): Promise<void> => {
-      const k = await container.exec({ Cmd: [...node, '-e', KILL_SCRIPT, execId], User: containerUser(), AttachStdout: true, AttachStderr: true });
-      const s = await k.start({});
+      await ready;
+      const { stream } = await startExec(engine, sandbox.id, { Cmd: [...node, '-e', KILL_SCRIPT, execId], User: containerUser(), AttachStdout: true, AttachStderr: true });
       await new Promise<void>((r) => {
-        s.on('end', r);
-        s.on('close', r);
-        s.resume();
+        stream.on('end', r);
+        stream.on('close', r);
+        stream.on('error', () => r());
+        stream.resume();
+        stream.end();
       });
     };
-    return new DockerExecHandle(this.docker, start, req.stdin, killer);
+    return new DockerExecHandle(engine, start, req.stdin, killer);
   }
 
   async diagnose(sandbox: SandboxHandle): Promise<{ message: string; hint?: string } | undefined> {
-    const why = await whyStopped(this.docker.getContainer(sandbox.id));
+    // A container still starting is not down: its start is waited for (a failed one is then explained).
+    await this.live.get(sandbox.id)?.started.catch(() => undefined);
+    const why = await whyStopped(this.engine, sandbox.id);
     return why ? { message: `${why} (image ${this.config.image})`, hint: IMAGE_HINT } : undefined;
   }
 
@@ -201,36 +182,36 @@ export class DockerProvider implements SandboxProvider {
   }
 
   async destroy(sandbox: SandboxHandle, opts: { keep?: boolean } = {}): Promise<void> {
-    this.oom.get(sandbox.id)?.stop();
-    this.oom.delete(sandbox.id);
-    this.nodeArgv.delete(sandbox.id);
+    const live = this.live.get(sandbox.id);
+    this.live.delete(sandbox.id);
+    // The start settles first: the oom watch is set up by then, and a removal never races a start.
+    await live?.started.catch(() => undefined);
+    live?.oom.stop();
     if (opts.keep) return;
-    const container = this.docker.getContainer(sandbox.id);
-    const info = await container.inspect().catch(() => undefined);
-    await container.remove({ force: true, v: true }).catch(() => undefined);
-    const workspace = workspaceOf(info);
+    const workspace = live ? live.workspace : workspaceOf(await inspectContainer(this.engine, sandbox.id).catch(() => undefined));
+    await removeContainer(this.engine, sandbox.id).catch(() => undefined);
     if (workspace) await rm(join(workspace, '..'), { recursive: true, force: true });
   }
 
   async reconnect(sandboxId: string, session: { sessionId: string; sandboxDir?: string }): Promise<SandboxHandle | undefined> {
     if (sandboxId !== containerName(session.sessionId)) return undefined;
-    const container = this.docker.getContainer(sandboxId);
-    const info = await container.inspect().catch(() => undefined);
+    const info = await inspectContainer(this.engine, sandboxId).catch(() => undefined);
     if (!info) return undefined;
-    if (!info.State.Running) await container.start().catch(() => undefined);
+    if (!info.State.Running) await startContainer(this.engine, sandboxId).catch(() => undefined);
     const hostNode = info.HostConfig.Binds?.some((b) => b.endsWith(`:${HOST_LIB}/node:ro`));
-    this.nodeArgv.set(sandboxId, hostNode ? [`${HOST_LIB}/ld.so`, '--library-path', HOST_LIB, `${HOST_LIB}/node`] : ['node']);
+    const node = hostNode ? [`${HOST_LIB}/ld.so`, '--library-path', HOST_LIB, `${HOST_LIB}/node`] : ['node'];
+    // Commands have run in it: its workspace is the agent's, never the host's to work in.
+    this.live.set(sandboxId, { id: info.Id, workspace: workspaceOf(info), node, fresh: false, started: Promise.resolve(), oom: { count: 0, stop: () => undefined }, ready: Promise.resolve() });
     return { id: sandboxId, provider: 'docker', workdir: info.Config.WorkingDir || WORKDIR, homedir: HOMEDIR, agentPath: `${OPT}/bin/claude`, endpoints: {} };
   }
 
   async listSandboxes(): Promise<Array<{ id: string; labels: Record<string, string>; running: boolean }>> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: ['parallel-cc.session'] } });
+    const list = await listContainers(this.engine, 'parallel-cc.session');
     return list.map((c) => ({ id: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels, running: c.State === 'running' }));
   }
 
   async stats(sandbox: SandboxHandle): Promise<SandboxStats> {
-    const container = this.docker.getContainer(sandbox.id);
-    const [s, info] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
+    const [s, info] = await Promise.all([containerStats(this.engine, sandbox.id), inspectContainer(this.engine, sandbox.id)]);
     const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
     const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
     const cpus = s.cpu_stats.online_cpus ?? 1;
@@ -244,16 +225,17 @@ export class DockerProvider implements SandboxProvider {
   }
 
   async limitEvents(sandbox: SandboxHandle): Promise<LimitReport> {
-    const info = await this.docker.getContainer(sandbox.id).inspect().catch(() => undefined);
-    const counters = info
-      ? await readCounters(info.Id, async () => {
-          const node = this.nodeArgv.get(sandbox.id) ?? ['node'];
-          return (await execCollect(this, sandbox, { argv: [...node, '-e', IN_CONTAINER_SCRIPT] })).stdout.toString('utf8');
-        })
+    const live = this.live.get(sandbox.id);
+    // The container's id is known since its creation: an inspect only where the counters need it.
+    const inspect = (): Promise<Docker.ContainerInspectInfo | undefined> => inspectContainer(this.engine, sandbox.id).catch(() => undefined);
+    const info = live ? undefined : await inspect();
+    const id = live?.id ?? info?.Id;
+    const counters = id
+      ? await readCounters(id, async () => (await execCollect(this, sandbox, { argv: [...(live?.node ?? ['node']), '-e', IN_CONTAINER_SCRIPT] })).stdout.toString('utf8'))
       : { pidsMax: 0 };
     // The kernel's oom_kill counter is exact; the daemon's oom events (which can fire twice for one
     // kill) and the container's OOMKilled flag stand in where the counter cannot be read.
-    const oomKills = counters.oomKills ?? Math.max(this.oom.get(sandbox.id)?.count ?? 0, info?.State.OOMKilled ? 1 : 0);
+    const oomKills = counters.oomKills ?? Math.max(live?.oom.count ?? 0, (info ?? (await inspect()))?.State.OOMKilled ? 1 : 0);
     return { oomKills, pidsLimitHits: counters.pidsMax, memoryLimit: this.config.memoryLimit, pidsLimit: PIDS_LIMIT };
   }
 }

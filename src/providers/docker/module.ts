@@ -41,7 +41,6 @@ export const dockerModule: ProviderModule<'docker', typeof config> = {
       notes,
     };
   },
-  sdk: 'dockerode',
   async doctor({ probe, required }) {
     const docker = await probe(['docker', 'version', '--format', '{{.Server.Version}}']);
     return [

@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
@@ -9,6 +8,7 @@ import { sandboxEnv } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import type { ExecExit, ExecHandle, ExecRequest, SandboxSpec, UploadSource } from '../provider.js';
 import { AGENT_UID, containerError, daemonMessage, planContainer } from './container-spec.js';
+import { createContainer, killContainer, removeContainer, startContainer } from './container-api.js';
 import { demux, type Engine } from './engine.js';
 import { chownTree, type HostRuntime } from './host-runtime.js';
 
@@ -16,7 +16,7 @@ type DockerConfig = Config['providers']['docker'];
 
 /** What a one-shot container needs from its provider. */
 export interface OneShotDeps {
-  /** The daemon, spoken to without dockerode (its import alone costs more than the rest of an exec). */
+  /** The daemon (engine.ts, without dockerode: its import alone costs more than the rest of an exec). */
   engine: Engine;
   config: DockerConfig;
   /** The host's node runtime of the provider (cached per process), loaded only when a bridge needs it. */
@@ -45,11 +45,8 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
   const needsNode = req.network === true && Object.values(spec.bridges).some(Boolean);
   const runtime = needsNode ? deps.runtime() : undefined;
   const plan = await planContainer(spec, deps.config, runtime, []);
-  if (upload) {
-    const workspace = join(spec.sandboxDir as string, 'workspace');
-    await copyIntoWorkspace(workspace, upload);
-    if (process.getuid?.() === 0) await chownTree(workspace, AGENT_UID);
-  }
+  if (upload) await copyIntoWorkspace(plan.workspace, upload);
+  if (process.getuid?.() === 0) await chownTree(plan.workspace, AGENT_UID);
   const node = (await runtime)?.node ?? ['node'];
   const options: Docker.ContainerCreateOptions = {
     ...plan.options,
@@ -68,16 +65,11 @@ export async function runOneShot(deps: OneShotDeps, spec: SandboxSpec, req: Exec
   const { engine } = deps;
   let id: string;
   try {
-    const { name, ...body } = options;
-    id = (await engine.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name ?? '')}`, body)).Id;
+    id = await createContainer(engine, options);
   } catch (e) {
     throw containerError(deps.config.image, e, 'create', deps.imageHint);
   }
-  const container = {
-    start: () => engine.call('POST', `/containers/${id}/start`),
-    kill: () => engine.call('POST', `/containers/${id}/kill?signal=SIGKILL`),
-    remove: () => engine.call('DELETE', `/containers/${id}?force=1&v=1`),
-  };
+  const container = { start: () => startContainer(engine, id), kill: () => killContainer(engine, id), remove: () => removeContainer(engine, id) };
   try {
     const stream = await engine.attach(id);
     // Asked before the start, as `docker run --rm` does: an auto-removed container cannot be waited for afterwards.
