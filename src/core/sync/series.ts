@@ -15,6 +15,11 @@
  * whose path always follows its `:` record), and the sections by the byte counts of the first
  * line, so no message, path or file content can pose as structure. No tree or commit object of the
  * sandbox is ever kept: the host rebuilds every tree from these changes (`apply-series.ts`).
+ *
+ * Why changes and blobs, not diffs nor a pack: diffs need one `git apply` per commit on the host
+ * (nothing applies a series to an index keeping each intermediate tree), and a pack brings the
+ * sandbox's own trees, built on its start tree, which lacks what the upload left out — the trees
+ * that land must be built on the host's start, and those are the trees judged.
  */
 
 /** One changed path (`git diff-tree --raw`): modes and oids of both sides, the path as bytes (latin1). */
