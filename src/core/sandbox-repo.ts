@@ -79,7 +79,7 @@ if [ -s "$2/list" ]; then
   d() { g diff-tree --stdin -r --raw --no-renames "$@" < "$GIT_DIR/pairs"; }
   d -z > "$2/changes"
   # The new side's blobs (not deletions, not gitlinks): fields of the quoted form, one change a line.
-  d --no-commit-id | while read -r _ m _ o _; do [ "$m" = 000000 ] || [ "$m" = 160000 ] || echo "$o"; done | sort -u | g cat-file --batch > "$2/blobs"
+  d --no-commit-id | while read -r _ m _ o _; do [ -z "$o" ] || [ "$m" = 000000 ] || [ "$m" = 160000 ] || echo "$o"; done | sort -u | g cat-file --batch > "$2/blobs"
   { read -r a _; read -r b _; read -r e _; } <<SIZES
 $(wc -c "$2/commits" "$2/changes" "$2/blobs")
 SIZES
