@@ -76,10 +76,9 @@ if [ -s "$2/list" ]; then
   g cat-file --batch < "$2/list" > "$2/commits"
   p=$3
   while read -r c; do printf '%s %s\\n' "$c" "$p"; p=$c; done < "$2/list" > "$2/pairs"
-  d() { g diff-tree --stdin -r --raw --no-renames "$@" < "$GIT_DIR/pairs"; }
-  d -z > "$2/changes"
-  # The new side's blobs (not deletions, not gitlinks): fields of the quoted form, one change a line.
-  d --no-commit-id | while read -r _ m _ o _; do [ -z "$o" ] || [ "$m" = 000000 ] || [ "$m" = 160000 ] || echo "$o"; done | sort -u | g cat-file --batch > "$2/blobs"
+  g diff-tree --stdin -r --raw --no-renames < "$2/pairs" > "$2/changes"
+  # The new side's blobs (not deletions, not gitlinks; a commit's header line has no fourth field).
+  while read -r _ m _ o _; do [ -z "$o" ] || [ "$m" = 000000 ] || [ "$m" = 160000 ] || echo "$o"; done < "$2/changes" | sort -u | g cat-file --batch > "$2/blobs"
   { read -r a _; read -r b _; read -r e _; } <<SIZES
 $(wc -c "$2/commits" "$2/changes" "$2/blobs")
 SIZES

@@ -104,6 +104,14 @@ describe('rebuilding a series on the host', () => {
     expect(git(rig.worktree, 'log', '-1', '--skip=1', '--format=%s')).toBe('empty one');
   });
 
+  it('lands names git quotes (tab, newline, quote, backslash, non-ASCII) byte for byte', async () => {
+    rig = await importRig();
+    rig.agent(`printf 1 > "$(printf 'we\\tird\\nname')" && printf 2 > 'q"uo\\te' && printf 3 > "$(printf 'caf\\351')" && printf 4 > 'é ü' && git add -A && git commit -qm names`);
+    const r = await rig.land();
+    expect(r.commits).toBe(1);
+    expect(git(rig.worktree, 'rev-parse', 'HEAD^{tree}')).toBe(rig.sandboxTree());
+  });
+
   it('refuses a change to a host file the upload left out, landing nothing', async () => {
     rig = await importRig();
     // On the host only (as a secret or an ignored-but-tracked file is): the sandbox never saw it.

@@ -4,7 +4,7 @@
  * records — and no byte string makes the parser fail with anything but a "malformed" error.
  */
 import { describe, expect, it } from 'vitest';
-import { parseBatch, parseRawChanges, parseSeries } from '../../src/core/sync/series.js';
+import { parseBatch, parseQuotedChanges, parseRawChanges, parseSeries, unquotePath } from '../../src/core/sync/series.js';
 
 const C1 = '1'.repeat(40);
 const C2 = '2'.repeat(40);
@@ -17,13 +17,14 @@ const obj = (oid: string, type: string, data: Buffer | string): Buffer => {
 };
 const commit = (msg: string, author = 'author A U Thor <a@x> 1700000000 +0100'): string => `tree ${'e'.repeat(40)}\nparent ${Z}\n${author}\ncommitter C <c@x> 1 +0000\n\n${msg}`;
 const change = (path: string, dst = '100644', status = 'A', oid = B1): string => `:000000 ${dst} ${Z} ${oid} ${status}\0${path}\0`;
+const line = (path: string, dst = '100644', status = 'A', oid = B1): string => `:000000 ${dst} ${Z} ${oid} ${status}\t${path}\n`;
 const series = (commits: Buffer, changes: Buffer, blobs: Buffer): Buffer =>
   Buffer.concat([Buffer.from(`pcc-series 2 ${commits.length} ${changes.length} ${blobs.length}\n`), commits, changes, blobs]);
 
 const good = (): Buffer =>
   series(
     Buffer.concat([obj(C1, 'commit', commit('first\n\ndiff --git a/x b/y\n')), obj(C2, 'commit', commit('second'))]),
-    Buffer.from(`${C1}\0${change('a.txt')}${change('dir/b c', '120000')}${C2}\0${change(C1)}`, 'latin1'),
+    Buffer.from(`${C1}\n${line('a.txt')}${line('"dir/b\\tc\\303\\251"', '120000')}${C2}\n${line(C1)}`, 'latin1'),
     Buffer.concat([obj(B1, 'blob', Buffer.from([0, 10, 255])), Buffer.from(`${'c'.repeat(40)} missing\n`)]),
   );
 
@@ -35,7 +36,7 @@ describe('results series framing', () => {
     expect(s.commits[0]?.author).toEqual({ name: 'A U Thor', email: 'a@x', date: '1700000000 +0100' });
     expect(s.commits[0]?.changes.map((c) => [c.path, c.dstMode, c.status])).toEqual([
       ['a.txt', '100644', 'A'],
-      ['dir/b c', '120000', 'A'],
+      ['dir/b\tc\xc3\xa9', '120000', 'A'],
     ]);
     // A path that is a commit id is the path of C2's change, not a header.
     expect(s.commits[1]?.changes.map((c) => c.path)).toEqual([C1]);
@@ -69,6 +70,21 @@ describe('results series framing', () => {
     expect(() => parseBatch(Buffer.from(`${B1} blob 2\nabc\n`))).toThrow(/truncated/);
     expect(() => parseBatch(Buffer.from(`${B1} blob -1\n\n`))).toThrow(/object header/);
     expect(() => parseBatch(Buffer.from(`nothex blob 1\na\n`))).toThrow(/object name/);
+  });
+
+  it('reads quoted paths byte for byte and refuses broken quoting', () => {
+    expect(unquotePath('plain name')).toBe('plain name');
+    expect(unquotePath('"a\\"b\\\\c\\n\\t\\001\\377"')).toBe('a"b\\c\n\t\x01\xff');
+    for (const bad of ['"open', '"bad\\q"', '"a"b"', '"end\\"', '"\\400"', '"']) expect(() => unquotePath(bad), bad).toThrow(/malformed/);
+  });
+
+  it('refuses quoted change lines of unknown commits, records before any header, a missing final newline', () => {
+    expect(() => parseQuotedChanges(Buffer.from(`${C2}\n${line('a')}`), [C1])).toThrow(/unexpected changes line/);
+    expect(() => parseQuotedChanges(Buffer.from(line('a')), [C1])).toThrow(/change record/);
+    expect(() => parseQuotedChanges(Buffer.from(`${C1}\n${line('a').slice(0, -1)}`), [C1])).toThrow(/newline/);
+    expect(() => parseQuotedChanges(Buffer.from(`${C1}\n:000000 100644 ${Z} ${B1} A a\n`), [C1])).toThrow(/unexpected changes line/);
+    // A path git would have quoted, unquoted: still one path (the tab after the record is the first).
+    expect(parseQuotedChanges(Buffer.from(`${C1}\n${line('a\tb')}`), [C1]).get(C1)?.[0]?.path).toBe('a\tb');
   });
 
   it('refuses change headers of unknown commits, out of order, records before any header and a missing final NUL', () => {

@@ -6,13 +6,14 @@
  * ```
  * pcc-series 2 <commits> <changes> <blobs>\n    byte counts of the three sections that follow
  * <commits>  `git cat-file --batch` of the first-parent chain since the start, oldest first
- * <changes>  `git diff-tree --stdin -r -z --raw --no-renames` of each commit against the one before
- *            it on that chain (the start for the first): `<commit>\0` then `:<modes> <oids> <st>\0<path>\0`
+ * <changes>  `git diff-tree --stdin -r --raw --no-renames` of each commit against the one before it on
+ *            that chain (the start for the first): a `<commit>` line, then `:<modes> <oids> <st>\t<path>`
+ *            lines, the path C-quoted by git when it holds a tab, newline, quote, backslash or non-ASCII
  * <blobs>    `git cat-file --batch` of every new-side blob those changes name
  * ```
  *
- * Each section is framed by git itself (sizes in `cat-file --batch`, NUL-separated raw records
- * whose path always follows its `:` record), and the sections by the byte counts of the first
+ * Each section is framed by git itself (sizes in `cat-file --batch`, one line per change with its
+ * path quoted by git), and the sections by the byte counts of the first
  * line, so no message, path or file content can pose as structure. No tree or commit object of the
  * sandbox is ever kept: the host rebuilds every tree from these changes (`apply-series.ts`).
  *
@@ -115,6 +116,61 @@ export function parseRawChanges(buf: Buffer, order: readonly string[]): Map<stri
   return out;
 }
 
+const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
+
+/** A path as git prints it in a line (`core.quotePath`): raw, or C-quoted with octal bytes. Bytes as latin1. */
+export function unquotePath(text: string): string {
+  if (!text.startsWith('"')) return text;
+  if (text.length < 2 || !text.endsWith('"')) throw new Malformed('unterminated quoted path');
+  let out = '';
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i] as string;
+    if (c === '"') throw new Malformed('quote inside a quoted path');
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const e = text[++i] ?? '';
+    const oct = /^[0-3][0-7]{2}$/.exec(text.slice(i, i + 3));
+    if (oct) {
+      out += String.fromCharCode(parseInt(oct[0], 8));
+      i += 2;
+    } else if (e in ESCAPES && i < text.length - 1) out += String.fromCharCode(ESCAPES[e] as number);
+    else throw new Malformed('bad escape in a quoted path');
+  }
+  return out;
+}
+
+/**
+ * The changes of `git diff-tree --stdin -r --raw` (one line each, paths quoted) per commit, for
+ * commits named in `order` (headers in that order; a commit without changes has none). A record is
+ * `:<modes> <oids> <status>` and a tab, then its path; a header is a bare commit name; a path
+ * that git did not quote has no tab, newline or quote in it, so no path can end a line or pose as one.
+ */
+export function parseQuotedChanges(buf: Buffer, order: readonly string[]): Map<string, RawChange[]> {
+  const out = new Map<string, RawChange[]>();
+  if (buf.length === 0) return out;
+  if (buf[buf.length - 1] !== 10) throw new Malformed('changes do not end with a newline');
+  let next = 0;
+  let current: RawChange[] | undefined;
+  for (const line of buf.subarray(0, buf.length - 1).toString('latin1').split('\n')) {
+    const tab = line.indexOf('\t');
+    const m = tab < 0 ? null : META.exec(line.slice(0, tab));
+    if (m) {
+      const path = unquotePath(line.slice(tab + 1));
+      if (current === undefined || path === '') throw new Malformed(`change record ${JSON.stringify(line.slice(0, 120))}`);
+      current.push({ srcMode: m[1] as string, dstMode: m[2] as string, srcOid: m[3] as string, dstOid: m[4] as string, status: m[5] as string, path });
+      continue;
+    }
+    const at = OID.test(line) ? order.indexOf(line, next) : -1;
+    if (at < 0) throw new Malformed(`unexpected changes line ${JSON.stringify(line.slice(0, 80))}`);
+    next = at + 1;
+    current = [];
+    out.set(line, current);
+  }
+  return out;
+}
+
 /** Author, author date and message of a raw commit object (parsed only: the object is never kept). */
 function commitParts(obj: Buffer): Pick<SeriesCommit, 'author' | 'message'> {
   const split = obj.indexOf('\n\n');
@@ -141,7 +197,7 @@ export function parseSeries(buf: Buffer): ParsedSeries {
   for (const o of objects) if (o.type !== 'commit') throw new Malformed(`object ${o.oid} is a ${o.type}, not a commit`);
   const order = objects.map((o) => o.oid);
   if (new Set(order).size !== order.length) throw new Malformed('a commit appears twice');
-  const changes = parseRawChanges(section(1), order);
+  const changes = parseQuotedChanges(section(1), order);
   const blobs = new Map<string, Buffer>();
   for (const b of parseBatch(section(2))) if (b.type === 'blob') blobs.set(b.oid, b.data);
   return { commits: objects.map((o) => ({ oid: o.oid, ...commitParts(o.data), changes: changes.get(o.oid) ?? [] })), blobs };
