@@ -85,7 +85,7 @@ const upload: BenchCase = {
 };
 
 const resultsBack: BenchCase = {
-  name: 'results back: 1,000 changed files in 50 commits, format-patch + check + git am vs git bundle + fetch',
+  name: 'results back: 1,000 changed files in 50 commits, collect + rebuild + judge vs git bundle + fetch',
   async run() {
     const repo = generatedRepo('results', 1000, 2048);
     const provider = new NativeProvider(process.env);
@@ -123,7 +123,7 @@ const resultsBack: BenchCase = {
     );
     await provider.destroy(box);
     await resetRepo(repo);
-    return ratioResult(this.name, ours, baseline, 1.2, 'ours validates every path before applying; the bundle is unchecked');
+    return ratioResult(this.name, ours, baseline, 1.2, 'ours judges every tree before anything lands and checks the worktree out; the bundle is unchecked');
   },
 };
 

@@ -46,12 +46,13 @@ g rev-parse HEAD`;
 /**
  * $1 workspace, $2 our git dir (recreated), $3 start commit, $4/$5 identity, $6 message of the
  * uncommitted-work commit. The agent's HEAD, index and refs are never written: its objects are
- * read and added to through GIT_OBJECT_DIRECTORY, the index is ours. Output: for each commit on the
- * first-parent chain since the start, `commit <object> <deletions> <rest>\n` (byte counts), the raw
- * commit object (author, message), the diff of its deletions and the diff of everything else —
- * framed by length, so no message text can pose as a diff (the ambiguity of mbox, where `git am`
- * splits a message at its first `diff -` line). Deletions travel apart because `git apply` refuses
- * a path "beyond a symbolic link" that the same patch deletes (a link turned into a folder).
+ * read and added to through GIT_OBJECT_DIRECTORY, the index is ours. Output: the series of
+ * `sync/series.ts` — the commit objects of the first-parent chain since the start, each commit's
+ * changes against the one before it on that chain (the start for the first, whatever the commit's
+ * own parents) and the blobs those changes name — in a fixed number of processes whatever the
+ * number of commits, each section framed by git itself and all three by their byte counts. Nothing
+ * when there is no commit. The host rebuilds the trees from the changes, so none of the sandbox's
+ * tree or commit objects is ever kept.
  */
 const COLLECT_SCRIPT = `set -eu
 cd "$1"
@@ -64,24 +65,26 @@ export GIT_DIR="$2" GIT_WORK_TREE="$1" GIT_OBJECT_DIRECTORY="$1/.git/objects" GI
 export GIT_AUTHOR_NAME="$4" GIT_AUTHOR_EMAIL="$5" GIT_COMMITTER_NAME="$4" GIT_COMMITTER_EMAIL="$5"
 g() { git ${PLUMBING} "$@"; }
 tip=$head
-# A HEAD whose tree git cannot check out (forged entries) still travels, as diffs, to be refused.
+# A HEAD whose tree git cannot check out (forged entries) still travels, as changes, to be refused.
 if g read-tree "$head"; then
   g add --all
   tree=$(g write-tree)
   if [ "$tree" != "$(g rev-parse "$head^{tree}")" ]; then tip=$(g commit-tree "$tree" -p "$head" -m "$6"); fi
 fi
-for c in $(g rev-list --reverse --first-parent "$3..$tip"); do
-  g cat-file commit "$c" > "$2/meta"
-  d() { g diff-tree -p --binary --full-index --no-renames --root --diff-merges=first-parent --no-commit-id "$@"; }
-  d --diff-filter=D "$c" > "$2/gone"
-  d --diff-filter=d "$c" > "$2/patch"
-  # One wc for the three sizes (two processes per commit less): the first field of each line.
-  { read -r m _; read -r o _; read -r p _; } <<SIZES
-$(wc -c "$2/meta" "$2/gone" "$2/patch")
+g rev-list --reverse --first-parent "$3..$tip" > "$2/list"
+if [ -s "$2/list" ]; then
+  g cat-file --batch < "$2/list" > "$2/commits"
+  p=$3
+  while read -r c; do printf '%s %s\\n' "$c" "$p"; p=$c; done < "$2/list" > "$2/pairs"
+  g diff-tree --stdin -r --raw --no-renames < "$2/pairs" > "$2/changes"
+  # The new side's blobs (not deletions, not gitlinks; a commit's header line has no fourth field).
+  while read -r _ m _ o _; do [ -z "$o" ] || [ "$m" = 000000 ] || [ "$m" = 160000 ] || echo "$o"; done < "$2/changes" | sort -u | g cat-file --batch > "$2/blobs"
+  { read -r a _; read -r b _; read -r e _; } <<SIZES
+$(wc -c "$2/commits" "$2/changes" "$2/blobs")
 SIZES
-  printf 'commit %s %s %s\n' "$m" "$o" "$p"
-  cat "$2/meta" "$2/gone" "$2/patch"
-done
+  printf 'pcc-series 2 %s %s %s\\n' "$a" "$b" "$e"
+  cat "$2/commits" "$2/changes" "$2/blobs"
+fi
 rm -rf "$2"`;
 
 async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: string, body: string, args: string[]): Promise<Buffer> {
@@ -130,7 +133,7 @@ export async function initSandboxRepo(
  * left work uncommitted, one more commit of it — built in a private index and git dir of ours, so the
  * agent's repository is not changed and its config is never read (safe while the agent still runs:
  * live `download` uses this too). The host never trusts the text: it applies the series in a
- * quarantine and judges the resulting trees (`sync/import.ts`). One sandbox round trip.
+ * quarantine and judges the resulting trees (`sync/apply-series.ts`). One sandbox round trip.
  */
 export async function collectSandboxResults(
   provider: SandboxProvider,

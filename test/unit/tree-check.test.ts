@@ -76,3 +76,20 @@ describe('symlinks are judged by resolution through the tree', () => {
     expect(checkTree(viaVendor, t2, new Set(['sneak']))).toEqual([{ path: 'sneak', problem: expect.stringMatching(/absolute.*via sneak -> vendor\/\.\.\/x/) as string }]);
   });
 });
+
+describe('non-ASCII names in links', () => {
+  // Targets are bytes (latin1 strings), paths are UTF-8 text: the walk must match them.
+  const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+
+  it('follows a link named in UTF-8 from a target naming it (a climb through `é` is seen)', () => {
+    const t = tree({ 'd/é': bytes('..'), 'd/x': bytes('é/../..') });
+    expect(linkProblem('d/é', t)).toBeUndefined();
+    expect(linkProblem('d/x', t)).toMatch(/outside the repository/);
+    expect(linkProblem('d/y', tree({ 'd/é': bytes('..'), 'd/y': bytes('é/a') }))).toBeUndefined();
+  });
+
+  it('refuses a target that is not UTF-8, and finds .git spelled with an ignorable code point in a target', () => {
+    expect(linkProblem('l', tree({ l: '\xff/x' }))).toMatch(/not UTF-8/);
+    expect(linkProblem('l', tree({ l: bytes('.g\u200cit/config') }))).toMatch(/\.git/);
+  });
+});

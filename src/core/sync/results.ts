@@ -2,13 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { git, splitZ } from '../git.js';
-import { applySeries, openQuarantine } from './quarantine.js';
+import { applySeries } from './apply-series.js';
+import { openQuarantine } from './quarantine.js';
 
 /** What landed on the session branch. */
 export interface ImportedResults {
   commits: number;
   files: string[];
-  /** Where the raw patch series is kept (for audit and manual recovery). */
+  /** Where the raw series is kept (for audit and manual recovery). */
   patchFile?: string;
 }
 
@@ -23,9 +24,9 @@ export async function objectStore(worktreePath: string): Promise<string> {
 }
 
 /**
- * Brings a sandbox's patch series onto the session branch. The series is saved next to the session,
- * applied by git's own parsers in a quarantine (a scratch repository: no working tree, objects kept
- * apart), and every resulting tree is judged — paths, modes, gitlinks, `.git` in any spelling,
+ * Brings a sandbox's series onto the session branch. The series is saved next to the session, its
+ * commits rebuilt by git in a quarantine (a scratch repository: no working tree, objects kept
+ * apart; `apply-series.ts`), and every resulting tree is judged — paths, modes, gitlinks, `.git` in any spelling,
  * symlinks resolved through the final tree. Only when every commit passes are the objects moved into
  * the host repository and the worktree fast-forwarded to the result. On refusal or failure nothing is
  * applied, the series stays at `results.series`, and the error says how to inspect it.
@@ -39,7 +40,7 @@ export async function importResults(opts: {
   if (opts.mbox.length === 0) return { commits: 0, files: [] };
   const patchFile = join(opts.sessionDir, 'results.series');
   await writeFile(patchFile, opts.mbox, { mode: 0o600 });
-  const inspect = `Nothing was applied. The agent's commits are kept at ${patchFile}; inspect them with \`git apply --numstat --summary ${patchFile}\` or \`less ${patchFile}\`.`;
+  const inspect = `Nothing was applied. The agent's commits are kept at ${patchFile}; inspect them with \`less ${patchFile}\` (its commit objects, their changes as \`git diff-tree --raw -z\` records, then the files' contents).`;
   const start = await git(opts.worktreePath, ['rev-parse', '--verify', 'HEAD^{commit}']);
   const q = await openQuarantine(opts.sessionDir, await objectStore(opts.worktreePath));
   try {

@@ -79,11 +79,25 @@ export function indexTree(entries: readonly TreeEntry[], targets: ReadonlyMap<st
 /** Where a target lands (components), that it lands nowhere (a loop: ELOOP), or why it is unsafe. */
 type Walk = { stack: string[] } | { nowhere: true } | { problem: string };
 
-/** Resolves `target` from the folder `from` (components), following the tree's links on the way. */
-function walk(target: string, from: readonly string[], tree: TreeIndex, budget: { hops: number }): Walk {
-  if (target === '') return { problem: 'empty symlink target' };
-  if (target.includes('\0')) return { problem: 'symlink target with a NUL byte' };
-  if (Buffer.byteLength(target, 'latin1') > MAX_TARGET_BYTES) return { problem: 'symlink target too long' };
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Resolves `raw` (a target's bytes as latin1) from the folder `from` (components), following the
+ * tree's links on the way. The target is read as UTF-8, as the tree's paths are: read byte-wise,
+ * a link named `é` would not be found from a target naming it, and the kernel would follow what
+ * the walk took for a folder. A target that is not UTF-8 cannot be matched against the paths, so
+ * it is refused.
+ */
+function walk(raw: string, from: readonly string[], tree: TreeIndex, budget: { hops: number }): Walk {
+  if (raw === '') return { problem: 'empty symlink target' };
+  if (raw.includes('\0')) return { problem: 'symlink target with a NUL byte' };
+  if (Buffer.byteLength(raw, 'latin1') > MAX_TARGET_BYTES) return { problem: 'symlink target too long' };
+  let target: string;
+  try {
+    target = STRICT_UTF8.decode(Buffer.from(raw, 'latin1'));
+  } catch {
+    return { problem: 'symlink target that is not UTF-8' };
+  }
   if (target.startsWith('/')) return { problem: `symlink to an absolute path (${target})` };
   let stack = [...from];
   const parts = target.split('/');
@@ -121,7 +135,8 @@ export function linkProblem(path: string, tree: TreeIndex): string | undefined {
   const r = walk(own, path.split('/').slice(0, -1), tree, { hops: 0 });
   if (!('problem' in r)) return undefined;
   // Name the link's own target when the problem is further down its chain.
-  return r.problem.endsWith(`(${own})`) ? r.problem : `${r.problem} via ${path} -> ${own}`;
+  const shown = Buffer.from(own, 'latin1').toString('utf8');
+  return r.problem.endsWith(`(${shown})`) ? r.problem : `${r.problem} via ${path} -> ${shown}`;
 }
 
 /**
