@@ -121,6 +121,14 @@ const OPENSSL = (() => {
   }
 })();
 
+/** Relays a client connection to the local daemon's socket, half-open both ways as a daemon's TCP socket is. */
+function toDaemon(client: Socket): void {
+  const daemon = connect({ path: '/var/run/docker.sock', allowHalfOpen: true });
+  client.pipe(daemon).pipe(client);
+  client.on('error', () => daemon.destroy());
+  daemon.on('error', () => client.destroy());
+}
+
 describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
   it('drives a container and an exec over the local socket: create, start, inspect, exec with stdin/stdout/stderr and its exit code, list, logs, events, kill, remove', async () => {
     await lifeCycle(Engine.of({}));
@@ -131,10 +139,7 @@ describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
     // Half-open both ways, as a daemon's TCP socket is: an exec's stdin closes, its output still flows back.
     forwarder = createServer({ allowHalfOpen: true }, (client) => {
       connections += 1;
-      const daemon = connect({ path: '/var/run/docker.sock', allowHalfOpen: true });
-      client.pipe(daemon).pipe(client);
-      client.on('error', () => daemon.destroy());
-      daemon.on('error', () => client.destroy());
+      toDaemon(client);
     });
     tracked(forwarder);
     await new Promise<void>((r) => forwarder?.listen(0, '127.0.0.1', r));
@@ -152,10 +157,7 @@ describe.skipIf(!READY)('docker engine client (no dockerode)', () => {
       { key: readFileSync(join(certs, 'server-key.pem')), cert: readFileSync(join(certs, 'server-cert.pem')), ca: readFileSync(join(certs, 'ca.pem')), requestCert: true, rejectUnauthorized: true, allowHalfOpen: true },
       (client) => {
         authorized.push(client.authorized);
-        const daemon = connect({ path: '/var/run/docker.sock', allowHalfOpen: true });
-        client.pipe(daemon).pipe(client);
-        client.on('error', () => daemon.destroy());
-        daemon.on('error', () => client.destroy());
+        toDaemon(client);
       },
     );
     tracked(forwarder);

@@ -14,17 +14,7 @@ import { parseRawChanges } from '../../src/core/sync/series.js';
 import type { TreeProblem } from '../../src/core/sync/tree-check.js';
 import { TreeJudge } from '../../src/core/sync/tree-judge.js';
 import { tempDir } from '../helpers/git-repo.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 const NAMES = ['a', 'b', 'c', 'a', 'b', 'a', 'b', '..', '.git', 'é'];
 
