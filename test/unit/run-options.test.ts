@@ -140,7 +140,7 @@ describe('--worktree resolution', () => {
       const head = git(wt, 'rev-parse', 'HEAD');
       for (const name of ['abcd1234', 'feature/mine', 'repo-abcd1234', wt]) {
         const found = await resolveWorktree(root, name, { cwd: repo, sessions, includeDirty: false });
-        expect({ ...found, path: found.path.split('/').pop() }).toEqual({ path: 'repo-abcd1234', branch: 'feature/mine', head, dirty: false });
+        expect({ ...found, path: found.path.split('/').pop() }).toEqual({ path: 'repo-abcd1234', branch: 'feature/mine', head, dirty: false, includeDirty: false });
       }
     } finally {
       close();
