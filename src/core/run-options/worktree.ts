@@ -77,17 +77,17 @@ export async function continueWorktree(
 ): Promise<{ startCommit: string; snapshotCommit?: string }> {
   const shown = checked.path.replace(/[^\x20-\x7e]/g, '?');
   claimBranch(claim, checked.branch, `--worktree ${shown}`);
-  const [branch, head, status] = await Promise.all([
+  const [branch, head, changes] = await Promise.all([
     git(checked.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => ''),
     git(checked.path, ['rev-parse', '--verify', 'HEAD^{commit}']),
-    git(checked.path, ['status', '--porcelain', '--untracked-files=all']),
+    // One read of the working state: whether it is dirty, and what the snapshot commits.
+    gitRaw(checked.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']).then(splitZ),
   ]);
   if (branch !== checked.branch) throw new AppError('usage', `--worktree ${shown} left ${checked.branch} since it was checked (now ${branch || 'a detached HEAD'})`, { hint: `Check out ${checked.branch} in it again, or pick another worktree.` });
-  const wt = { ...checked, head, dirty: status !== '' };
-  if (wt.dirty && !checked.includeDirty) throw new AppError('usage', `--worktree ${shown} has uncommitted changes (made since it was checked)`, { hint: `Commit or stash them in ${checked.path}, or add --include-dirty to carry them into the run as one commit.` });
-  if (!wt.dirty) return { startCommit: wt.head };
-  const excluded = await exclusionMatcher(wt.path, []);
-  const changed = splitZ(await gitRaw(wt.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).map((e) => e.slice(3));
-  const snapshotCommit = await commitSnapshot(wt.path, changed.filter((p) => !p.endsWith('/') && excluded(p) !== 'secret'), identity);
-  return snapshotCommit ? { startCommit: snapshotCommit, snapshotCommit } : { startCommit: wt.head };
+  if (changes.length === 0) return { startCommit: head };
+  if (!checked.includeDirty) throw new AppError('usage', `--worktree ${shown} has uncommitted changes (made since it was checked)`, { hint: `Commit or stash them in ${checked.path}, or add --include-dirty to carry them into the run as one commit.` });
+  const excluded = await exclusionMatcher(checked.path, []);
+  const changed = changes.map((e) => e.slice(3));
+  const snapshotCommit = await commitSnapshot(checked.path, changed.filter((p) => !p.endsWith('/') && excluded(p) !== 'secret'), identity);
+  return snapshotCommit ? { startCommit: snapshotCommit, snapshotCommit } : { startCommit: head };
 }
