@@ -87,33 +87,54 @@ export function parseBatch(buf: Buffer): Array<{ oid: string; type: string; data
 }
 
 /**
+ * The changes of each commit as a parser of either layout meets them: a header must name one of
+ * `order`'s commits, after the last one named; a record belongs to the header before it.
+ */
+class ChangesByCommit {
+  readonly out = new Map<string, RawChange[]>();
+  private next = 0;
+  private current: RawChange[] | undefined;
+
+  constructor(
+    private readonly order: readonly string[],
+    /** What the layout calls a header in errors ("header", "line"). */
+    private readonly headerWord: string,
+  ) {}
+
+  header(text: string): void {
+    const at = OID.test(text) ? this.order.indexOf(text, this.next) : -1;
+    if (at < 0) throw new Malformed(`unexpected changes ${this.headerWord} ${JSON.stringify(text.slice(0, 80))}`);
+    this.next = at + 1;
+    this.current = [];
+    this.out.set(text, this.current);
+  }
+
+  /** `where` names the record in the error when it has no header before it or no path. */
+  record(m: RegExpExecArray, path: string | undefined, where: string): void {
+    if (this.current === undefined || path === undefined || path === '') throw new Malformed(`change record ${where}`);
+    this.current.push({ srcMode: m[1] as string, dstMode: m[2] as string, srcOid: m[3] as string, dstOid: m[4] as string, status: m[5] as string, path });
+  }
+}
+
+/**
  * The changes of `git diff-tree --stdin -r -z --raw` per commit, for commits named in `order`
  * (headers must come in that order; a commit without changes has no header). The path is always
  * the record right after a `:` record, so a path can never be read as a header or a record.
  */
 export function parseRawChanges(buf: Buffer, order: readonly string[]): Map<string, RawChange[]> {
-  const out = new Map<string, RawChange[]>();
-  if (buf.length === 0) return out;
+  const changes = new ChangesByCommit(order, 'header');
+  if (buf.length === 0) return changes.out;
   if (buf[buf.length - 1] !== 0) throw new Malformed('changes do not end with NUL');
   const tokens = buf.subarray(0, buf.length - 1).toString('latin1').split('\0');
-  let next = 0;
-  let current: RawChange[] | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as string;
     const m = META.exec(t);
     if (m) {
       const path = tokens[++i];
-      if (current === undefined || path === undefined || path === '') throw new Malformed(`change record ${i}`);
-      current.push({ srcMode: m[1] as string, dstMode: m[2] as string, srcOid: m[3] as string, dstOid: m[4] as string, status: m[5] as string, path });
-      continue;
-    }
-    const at = OID.test(t) ? order.indexOf(t, next) : -1;
-    if (at < 0) throw new Malformed(`unexpected changes header ${JSON.stringify(t.slice(0, 80))}`);
-    next = at + 1;
-    current = [];
-    out.set(t, current);
+      changes.record(m, path, String(i));
+    } else changes.header(t);
   }
-  return out;
+  return changes.out;
 }
 
 const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
@@ -148,27 +169,16 @@ export function unquotePath(text: string): string {
  * that git did not quote has no tab, newline or quote in it, so no path can end a line or pose as one.
  */
 export function parseQuotedChanges(buf: Buffer, order: readonly string[]): Map<string, RawChange[]> {
-  const out = new Map<string, RawChange[]>();
-  if (buf.length === 0) return out;
+  const changes = new ChangesByCommit(order, 'line');
+  if (buf.length === 0) return changes.out;
   if (buf[buf.length - 1] !== 10) throw new Malformed('changes do not end with a newline');
-  let next = 0;
-  let current: RawChange[] | undefined;
   for (const line of buf.subarray(0, buf.length - 1).toString('latin1').split('\n')) {
     const tab = line.indexOf('\t');
     const m = tab < 0 ? null : META.exec(line.slice(0, tab));
-    if (m) {
-      const path = unquotePath(line.slice(tab + 1));
-      if (current === undefined || path === '') throw new Malformed(`change record ${JSON.stringify(line.slice(0, 120))}`);
-      current.push({ srcMode: m[1] as string, dstMode: m[2] as string, srcOid: m[3] as string, dstOid: m[4] as string, status: m[5] as string, path });
-      continue;
-    }
-    const at = OID.test(line) ? order.indexOf(line, next) : -1;
-    if (at < 0) throw new Malformed(`unexpected changes line ${JSON.stringify(line.slice(0, 80))}`);
-    next = at + 1;
-    current = [];
-    out.set(line, current);
+    if (m) changes.record(m, unquotePath(line.slice(tab + 1)), JSON.stringify(line.slice(0, 120)));
+    else changes.header(line);
   }
-  return out;
+  return changes.out;
 }
 
 /** Author, author date and message of a raw commit object (parsed only: the object is never kept). */
