@@ -120,9 +120,14 @@ export class DockerProvider implements SandboxProvider {
     return live?.fresh ? live.workspace : undefined;
   }
 
+  /** The host folder mounted as a container's workspace: known for our own containers, else inspected. */
+  private async workspace(id: string, live: LiveContainer | undefined): Promise<string | undefined> {
+    return live ? live.workspace : workspaceOf(await inspectContainer(this.engine, id).catch(() => undefined));
+  }
+
   async upload(sandbox: SandboxHandle, source: UploadSource): Promise<{ files: number; bytes: number }> {
     const live = this.live.get(sandbox.id);
-    const workspace = live ? live.workspace : workspaceOf(await inspectContainer(this.engine, sandbox.id).catch(() => undefined));
+    const workspace = await this.workspace(sandbox.id, live);
     if (!workspace) throw new AppError('internal', `container ${sandbox.id} has no workspace mount`);
     const r = await copyIntoWorkspace(workspace, source);
     // Before the first command the whole workspace is handed over at once (readyForCommands).
@@ -188,7 +193,7 @@ export class DockerProvider implements SandboxProvider {
     await live?.started.catch(() => undefined);
     live?.oom.stop();
     if (opts.keep) return;
-    const workspace = live ? live.workspace : workspaceOf(await inspectContainer(this.engine, sandbox.id).catch(() => undefined));
+    const workspace = await this.workspace(sandbox.id, live);
     await removeContainer(this.engine, sandbox.id).catch(() => undefined);
     if (workspace) await rm(join(workspace, '..'), { recursive: true, force: true });
   }
