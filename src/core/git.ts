@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import { run, runText, type RunOptions } from './exec.js';
+import { keptUnlessFailed } from './memo.js';
 
 /**
  * Options that keep the host repo's hooks and fsmonitor from running during parallel-cc's own git
@@ -25,19 +26,12 @@ export function splitZ(buf: Buffer | string): string[] {
 // A path's repository does not change while one command runs, and the CLI and the run both ask.
 // Kept for a few seconds only: a long-lived process (MCP server, workflow serve) sees a new
 // `git init` or a moved repository.
-const roots = new Map<string, { at: number; root: Promise<string> }>();
-const ROOT_TTL_MS = 5_000;
+const roots = new Map<string, Promise<string>>();
+const ROOT_KEEP_MS = 5_000;
 
 /** Resolves the top level of the git repository containing `path`, or fails with a clear error. */
 export function repoRoot(path: string): Promise<string> {
-  const now = Date.now();
-  const known = roots.get(path);
-  if (known && now - known.at < ROOT_TTL_MS) return known.root;
-  const root = lookUpRoot(path);
-  roots.set(path, { at: now, root });
-  // A failure is not kept: the user may fix it and the same process ask again.
-  root.catch(() => roots.delete(path));
-  return root;
+  return keptUnlessFailed(roots, path, () => lookUpRoot(path), ROOT_KEEP_MS);
 }
 
 async function lookUpRoot(path: string): Promise<string> {

@@ -267,18 +267,3 @@ export async function execCollect(
   const exit = await handle.wait();
   return { ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
 }
-
-/**
- * A check kept per key while it has not failed (a provider's `checkAvailable`, which every task of a
- * `--multi` asks): a success is asked for once per process, a failure is forgotten, so the next
- * caller asks again.
- */
-export function keptUnlessFailed(cache: Map<string, Promise<void>>, key: string, check: () => Promise<void>): Promise<void> {
-  let kept = cache.get(key);
-  if (!kept) {
-    kept = check();
-    cache.set(key, kept);
-    kept.catch(() => cache.delete(key));
-  }
-  return kept;
-}

@@ -7,9 +7,9 @@ import { AppError } from '../../errors.js';
 import { bridgedArgv } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
+import { keptUnlessFailed } from '../../core/memo.js';
 import {
   execCollect,
-  keptUnlessFailed,
   type ExecHandle,
   type ExecRequest,
   type LimitReport,
