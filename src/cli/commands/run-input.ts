@@ -43,6 +43,9 @@ export async function readPrompt(flags: { prompt?: string; promptFile?: string }
 /** A bare whole number above 60: claude-code-templates' seconds (`--timeout 300`). */
 const bareSeconds = (raw: string): boolean => /^\d+$/.test(raw) && Number(raw) > MAX_TIMEOUT_MINUTES;
 
+/** A duration in minutes (bare numbers are minutes), NaN when it is not one. Plain decimals and s/m/h only: Number() would also take "0x10", "1e1" or " 5 ". */
+const minutesOf = (raw: string): number => (/^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN);
+
 /**
  * Parses --timeout: a duration with a unit (30m, 1800s, 1h), or a bare number — minutes up to 60
  * (our rule), and a whole number above 60 seconds (claude-code-templates' `--timeout 300`): no
@@ -51,8 +54,7 @@ const bareSeconds = (raw: string): boolean => /^\d+$/.test(raw) && Number(raw) >
  */
 export function parseTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
-  // Plain decimals and s/m/h only: Number() would also take "0x10", "1e1" or " 5 ".
-  const n = bareSeconds(raw) ? Number(raw) / 60 : /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
+  const n = bareSeconds(raw) ? Number(raw) / 60 : minutesOf(raw);
   if (bareSeconds(raw) && n > MAX_TIMEOUT_MINUTES)
     throw new AppError('usage', `--timeout ${raw} is more than ${MAX_TIMEOUT_MINUTES} minutes read as seconds (a bare number up to ${MAX_TIMEOUT_MINUTES} is minutes, above it seconds)`, { hint: 'Write the unit to be sure: --timeout 30m, --timeout 1800s, --timeout 1h (at most 60 minutes).' });
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES)
@@ -69,7 +71,7 @@ export function timeoutNote(raw: string | undefined): string | undefined {
 /** Parses --hook-timeout: a duration (10m, 600s, 1h; bare numbers are minutes), more than 0, at most 60 minutes. */
 export function parseHookTimeout(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
-  const n = /^\d+(\.\d+)?[smh]?$/.test(raw) ? (durationMinutes(raw, 'm') ?? NaN) : NaN;
+  const n = minutesOf(raw);
   if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_MINUTES) throw new AppError('usage', `--hook-timeout must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got "${raw}"`, { hint: 'Examples: --hook-timeout 10m, --hook-timeout 600s.' });
   return n;
 }
