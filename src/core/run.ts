@@ -121,6 +121,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let sandboxCost: number | undefined;
   let keeping: Promise<unknown> = Promise.resolve();
   let released: Promise<void> | undefined;
+  let making: Promise<void> = Promise.resolve();
+  let agentCredential: Credential | undefined = credential;
+  const upstream = agent.credential?.upstream(config);
+  const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
+  const allowDomains = [...config.providers.native.allowedDomains, ...req.allowDomains];
   const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
@@ -140,7 +145,56 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // message): read while the worktree is made.
     const checkoutExcluded = req.base === undefined ? ignoredSecrets(root, config.uploadIgnorePatterns).catch(() => []) : Promise.resolve([]);
     emit({ type: 'phase', phase: 'worktree', message: `creating worktree ${worktreePath} on ${branch}` });
-    const prepared = await worktreeWhileChecking(provider.checkAvailable(), req.worktree !== undefined || req.continue !== undefined, async () =>
+    // The sandbox is made while the worktree is: it needs neither the worktree nor the upload plan
+    // (a docker container's ~200–400 ms start, a cloud sandbox's creation). A provider with upload
+    // limits keeps the order: an upload over them is refused before any sandbox exists.
+    const available = provider.checkAvailable();
+    const makeSandbox = async (): Promise<SandboxHandle> => {
+      await available;
+      checkAbort();
+      // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
+      // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
+      // Local sandboxes mount their state and sockets from a random folder under a neutral root,
+      // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
+      if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
+      if (bridged && sandboxDir) {
+        netDir = await createRunDir(sandboxDir);
+        // The broker is the fleet's control point: shared limits, backoff, exact cost, budgets.
+        fleet = openSessionFleet(deps.fleet, { config, dbPath: paths.db, sessionId: id, sessions, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), emit });
+        const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains, ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), gate: fleet.member, emit });
+        net = bridges.net;
+        agentCredential = bridges.agentCredential;
+      }
+      await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
+      checkAbort();
+      emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
+      const made = await provider.create({
+        sessionId: id,
+        ...(sandboxDir ? { sandboxDir } : {}),
+        ...(req.workdir ? { workdir: req.workdir } : {}),
+        bridges: net ? net.bridges() : {},
+        ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
+        ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
+        agentName: agent.mountName,
+        labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
+        lifetimeMinutes: req.timeoutMinutes,
+        ...(bridged || !credential || !upstream ? {} : { egress: { apiUrl: upstream, credential, allowDomains } }),
+      });
+      sandbox = made;
+      // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
+      if (made.agentCredential) agentCredential = made.agentCredential;
+      for (const w of made.warnings ?? []) emit({ type: 'warning', message: w });
+      const createdAt = ctx.now();
+      sessions.update(id, { sandboxId: made.id, sandboxCreatedAt: createdAt.toISOString() });
+      const pricing = provider.capabilities.pricing;
+      if (pricing) meter = new SandboxMeter(pricing, createdAt.getTime(), () => ctx.now().getTime(), emit, (usd) => sessions.update(id, { sandboxCostUsd: usd }));
+      emit({ type: 'debug', message: `sandbox created: ${made.id} (workdir ${made.workdir})` });
+      return made;
+    };
+    const early = provider.capabilities.uploadLimits ? undefined : makeSandbox();
+    // Whatever ends the run, the teardown waits for a sandbox still being made (it removes it).
+    making = early?.then(() => undefined, () => undefined) ?? making;
+    const prepared = await worktreeWhileChecking(available, req.worktree !== undefined || req.continue !== undefined, async () =>
       req.worktree
         ? continueReused(req.worktree, hostIdentity, { sessions, id, repoPath: root })
         : req.continue
@@ -162,80 +216,43 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     const plan = await planUpload(worktreePath, config.uploadIgnorePatterns);
     checkUploadLimits(provider, plan);
     emit({ type: 'debug', message: `registered session ${id} (${homePaths(ctx.home).db}); worktree at ${startCommit.slice(0, 12)}; excluded: ${plan.excluded.map((x) => `${x.path} (${x.reason})`).slice(0, 20).join(', ') || 'nothing'}` });
-    // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
-    // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
-    let agentCredential: Credential | undefined = credential;
-    const upstream = agent.credential?.upstream(config);
-    const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
-    // Local sandboxes mount their state and sockets from a random folder under a neutral root,
-    // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
-    if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
-    if (bridged && sandboxDir) {
-      netDir = await createRunDir(sandboxDir);
-      // The broker is the fleet's control point: shared limits, backoff, exact cost, budgets.
-      fleet = openSessionFleet(deps.fleet, { config, dbPath: paths.db, sessionId: id, sessions, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), emit });
-      const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains], ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), gate: fleet.member, emit });
-      net = bridges.net;
-      agentCredential = bridges.agentCredential;
-    }
-    await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
-    emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
-    sandbox = await provider.create({
-      sessionId: id,
-      ...(sandboxDir ? { sandboxDir } : {}),
-      ...(req.workdir ? { workdir: req.workdir } : {}),
-      bridges: net ? net.bridges() : {},
-      ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
-      ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
-      agentName: agent.mountName,
-      labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
-      lifetimeMinutes: req.timeoutMinutes,
-      ...(bridged || !credential || !upstream ? {} : { egress: { apiUrl: upstream, credential, allowDomains: [...config.providers.native.allowedDomains, ...req.allowDomains] } }),
-    }).catch((e: unknown) => {
+    const box = await (early ?? makeSandbox()).catch((e: unknown) => {
       // An outage while creating (5xx, 429, a creation timeout) is the provider's, not a setup mistake.
       if (e instanceof AppError && e.details?.transient === true) origin = 'provider_outage';
       throw e;
     });
-    // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
-    if (sandbox.agentCredential) agentCredential = sandbox.agentCredential;
-    for (const w of sandbox.warnings ?? []) emit({ type: 'warning', message: w });
-    const createdAt = ctx.now();
-    sessions.update(id, { sandboxId: sandbox.id, sandboxCreatedAt: createdAt.toISOString() });
-    const pricing = provider.capabilities.pricing;
-    if (pricing) meter = new SandboxMeter(pricing, createdAt.getTime(), () => ctx.now().getTime(), emit, (usd) => sessions.update(id, { sandboxCostUsd: usd }));
-    emit({ type: 'debug', message: `sandbox created: ${sandbox.id} (workdir ${sandbox.workdir})` });
     checkAbort();
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(await checkoutExcluded), ...plan.excluded])}` });
-    await uploadWithProgress(provider, sandbox, plan, emit);
-    const privDeps = sandboxDepsSetup(req.privateDeps, sandbox);
-    await writeAgentFiles(provider, sandbox, privDeps.files);
+    await uploadWithProgress(provider, box, plan, emit);
+    const privDeps = sandboxDepsSetup(req.privateDeps, box);
+    await writeAgentFiles(provider, box, privDeps.files);
     // Before the sandbox repo starts: what packages and setup make (node_modules, builds) is the environment, not the agent's work.
     await hooks.beforeAgent();
     checkAbort();
-    const history = req.uploadRepo ? { bundle: await uploadHistory(provider, sandbox, { worktreePath, commit: startCommit, scratchDir: sessionDir }), base: startCommit } : undefined;
-    const sandboxStart = await initSandboxRepo(provider, sandbox, { identity, baseLabel: startCommit.slice(0, 12), onlyUploaded: hooks.results.length === 0, ...(history ? { history } : {}) });
+    const history = req.uploadRepo ? { bundle: await uploadHistory(provider, box, { worktreePath, commit: startCommit, scratchDir: sessionDir }), base: startCommit } : undefined;
+    const sandboxStart = await initSandboxRepo(provider, box, { identity, baseLabel: startCommit.slice(0, 12), onlyUploaded: hooks.results.length === 0, ...(history ? { history } : {}) });
     sessions.update(id, { sandboxStart });
     emit({ type: 'debug', message: `sandbox repo initialised at ${sandboxStart.slice(0, 12)} on ${SANDBOX_BRANCH}` });
     checkAbort();
 
-    const apiUrl = sandbox.endpoints.api ?? (net ? undefined : upstream);
+    const apiUrl = box.endpoints.api ?? (net ? undefined : upstream);
     const model = agent.model?.(config);
-    const comp = req.components?.length ? await installComponents(provider, sandbox, agent, req.components, req.prompt, emit) : undefined;
-    const launch = agentLaunch(agent, install, sandbox, { ...(model ? { model } : {}), prompt: comp?.prompt ?? req.prompt, args: [...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])], ...(agentCredential ? { credential: agentCredential } : {}), ...(apiUrl ? { apiUrl } : {}), ...(req.template ? { templateEnv: req.template.env } : {}), depsEnv: privDeps.env });
-    await writeAgentFiles(provider, sandbox, [...(launch.files ?? []), ...(req.continue?.agentFiles(sandbox) ?? [])]);
+    const comp = req.components?.length ? await installComponents(provider, box, agent, req.components, req.prompt, emit) : undefined;
+    const launch = agentLaunch(agent, install, box, { ...(model ? { model } : {}), prompt: comp?.prompt ?? req.prompt, args: [...(comp?.args ?? []), ...(req.continue?.agentArgs ?? [])], ...(agentCredential ? { credential: agentCredential } : {}), ...(apiUrl ? { apiUrl } : {}), ...(req.template ? { templateEnv: req.template.env } : {}), depsEnv: privDeps.env });
+    await writeAgentFiles(provider, box, [...(launch.files ?? []), ...(req.continue?.agentFiles(box) ?? [])]);
     if (provider.capabilities.agentInstalled && !req.skipAgentUpdate && agent.update) {
       const drop = agent.update.dropEnv ?? [];
-      await updateAgent(provider, sandbox, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
+      await updateAgent(provider, box, agent, agent.update, Object.fromEntries(Object.entries(launch.env).filter(([k]) => !drop.includes(k))), emit);
       checkAbort();
     }
-    const timeout = agentTimeout(req.timeoutMinutes, sandbox, ctx.now().getTime());
+    const timeout = agentTimeout(req.timeoutMinutes, box, ctx.now().getTime());
     if (timeout.note) emit({ type: 'phase', phase: 'running', message: timeout.note });
     setStatus('running', { startedAt: ctx.now().toISOString() });
     webhooks?.notify('started', { ...about, prompt: req.prompt });
     emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
-    const monitor = startMonitor(provider, sandbox, config.alertThresholds, { startedAt: ctx.now().getTime(), now: () => ctx.now().getTime(), emit, onAlert: (a, all) => (sessions.update(id, { alerts: JSON.stringify(all) }), webhooks?.notify('alert', { ...about, ...a })) });
-    const ran = await runAgent(provider, sandbox, agent, launch, {
+    const monitor = startMonitor(provider, box, config.alertThresholds, { startedAt: ctx.now().getTime(), now: () => ctx.now().getTime(), emit, onAlert: (a, all) => (sessions.update(id, { alerts: JSON.stringify(all) }), webhooks?.notify('alert', { ...about, ...a })) });
+    const ran = await runAgent(provider, box, agent, launch, {
       timeoutMinutes: timeout.minutes,
       signal,
       emit,
@@ -254,18 +271,18 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ended = ran.outcome;
     // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
     // It never throws, reads only, and runs while the work is collected (a round trip less to wait on).
-    keeping = keepTranscript(provider, sandbox, agent, sessionDir, logPath).then((kept) => kept && emit(kept)).catch(() => undefined);
-    const limitHits = await reportLimits(provider, sandbox, emit);
+    keeping = keepTranscript(provider, box, agent, sessionDir, logPath).then((kept) => kept && emit(kept)).catch(() => undefined);
+    const limitHits = await reportLimits(provider, box, emit);
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
-    const collect = (): Promise<Buffer> => collectSandboxResults(provider, sandbox as SandboxHandle, { startCommit: sandboxStart, identity });
+    const collect = (): Promise<Buffer> => collectSandboxResults(provider, box, { startCommit: sandboxStart, identity });
     const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
     if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
     const mbox = after.mbox ?? (await collect());
     // Everything the sandbox will give is collected: unless it may be kept, it goes while the work is imported.
-    if (!req.keepSandbox && req.keepSandboxOnError !== true) released = keeping.then(() => releaseSandbox({ provider, sandbox, keepSandbox: false, net, netDir, sandboxDir }, emit));
+    if (!req.keepSandbox && req.keepSandboxOnError !== true) released = keeping.then(() => releaseSandbox({ provider, sandbox: box, keepSandbox: false, net, netDir, sandboxDir }, emit));
     emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
     const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
@@ -283,7 +300,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ended = err.kind === 'interrupted' ? 'killed' : 'failed';
   } finally {
     // The transcript is read before its sandbox goes, whatever ended the run.
-    await keeping;
+    await Promise.all([keeping, making]);
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
     sandboxCost = meter?.stop();
