@@ -1,8 +1,9 @@
 import type { Agent, AgentLaunch } from '../agents/agent.js';
-import type { SandboxHandle, SandboxProvider } from '../providers/provider.js';
+import type { ExecRequest, SandboxHandle, SandboxProvider } from '../providers/provider.js';
 import { LineSplitter, type AgentEvent, type RunEvent, type RunSummary, type TokenUsage } from './events.js';
 import { CostMeter, roundUsd } from './pricing.js';
 import { resultAuthFailure, retryVerdict, type ApiFailure } from './api-errors.js';
+import { TrailerSplit, type StepResult } from './exec-trailer.js';
 
 /** How the agent process ended, as the orchestrator sees it. */
 export interface AgentOutcome {
@@ -14,6 +15,8 @@ export interface AgentOutcome {
   hint?: string;
   /** Running estimate from the responses' usage (set when a budget was given). */
   estimate?: { costUsd: number; usage: TokenUsage };
+  /** What the chained steps ({@link AgentRunOptions.then}) printed, when they ran and their trailer came whole. */
+  then?: StepResult[];
 }
 
 /** Options of {@link runAgent}. */
@@ -31,6 +34,8 @@ export interface AgentRunOptions {
   model?: string;
   /** The broker's budgets (core/fleet-session.ts): registers the stop called once one is reached (outcome `over_budget`). */
   budgetStop?: (stop: (reason: string) => void) => void;
+  /** Commands run after the agent exits, in the same sandbox command (providers with `chainedExec`). */
+  then?: NonNullable<ExecRequest['then']>['steps'];
 }
 
 /** Fractions of the timeout at which a warning is shown (spec 000: 50% and 83%). */
@@ -40,7 +45,9 @@ export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
 export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
   const { timeoutMinutes, signal, emit, onActivity, budgetUsd } = opts;
   // Kept inside the sandbox as `agent` too: where the sandbox outlives the CLI, another CLI follows it.
-  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent' });
+  const trailer = opts.then && new TrailerSplit(TrailerSplit.newMark());
+  const then = opts.then && trailer ? { then: { steps: opts.then, mark: trailer.mark.toString() } } : {};
+  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent', ...then });
   let timedOut = false;
   let interrupted = false;
   const budgetMs = timeoutMinutes * 60_000;
@@ -63,6 +70,7 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
   let result: AgentOutcome['result'];
+  let chained: AgentOutcome['then'];
   let lastActivity = 0;
   // Claude reports its exact cost only at the end; the budget is checked against a running estimate.
   const meter = budgetUsd === undefined || !agent.responseUsage ? undefined : new CostMeter();
@@ -124,9 +132,12 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
   };
   try {
     for await (const chunk of handle) {
-      if (chunk.stream === 'stdout') stdout.push(chunk.data).forEach(handleLine);
+      if (chunk.stream === 'stdout') stdout.push(trailer ? trailer.push(chunk.data) : chunk.data).forEach(handleLine);
       else stderr.push(chunk.data).forEach(handleStderr);
     }
+    const ended = trailer?.end(opts.then?.length ?? 0);
+    if (ended) stdout.push(ended.rest).forEach(handleLine);
+    chained = ended?.then;
     stdout.flush().forEach(handleLine);
     stderr.flush().forEach(handleStderr);
   } finally {
@@ -134,18 +145,19 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
     signal.removeEventListener('abort', onAbort);
   }
   const exit = await handle.wait();
+  const extra = chained ? { then: chained } : {};
   const estimate = meter ? { estimate: { costUsd: roundUsd(meter.costUsd()), usage: meter.usage() } } : {};
   if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
-  if (overBudget) return { outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
-  if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+  if (overBudget) return { ...extra, outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
+  if (timedOut) return { ...extra, outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (interrupted) return { ...extra, outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+  if (exit.exitCode === 0 && result && !result.isError) return { ...extra, outcome: 'completed', exitCode: 0, result };
   // An agent without a result line (the `command` agent): its exit code is the outcome.
-  if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
+  if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { ...extra, outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
   const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text, hints) : undefined);
-  if (api) return { outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
+  if (api) return { ...extra, outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
   const why = result?.isError
     ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
     : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result || !agent.reportsResult ? '' : ' before reporting a result'}`;
-  return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
+  return { ...extra, outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
 }

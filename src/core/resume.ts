@@ -55,18 +55,53 @@ async function conversationId(logPath: string): Promise<string | undefined> {
 // Inside the sandbox: only a regular file (no link), at most max+1 bytes, so the host can tell it is too big.
 const READ_TRANSCRIPT = 'f=$1; [ -f "$f" ] && [ ! -L "$f" ] || exit 3; head -c "$2" -- "$f"';
 
+// The newest transcript the agent keeps for the run's folder ($1): the run's own, whose id is known
+// only from the agent's output, after this is launched (a chained step). `<name> <bytes>\n`, then
+// at most $2 of its bytes; nothing when there is none.
+const NEWEST_TRANSCRIPT = `cd -- "$1" 2>/dev/null || exit 0
+best=
+for f in *.jsonl; do
+  case $f in *[!A-Za-z0-9._-]*) continue;; esac
+  [ -f "$f" ] && [ ! -L "$f" ] || continue
+  [ -z "$best" ] || [ "$f" -nt "$best" ] && best=$f
+done
+[ -n "$best" ] || exit 0
+n=$(head -c "$2" -- "$best" | wc -c)
+printf '%s %s\\n' "$best" $n
+head -c "$n" -- "$best"`;
+
+/** The chained step that reads the transcript as the agent exits (see {@link keepTranscript}); none for an agent that cannot resume. */
+export function transcriptStep(agent: Agent, sandbox: SandboxHandle): { argv: string[] } | undefined {
+  if (!agent.resume) return undefined;
+  const dir = posix.join(sandbox.homedir, posix.dirname(agent.resume.transcriptPath(sandbox.workdir, 'x')));
+  return { argv: ['sh', '-c', NEWEST_TRANSCRIPT, 'sh', dir, String(TRANSCRIPT_MAX_BYTES + 1)] };
+}
+
+/** What {@link transcriptStep} printed, for conversation `id`: its bytes, null when there is none, undefined when it cannot tell. */
+export function transcriptFromStep(step: { exitCode: number; stdout: Buffer } | undefined, id: string): Buffer | null | undefined {
+  if (!step || step.exitCode !== 0) return undefined;
+  if (step.stdout.length === 0) return null;
+  const nl = step.stdout.indexOf(0x0a);
+  const m = nl < 0 ? null : /^([A-Za-z0-9._-]{1,200}) (\d{1,12})$/.exec(step.stdout.subarray(0, nl).toString('latin1'));
+  if (!m || m[1] !== `${id}.jsonl` || Number(m[2]) !== step.stdout.length - nl - 1) return undefined;
+  return step.stdout.subarray(nl + 1);
+}
+
 /**
  * At the end of a run: copies the agent's transcript out of the sandbox into the session folder on
- * the host, validated as hostile data (regular file, size cap, JSON lines). Returns a warning when
- * one was refused, a debug note when there was none; never throws (the run's outcome does not depend on it).
+ * the host, validated as hostile data (regular file, size cap, JSON lines). `read` is what
+ * {@link transcriptStep} printed, when it ran: used when it is this conversation's, else the file is
+ * read. Returns a warning when one was refused, a debug note when there was none; never throws (the
+ * run's outcome does not depend on it).
  */
-export async function keepTranscript(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, sessionDir: string, logPath: string): Promise<{ type: 'warning' | 'debug'; message: string } | undefined> {
+export async function keepTranscript(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, sessionDir: string, logPath: string, read?: { exitCode: number; stdout: Buffer }): Promise<{ type: 'warning' | 'debug'; message: string } | undefined> {
   if (!agent.resume) return undefined;
   try {
     const id = await conversationId(logPath);
     if (!id) return undefined;
     const path = posix.join(sandbox.homedir, agent.resume.transcriptPath(sandbox.workdir, id));
-    const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', READ_TRANSCRIPT, 'sh', path, String(TRANSCRIPT_MAX_BYTES + 1)], cwd: sandbox.homedir });
+    const stepped = transcriptFromStep(read, id);
+    const r = stepped !== undefined ? { exitCode: stepped ? 0 : 3, stdout: stepped ?? Buffer.alloc(0) } : await execCollect(provider, sandbox, { argv: ['sh', '-c', READ_TRANSCRIPT, 'sh', path, String(TRANSCRIPT_MAX_BYTES + 1)], cwd: sandbox.homedir });
     // An agent that ended before writing one (or an older claude): nothing to keep, nothing to warn about.
     if (r.exitCode !== 0) return { type: 'debug', message: `no transcript ${id} in the sandbox: \`sandbox resume\` cannot restore this conversation` };
     const text = validTranscript(r.stdout);

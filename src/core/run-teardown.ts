@@ -23,11 +23,11 @@ export async function destroySandbox(provider: SandboxProvider, sandbox: Sandbox
 /** What a run leaves to tear down. */
 export interface Teardown {
   provider: SandboxProvider;
-  sandbox: SandboxHandle | undefined;
+  sandbox?: SandboxHandle | undefined;
   keepSandbox: boolean;
-  net: SessionNet | undefined;
-  netDir: string | undefined;
-  sandboxDir: string | undefined;
+  net?: SessionNet | undefined;
+  netDir?: string | undefined;
+  sandboxDir?: string | undefined;
   /** The session's worktree, to remove when nothing new is on its branch. */
   worktree?: { repoRoot: string; path: string; branch: string; startCommit: string };
 }

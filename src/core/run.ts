@@ -11,18 +11,15 @@ import { recordCrash } from './crash-record.js';
 import type { AgentEvent, RunSummary, StreamEvent, TokenUsage } from './events.js';
 import { humanBytes, plural } from './format.js';
 import { gitIdentity, repoRoot, resolveCommit } from './git.js';
-import type { Credential } from './net/api-broker.js';
 import { resolveAgentCredential } from './credentials.js';
-import type { SessionNet } from './net/session-net.js';
-import { openBridges } from './run-bridges.js';
 import { privateDepSecrets } from './private-deps.js';
 import { sandboxDepsSetup } from './private-deps-sandbox.js';
-import { collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
-import { createRunDir, createSandboxDir } from './sandbox-dir.js';
+import { collectRequest, collectSandboxResults, initSandboxRepo, SANDBOX_BRANCH } from './sandbox-repo.js';
 import { createRunRow } from './run-row.js';
+import { makeRunSandbox, type RunSandbox } from './run-sandbox.js';
 import { worktreeWhileChecking } from './run-worktree.js';
 import { Redactor } from './redact.js';
-import { agentTimeout, checkUploadLimits, inOrder, reportLimits, SandboxMeter, updateAgent, uploadWithProgress } from './run-steps.js';
+import { agentTimeout, checkUploadLimits, inOrder, reportLimits, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
@@ -39,9 +36,8 @@ import { hookRunner } from './hooks.js';
 import { runSummary, type RunFacts } from './run-summary.js';
 import { summaryPayload, WebhookNotifier } from './webhooks.js';
 import { startMonitor } from './alerts.js';
-import { waitForSlot } from './slots.js';
-import { continueWorktree as continueResumed, keepTranscript } from './resume.js';
-import { meteredCost, openSessionFleet, type SessionFleet } from './fleet-session.js';
+import { continueWorktree as continueResumed, keepTranscript, transcriptStep } from './resume.js';
+import { meteredCost } from './fleet-session.js';
 
 export type { RunDeps, RunRequest } from './run-request.js';
 
@@ -102,11 +98,8 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   // Ctrl-C / fail-fast (the outer signal) or `sandbox kill` of this session alone (it needs the row).
   const kill = watchKill(sessionDir, req.signal ?? ctx.signal);
   const signal = kill.signal;
-  let sandbox: SandboxHandle | undefined;
-  let net: SessionNet | undefined;
-  let fleet: SessionFleet | undefined;
-  let netDir: string | undefined;
-  let sandboxDir: string | undefined;
+  // The sandbox and what goes with it, filled in as each part exists (core/run-sandbox.ts).
+  const made: RunSandbox = credential ? { agentCredential: credential } : {};
   let worktreeMade = false;
   let startCommit = baseCommit;
   let ended: RunSummary['status'] = 'failed';
@@ -117,21 +110,18 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   let commits = 0;
   let snapshotMade = false;
   let files: string[] = [];
-  let meter: SandboxMeter | undefined;
   let sandboxCost: number | undefined;
   let keeping: Promise<unknown> = Promise.resolve();
   let released: Promise<void> | undefined;
   let making: Promise<void> = Promise.resolve();
-  let agentCredential: Credential | undefined = credential;
   const upstream = agent.credential?.upstream(config);
   const bridged = provider.capabilities.hostBridges ?? provider.capabilities.egressControlled;
-  const allowDomains = [...config.providers.native.allowedDomains, ...req.allowDomains];
-  const hooks = hookRunner({ provider, sandbox: () => sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
+  const hooks = hookRunner({ provider, sandbox: () => made.sandbox, timeoutMinutes: req.hooks?.timeoutMinutes ?? 10, signal, now: () => ctx.now().getTime(), emit, record: (r) => sessions.update(id, { hooks: JSON.stringify(r) }), ...(req.hooks ? { hooks: req.hooks } : {}), ...(req.template ? { env: req.template.env } : {}) });
   // If the process dies of a bug (src/bin.ts's crash guard), the row says so and the sandbox goes.
   const unguard = ctx.guard?.add(id, {
     fail: (reason) => recordCrash(sessions, paths.db, id, redactor.text(reason), ctx.now),
     // The process is going down: no one would see a warning.
-    stop: () => tearDown({ provider, sandbox, keepSandbox: false, net, netDir, sandboxDir: undefined }, () => undefined),
+    stop: () => tearDown({ provider, ...made, keepSandbox: false, sandboxDir: undefined }, () => undefined),
   });
   const checkAbort = (): void => {
     if (signal.aborted) throw new AppError('interrupted', 'interrupted before the agent started');
@@ -149,48 +139,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // (a docker container's ~200–400 ms start, a cloud sandbox's creation). A provider with upload
     // limits keeps the order: an upload over them is refused before any sandbox exists.
     const available = provider.checkAvailable();
-    const makeSandbox = async (): Promise<SandboxHandle> => {
-      await available;
-      checkAbort();
-      // Local sandboxes get the credential broker and egress proxy; the real key stays on the host.
-      // Cloud sandboxes cannot reach a host socket, so they get the key as an env var of the agent only.
-      // Local sandboxes mount their state and sockets from a random folder under a neutral root,
-      // recorded before it is used so cleanup and recovery find it (core/sandbox-dir.ts).
-      if (provider.capabilities.localFilesystem || bridged) sessions.update(id, { sandboxDir: (sandboxDir = await createSandboxDir(ctx.env)) });
-      if (bridged && sandboxDir) {
-        netDir = await createRunDir(sandboxDir);
-        // The broker is the fleet's control point: shared limits, backoff, exact cost, budgets.
-        fleet = openSessionFleet(deps.fleet, { config, dbPath: paths.db, sessionId: id, sessions, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), emit });
-        const bridges = await openBridges({ netDir, sessionDir, agent, credential, upstream, allowDomains, ...(req.privateDeps ? { privateDeps: req.privateDeps } : {}), gate: fleet.member, emit });
-        net = bridges.net;
-        agentCredential = bridges.agentCredential;
-      }
-      await waitForSlot(sessions, id, req.provider, config.limits[req.provider], { signal, emit });
-      checkAbort();
-      emit({ type: 'phase', phase: 'sandbox', message: `creating ${req.provider} sandbox` });
-      const made = await provider.create({
-        sessionId: id,
-        ...(sandboxDir ? { sandboxDir } : {}),
-        ...(req.workdir ? { workdir: req.workdir } : {}),
-        bridges: net ? net.bridges() : {},
-        ...(install.kind === 'binary' ? { agentBinary: install.path } : {}),
-        ...(install.kind === 'package' ? { agentPackage: { dir: install.dir, entry: install.entry } } : {}),
-        agentName: agent.mountName,
-        labels: { 'parallel-cc.session': id, 'parallel-cc.repo': root },
-        lifetimeMinutes: req.timeoutMinutes,
-        ...(bridged || !credential || !upstream ? {} : { egress: { apiUrl: upstream, credential, allowDomains } }),
-      });
-      sandbox = made;
-      // A provider that adds the real credential on egress (E2B network rules) hands the agent a placeholder.
-      if (made.agentCredential) agentCredential = made.agentCredential;
-      for (const w of made.warnings ?? []) emit({ type: 'warning', message: w });
-      const createdAt = ctx.now();
-      sessions.update(id, { sandboxId: made.id, sandboxCreatedAt: createdAt.toISOString() });
-      const pricing = provider.capabilities.pricing;
-      if (pricing) meter = new SandboxMeter(pricing, createdAt.getTime(), () => ctx.now().getTime(), emit, (usd) => sessions.update(id, { sandboxCostUsd: usd }));
-      emit({ type: 'debug', message: `sandbox created: ${made.id} (workdir ${made.workdir})` });
-      return made;
-    };
+    const makeSandbox = (): Promise<SandboxHandle> => makeRunSandbox(made, available, { req, deps, id, root, sessionDir, dbPath: paths.db, install, credential, upstream, bridged, emit, signal, checkAbort });
     const early = provider.capabilities.uploadLimits ? undefined : makeSandbox();
     // Whatever ends the run, the teardown waits for a sandbox still being made (it removes it).
     making = early?.then(() => undefined, () => undefined) ?? making;
@@ -221,6 +170,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
       if (e instanceof AppError && e.details?.transient === true) origin = 'provider_outage';
       throw e;
     });
+    const { net, fleet, agentCredential } = made;
     checkAbort();
 
     emit({ type: 'phase', phase: 'upload', message: `uploading ${plural(plan.files.length, 'file')} (${humanBytes(plan.totalBytes)}), ${describeExcluded([...(await checkoutExcluded), ...plan.excluded])}` });
@@ -252,7 +202,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     webhooks?.notify('started', { ...about, prompt: req.prompt });
     emit({ type: 'phase', phase: 'running', message: `running ${agent.label} (timeout ${timeout.minutes} min)` });
     const monitor = startMonitor(provider, box, config.alertThresholds, { startedAt: ctx.now().getTime(), now: () => ctx.now().getTime(), emit, onAlert: (a, all) => (sessions.update(id, { alerts: JSON.stringify(all) }), webhooks?.notify('alert', { ...about, ...a })) });
+    // Where commands chain, the work is collected and the transcript read in the agent's own sandbox
+    // command as soon as it exits (round trips less); the ordinary reads stay the fallback.
+    const transcriptRead = transcriptStep(agent, box);
+    const chained = provider.capabilities.chainedExec ? { then: [collectRequest(box, { startCommit: sandboxStart, identity }), ...(transcriptRead ? [transcriptRead] : [])] } : {};
     const ran = await runAgent(provider, box, agent, launch, {
+      ...chained,
       timeoutMinutes: timeout.minutes,
       signal,
       emit,
@@ -271,27 +226,28 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     ended = ran.outcome;
     // `sandbox resume` restores the agent's conversation from what is kept here (core/resume.ts).
     // It never throws, reads only, and runs while the work is collected (a round trip less to wait on).
-    keeping = keepTranscript(provider, box, agent, sessionDir, logPath).then((kept) => kept && emit(kept)).catch(() => undefined);
+    keeping = keepTranscript(provider, box, agent, sessionDir, logPath, ran.then?.[1]).then((kept) => kept && emit(kept)).catch(() => undefined);
     const limitHits = await reportLimits(provider, box, emit);
     failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
-    const collect = (): Promise<Buffer> => collectSandboxResults(provider, box, { startCommit: sandboxStart, identity });
+    const inBand = ran.then?.[0]?.exitCode === 0 ? ran.then[0].stdout : undefined;
+    const collect = async (): Promise<Buffer> => inBand ?? collectSandboxResults(provider, box, { startCommit: sandboxStart, identity });
     const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
     if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });
-    const mbox = after.mbox ?? (await collect());
+    const series = after.mbox ?? (await collect());
     // Everything the sandbox will give is collected: unless it may be kept, it goes while the work is imported.
-    if (!req.keepSandbox && req.keepSandboxOnError !== true) released = keeping.then(() => releaseSandbox({ provider, sandbox: box, keepSandbox: false, net, netDir, sandboxDir }, emit));
-    emit({ type: 'debug', message: `collected a patch series of ${mbox.length} bytes` });
+    if (!req.keepSandbox && req.keepSandboxOnError !== true) released = keeping.then(() => releaseSandbox({ provider, ...made, keepSandbox: false }, emit));
+    emit({ type: 'debug', message: `collected a series of ${series.length} bytes ${inBand ? "in the agent's sandbox command" : 'in a sandbox command of its own'}` });
     emit({ type: 'phase', phase: 'importing', message: `applying results to ${branch}` });
-    const imported = await importResults({ worktreePath, sessionDir, mbox, identity });
+    const imported = await importResults({ worktreePath, sessionDir, mbox: series, identity });
     commits = imported.commits;
     files = imported.files;
   } catch (e) {
     let err = toAppError(e);
     // A command failed because the sandbox itself is gone (e.g. its container stopped): say that.
-    const down = sandbox && !released && err.kind === 'agent' ? await provider.diagnose?.(sandbox).catch(() => undefined) : undefined;
+    const down = made.sandbox && !released && err.kind === 'agent' ? await provider.diagnose?.(made.sandbox).catch(() => undefined) : undefined;
     if (down) {
       err = new AppError('environment', down.message, { cause: err, ...(down.hint ? { hint: down.hint } : {}) });
       origin = 'sandbox_lost';
@@ -303,12 +259,12 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     await Promise.all([keeping, making]);
     kill.stop();
     emit({ type: 'phase', phase: 'cleanup', message: 'cleaning up' });
-    sandboxCost = meter?.stop();
+    sandboxCost = made.meter?.stop();
     // A continued worktree (--worktree) is the user's, a resumed one its parent's: never removed here.
     const emptyWorktree = worktreeMade && !req.worktree && !req.continue && commits === 0 && failure?.kind !== 'results';
-    await tearDown({ provider, sandbox, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), net, netDir, sandboxDir, ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit, released);
+    await tearDown({ provider, ...made, keepSandbox: req.keepSandbox || (req.keepSandboxOnError === true && (failure !== undefined || ended !== 'completed')), ...(emptyWorktree ? { worktree: { repoRoot: root, path: worktreePath, branch, startCommit } } : {}) }, emit, released);
     // After the broker closed: its last answers are counted, then the session leaves the fleet.
-    fleet?.leave();
+    made.fleet?.leave();
   }
 
   const request = kill.request();
@@ -317,7 +273,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
   const worktreeKept = worktreeMade && (commits > 0 || req.worktree !== undefined || req.continue !== undefined || outcome.reason === 'results_refused');
   // "commits" = what `git log base..branch` lists: the agent's plus the working-state snapshot.
   const branchCommits = worktreeKept ? commits + (snapshotMade ? 1 : 0) : 0;
-  const facts: RunFacts = { sessionId: id, repo: root, branch, worktree: worktreeKept ? worktreePath : null, baseCommit, commits: branchCommits, filesChanged: files, costUsd: cost, usage, durationMs: ctx.now().getTime() - started, logPath, egressDenied: net?.denied() ?? 0, hooks: hooks.results };
+  const facts: RunFacts = { sessionId: id, repo: root, branch, worktree: worktreeKept ? worktreePath : null, baseCommit, commits: branchCommits, filesChanged: files, costUsd: cost, usage, durationMs: ctx.now().getTime() - started, logPath, egressDenied: made.net?.denied() ?? 0, hooks: hooks.results };
   const summary = runSummary(outcome, { ...facts, ...(sandboxCost !== undefined ? { sandboxCostUsd: sandboxCost } : {}), ...(killedBy ? { killedBy } : {}) });
   recordOutcome(sessions, id, outcome, ctx.now(), { commits: branchCommits, filesChanged: files.length, worktreePath: summary.worktree, ...(summary.worktree ? {} : { branch: null }) });
   unguard?.();

@@ -140,6 +140,15 @@ export async function collectSandboxResults(
   sandbox: SandboxHandle,
   opts: { startCommit: string; identity: { name: string; email: string } },
 ): Promise<Buffer> {
+  const req = collectRequest(sandbox, opts);
+  return script(provider, sandbox, 'collecting the results', req.argv[2] as string, req.argv.slice(4));
+}
+
+/**
+ * The command {@link collectSandboxResults} runs, for a provider that can chain it to the agent's
+ * own (`ExecRequest.then`): its output is the same series.
+ */
+export function collectRequest(sandbox: SandboxHandle, opts: { startCommit: string; identity: { name: string; email: string } }): { argv: string[]; env: Record<string, string> } {
   const gitDir = `${sandbox.workdir}/.git/parallel-cc-collect-${randomBytes(6).toString('hex')}`;
-  return script(provider, sandbox, 'collecting the results', COLLECT_SCRIPT, [sandbox.workdir, gitDir, opts.startCommit, opts.identity.name, opts.identity.email, UNCOMMITTED_MESSAGE]);
+  return { argv: ['sh', '-c', COLLECT_SCRIPT, 'sh', sandbox.workdir, gitDir, opts.startCommit, opts.identity.name, opts.identity.email, UNCOMMITTED_MESSAGE], env: { ...SEALED_GIT_ENV } };
 }

@@ -30,6 +30,8 @@ export interface ProviderCapabilities {
   uploadLimits?: { maxBytes: number; maxFiles: number };
   /** The agent's working folder is ours to pick (`SandboxSpec.workdir`, `--working-dir`); others fix it. */
   workdirChoice?: boolean;
+  /** {@link ExecRequest.then} is honoured (local sandboxes, through init.cjs). */
+  chainedExec?: boolean;
 }
 
 /** Time-based billing of a sandbox (E2B: $0.10/hour, per second, one-minute minimum). */
@@ -137,6 +139,13 @@ export interface ExecRequest {
    * process can follow it with {@link SandboxProvider.followLog} (providers whose sandboxes survive the CLI).
    */
   logName?: string;
+  /**
+   * Commands for the same sandbox command (capability `chainedExec`): once the first has exited by
+   * itself each runs in turn, with exactly the sandbox's base environment plus its `env` and no
+   * stdin, and their exits and outputs follow on stdout as one trailer after `mark`
+   * (core/exec-trailer.ts). Round trips less (the agent, then collecting its work).
+   */
+  then?: { steps: ReadonlyArray<{ argv: readonly string[]; env?: Record<string, string> }>; mark: string };
 }
 
 /** A chunk of output from a running command. */

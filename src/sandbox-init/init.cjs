@@ -3,7 +3,12 @@
 // loopback ports to the host-side unix sockets that were bind-mounted in (the credential broker
 // and the egress proxy), then runs the agent and exits with its status. Plain CommonJS with no
 // dependencies: it must run with just the node binary the sandbox can see.
-// argv: node init.cjs '<json: {"bridges":[{"port":N,"socket":"/path"}],"argv":["cmd",...]}>'
+// argv: node init.cjs '<json: {"bridges":[{"port":N,"socket":"/path"}],"argv":["cmd",...],"then":{...}}>'
+// With `then` ({"steps":[{"argv":[...],"env":{...},"cwd":"/path"}],"mark":"..."}), once the command
+// has exited by itself each step runs in turn in the same sandbox command, with exactly its
+// environment and no stdin, and their outputs follow on stdout as one trailer: "\n<mark>", then for
+// each step " <exit> <stdout bytes> <stderr bytes>\n" and both outputs (core/exec-trailer.ts reads
+// it). Their exits never change ours.
 const net = require('node:net');
 const { spawn } = require('node:child_process');
 
@@ -35,7 +40,28 @@ Promise.all(bridges.map(bridge)).then(
     });
     child.on('exit', (code, signal) => {
       servers.forEach((s) => s.close());
-      process.exit(code === null ? 128 + (require('node:os').constants.signals[signal] || 9) : code);
+      const status = code === null ? 128 + (require('node:os').constants.signals[signal] || 9) : code;
+      if (!config.then) process.exit(status);
+      const { steps, mark } = config.then;
+      process.stdout.write(`\n${mark}`);
+      const step = (i) => {
+        if (i >= steps.length) return process.stdout.write('', () => process.exit(status));
+        const [thenCmd, ...thenArgs] = steps[i].argv;
+        const next = spawn(thenCmd, thenArgs, { env: steps[i].env, cwd: steps[i].cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        next.stdout.on('data', (d) => out.push(d));
+        next.stderr.on('data', (d) => err.push(d));
+        next.on('error', (e) => err.push(Buffer.from(e.message)));
+        next.on('close', (thenCode) => {
+          const o = Buffer.concat(out);
+          const e = Buffer.concat(err);
+          process.stdout.write(` ${thenCode === null ? -1 : thenCode} ${o.length} ${e.length}\n`);
+          process.stdout.write(o);
+          process.stdout.write(e, () => step(i + 1));
+        });
+      };
+      step(0);
     });
   },
   (e) => {

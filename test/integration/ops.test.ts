@@ -151,7 +151,7 @@ describe('sandbox download', () => {
     const id = String(parseNdjson(r.stdout)[0]?.sessionId);
     // --verbose: step-by-step [DEBUG] lines on stderr; stdout stays clean NDJSON.
     expect(r.stderr).toMatch(/\[DEBUG\] .*sandbox created: native-/);
-    expect(r.stderr).toMatch(/\[DEBUG\] .*collected a patch series of \d+ bytes/);
+    expect(r.stderr).toMatch(/\[DEBUG\] .*collected a series of \d+ bytes in the agent.s sandbox command/);
     expect(r.stdout).not.toContain('[DEBUG]');
     const out = tempDir('pcc-dl-');
     const sel = await runCli(['sandbox', 'download', '--session-id', id, '--output', join(out, 'sel'), '--json'], { env });

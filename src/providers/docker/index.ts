@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors.js';
-import { bridgedArgv } from '../local/bridges.js';
+import { bridgedArgv, chained } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { copyIntoWorkspace } from '../local/upload.js';
 import { keptUnlessFailed } from '../../core/memo.js';
@@ -68,7 +68,7 @@ export class DockerProvider implements SandboxProvider {
   ) {
     const runtime = (): Promise<HostRuntime | undefined> => (this.runtime ??= hostNodeRuntime(process.execPath, HOST_LIB));
     this.runOnce = async (spec, req, opts = {}) => runOneShot({ engine: this.engine, config, runtime, imageHint: IMAGE_HINT }, spec, req, opts.upload);
-    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
+    this.capabilities = { localFilesystem: true, egressControlled: config.network === 'none', hostBridges: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true, chainedExec: true };
   }
 
   /** The daemon DOCKER_HOST names (an `environment` error when it cannot be understood). */
@@ -139,7 +139,9 @@ export class DockerProvider implements SandboxProvider {
     const execId = randomBytes(8).toString('hex');
     const live = this.live.get(sandbox.id);
     const node = live?.node ?? ['node'];
-    const argv = bridgedArgv(node, sandbox.endpoints, req);
+    // The chained step carries the exec's marker too: the killer reaches it.
+    const then = chained(req.then, req.cwd ?? sandbox.workdir, (e) => ({ ...sandboxEnv(e), PCC_EXEC_ID: execId }));
+    const argv = bridgedArgv(node, sandbox.endpoints, req, then);
     const env = { ...sandboxEnv(req.env), PCC_EXEC_ID: execId };
     const engine = this.engine;
     const ready = live ? readyForCommands(live) : Promise.resolve();

@@ -51,18 +51,31 @@ export function bridgeMounts(bridges: SandboxSpec['bridges'], opts: { apiPort?: 
   return { mounts, endpoints };
 }
 
+/** Chained commands as init.cjs runs them (ExecRequest.then, each with its final environment and folder). */
+export interface Chained {
+  steps: Array<{ argv: readonly string[]; env: Record<string, string>; cwd: string }>;
+  mark: string;
+}
+
+/** ExecRequest.then as init.cjs runs it: each step's environment made whole by `env`, in the folder `cwd`. */
+export function chained(then: { steps: ReadonlyArray<{ argv: readonly string[]; env?: Record<string, string> }>; mark: string } | undefined, cwd: string, env: (e?: Record<string, string>) => Record<string, string>): Chained | undefined {
+  return then && { mark: then.mark, steps: then.steps.map((s) => ({ argv: s.argv, env: env(s.env), cwd })) };
+}
+
 /**
  * The argv that runs a command: through init.cjs (on `node`, an argv prefix) when it needs the
- * network and the sandbox has bridges, else the command itself.
+ * network and the sandbox has bridges, or has a chained step, else the command itself.
  */
-export function bridgedArgv(node: readonly string[], endpoints: SandboxHandle['endpoints'], req: { argv: readonly string[]; network?: boolean }): string[] {
-  const bridges = [
-    ...(endpoints.api ? [{ port: Number(new URL(endpoints.api).port), socket: BRIDGE_SOCKETS.api }] : []),
-    ...(endpoints.proxy ? [{ port: LOCAL_PORTS.proxy, socket: BRIDGE_SOCKETS.proxy }] : []),
-    ...FORWARDS.flatMap((name) => {
-      const url = endpoints.forwards?.[name];
-      return url ? [{ port: Number(new URL(url).port), socket: BRIDGE_SOCKETS[name] }] : [];
-    }),
-  ];
-  return req.network && bridges.length > 0 ? [...node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv })] : [...req.argv];
+export function bridgedArgv(node: readonly string[], endpoints: SandboxHandle['endpoints'], req: { argv: readonly string[]; network?: boolean }, then?: Chained): string[] {
+  const bridges = !req.network
+    ? []
+    : [
+        ...(endpoints.api ? [{ port: Number(new URL(endpoints.api).port), socket: BRIDGE_SOCKETS.api }] : []),
+        ...(endpoints.proxy ? [{ port: LOCAL_PORTS.proxy, socket: BRIDGE_SOCKETS.proxy }] : []),
+        ...FORWARDS.flatMap((name) => {
+          const url = endpoints.forwards?.[name];
+          return url ? [{ port: Number(new URL(url).port), socket: BRIDGE_SOCKETS[name] }] : [];
+        }),
+      ];
+  return bridges.length > 0 || then ? [...node, `${OPT}/init.cjs`, JSON.stringify({ bridges, argv: req.argv, ...(then ? { then } : {}) })] : [...req.argv];
 }

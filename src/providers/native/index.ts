@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../errors.js';
 import { run } from '../../core/exec.js';
 import { ChildExecHandle } from '../child-exec.js';
-import { bridgedArgv, bridgeMounts } from '../local/bridges.js';
+import { bridgedArgv, bridgeMounts, chained } from '../local/bridges.js';
 import { HOMEDIR, OPT, sandboxEnv, WORKDIR } from '../local/layout.js';
 import { parseLimits } from '../local/limits.js';
 import { neutralPath, packageMountPoint, requireSandboxDir, sandboxFiles } from '../local/sandbox-files.js';
@@ -80,7 +80,7 @@ async function nodeMount(root: string): Promise<{ node: string; mounts: Mount[] 
  */
 export class NativeProvider implements SandboxProvider {
   readonly name = 'native' as const;
-  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true };
+  readonly capabilities = { localFilesystem: true, egressControlled: true, survivesCli: false, resourceLimits: true, packageAgents: true, workdirChoice: true, chainedExec: true };
   private readonly state = new Map<string, NativeState>();
   private system: Mount[] | undefined;
   private readonly available = new Map<string, Promise<void>>();
@@ -220,7 +220,8 @@ export class NativeProvider implements SandboxProvider {
   execute(sandbox: SandboxHandle, req: ExecRequest): ExecHandle {
     const s = this.get(sandbox);
     const env = sandboxEnv(req.env);
-    const argv = bridgedArgv([s.node], sandbox.endpoints, req);
+    const then = chained(req.then, req.cwd ?? sandbox.workdir, sandboxEnv);
+    const argv = bridgedArgv([s.node], sandbox.endpoints, req, then);
     const cmd = bwrapCommand({
       system: this.system ?? [],
       mounts: s.mounts,
