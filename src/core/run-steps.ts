@@ -132,6 +132,21 @@ export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHa
 }
 
 /**
+ * Collects, and again while the sandbox sits at its process limit (`atLimit`): what the agent left
+ * behind may still be dying (a fork bomb's last processes), and collecting forks a few processes.
+ */
+export async function collectPastLimit(collect: () => Promise<Buffer>, atLimit: boolean, tries = 5, waitMs = 500): Promise<Buffer> {
+  for (let i = 1; ; i++) {
+    try {
+      return await collect();
+    } catch (e) {
+      if (!atLimit || i >= tries) throw e;
+    }
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+}
+
+/**
  * Awaits independent steps at once, but fails as if they had run one after another: with the error
  * of the first step (in order) that failed, so the message a user sees never depends on timing.
  */

@@ -19,7 +19,7 @@ import { createRunRow } from './run-row.js';
 import { makeRunSandbox, type RunSandbox } from './run-sandbox.js';
 import { worktreeWhileChecking } from './run-worktree.js';
 import { Redactor } from './redact.js';
-import { agentTimeout, checkUploadLimits, inOrder, reportLimits, updateAgent, uploadWithProgress } from './run-steps.js';
+import { agentTimeout, checkUploadLimits, collectPastLimit, inOrder, reportLimits, updateAgent, uploadWithProgress } from './run-steps.js';
 import { SessionLog } from './session-log.js';
 import { describeExcluded } from './sync/exclusions.js';
 import { watchKill } from './kill-request.js';
@@ -232,7 +232,7 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     const inBand = ran.then?.[0]?.exitCode === 0 ? ran.then[0].stdout : undefined;
-    const collect = async (): Promise<Buffer> => inBand ?? collectSandboxResults(provider, box, { startCommit: sandboxStart, identity });
+    const collect = async (): Promise<Buffer> => inBand ?? collectPastLimit(() => collectSandboxResults(provider, box, { startCommit: sandboxStart, identity }), limitHits?.includes('process limit') === true);
     const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
     if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });

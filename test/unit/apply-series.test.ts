@@ -106,7 +106,8 @@ describe('rebuilding a series on the host', () => {
 
   it('lands names git quotes (tab, newline, quote, backslash, non-ASCII) byte for byte', async () => {
     rig = await importRig();
-    rig.agent(`printf 1 > "$(printf 'we\\tird\\nname')" && printf 2 > 'q"uo\\te' && printf 3 > "$(printf 'caf\\351')" && printf 4 > 'é ü' && git add -A && git commit -qm names`);
+    // (A name that is not UTF-8 is refused: tree-check's pathProblem, test/unit/import.test.ts.)
+    rig.agent(`printf 1 > "$(printf 'we\\tird\\nname')" && printf 2 > 'q"uo\\te' && printf 3 > "$(printf 'caf\\303\\251')" && printf 4 > 'é ü' && git add -A && git commit -qm names`);
     const r = await rig.land();
     expect(r.commits).toBe(1);
     expect(git(rig.worktree, 'rev-parse', 'HEAD^{tree}')).toBe(rig.sandboxTree());

@@ -80,6 +80,16 @@ describe('import pipeline (real git: sandbox-side collection, quarantine, tree j
     await refused(rig, /d1\/d2\/s: symlink pointing outside/);
   });
 
+  it('refuses names that are not UTF-8: two links that differ only there would be one path to the judge', async () => {
+    // Whichever order git lists them in, the escaping link must not hide behind the harmless one.
+    for (const [out, harmless] of [['376', '377'], ['377', '376']]) {
+      rig?.cleanup();
+      rig = await importRig();
+      rig.agent(`ln -s ../../../../../etc "$(printf 'x\\${out}')" && ln -s README.md "$(printf 'x\\${harmless}')" && git add -A && git commit -qm links`);
+      await refused(rig, /path that is not UTF-8/);
+    }
+  });
+
   it('refuses a link that was fine at depth 30 once a 100% rename moves it to the top', async () => {
     rig = await importRig();
     const deep = Array.from({ length: 30 }, (_, i) => `d${i}`).join('/');

@@ -15,6 +15,14 @@ describe('paths and modes', () => {
     expect(isGitDirName('.github')).toBe(false);
   });
 
+  it('refuses a path that is not UTF-8: every such byte reads as U+FFFD, so two names would be one', () => {
+    const lossy = (bytes: number[]): string => Buffer.from(bytes).toString('utf8');
+    expect(lossy([0x78, 0xfe])).toBe(lossy([0x78, 0xff]));
+    for (const p of [lossy([0x78, 0xfe]), `src/${lossy([0xc3])}/a`, 'named\ufffd.txt']) expect(pathProblem(p), p).toMatch(/not UTF-8/);
+    expect(pathProblem('caf\u00e9/\u65e5\u672c.md')).toBeUndefined();
+    expect(linkProblem('l', tree({ l: Buffer.from('x\ufffd', 'utf8').toString('latin1') }))).toMatch(/U\+FFFD/);
+  });
+
   it('accepts plain files, executables and links; refuses gitlinks, odd modes and .gitmodules', () => {
     expect(entryProblem(f('a'))).toBeUndefined();
     expect(entryProblem(f('a', '100755'))).toBeUndefined();

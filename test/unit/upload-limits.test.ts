@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkUploadLimits } from '../../src/core/run-steps.js';
+import { checkUploadLimits, collectPastLimit } from '../../src/core/run-steps.js';
 import type { SandboxProvider } from '../../src/providers/provider.js';
 import { AppError } from '../../src/errors.js';
 
@@ -26,5 +26,23 @@ describe('checkUploadLimits', () => {
   it('accepts a plan at the limits and any plan of a provider without limits', () => {
     expect(() => checkUploadLimits(provider(LIMITS), plan(100_000, 500_000_000))).not.toThrow();
     expect(() => checkUploadLimits(provider(), plan(200_000, 9e9))).not.toThrow();
+  });
+});
+
+describe('collecting past the process limit', () => {
+  it('tries again only while the sandbox sat at its process limit, and gives up with the last error', async () => {
+    let calls = 0;
+    const flaky = (): Promise<Buffer> => {
+      calls += 1;
+      return calls < 3 ? Promise.reject(new Error('sh: 3: Cannot fork')) : Promise.resolve(Buffer.from('series'));
+    };
+    expect((await collectPastLimit(flaky, true, 5, 1)).toString()).toBe('series');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(collectPastLimit(flaky, false, 5, 1)).rejects.toThrow(/Cannot fork/);
+    expect(calls).toBe(1);
+    calls = -10;
+    await expect(collectPastLimit(flaky, true, 2, 1)).rejects.toThrow(/Cannot fork/);
+    expect(calls).toBe(-8);
   });
 });

@@ -44,6 +44,10 @@ export function isGitDirName(component: string): boolean {
 /** Why a repository-relative path must not be written, or undefined when it is fine. */
 export function pathProblem(p: string): string | undefined {
   if (p === '' || p.includes('\0')) return 'empty or NUL path';
+  // Paths are judged as UTF-8 text: bytes that are not UTF-8 all read as U+FFFD, so two such names
+  // would be one path to the judge (a harmless link standing in for an escaping one) and none is
+  // the path the kernel would look up. Such a name (or one holding U+FFFD itself) cannot be judged.
+  if (p.includes('\ufffd')) return 'path that is not UTF-8 (or names U+FFFD)';
   if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'absolute path';
   const parts = p.split(/[\\/]/);
   if (parts.includes('..')) return 'path escapes the repository (..)';
@@ -98,6 +102,8 @@ function walk(raw: string, from: readonly string[], tree: TreeIndex, budget: { h
   } catch {
     return { problem: 'symlink target that is not UTF-8' };
   }
+  // U+FFFD is what every non-UTF-8 byte of a path reads as: a target naming it could match a path it is not.
+  if (target.includes('\ufffd')) return { problem: 'symlink target that names U+FFFD' };
   if (target.startsWith('/')) return { problem: `symlink to an absolute path (${target})` };
   let stack = [...from];
   const parts = target.split('/');
