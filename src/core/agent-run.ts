@@ -45,9 +45,9 @@ export const TIMEOUT_WARNINGS = [0.5, 0.83] as const;
 export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle, agent: Agent, launch: AgentLaunch, opts: AgentRunOptions): Promise<AgentOutcome> {
   const { timeoutMinutes, signal, emit, onActivity, budgetUsd } = opts;
   // Kept inside the sandbox as `agent` too: where the sandbox outlives the CLI, another CLI follows it.
-  const trailer = opts.then && new TrailerSplit(TrailerSplit.newMark());
-  const then = opts.then && trailer ? { then: { steps: opts.then, mark: trailer.mark.toString() } } : {};
-  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent', ...then });
+  const mark = opts.then && TrailerSplit.newMark();
+  const trailer = mark ? new TrailerSplit(mark) : undefined;
+  const handle = provider.execute(sandbox, { argv: launch.argv, env: launch.env, stdin: launch.stdin, network: true, logName: 'agent', ...(opts.then && mark ? { then: { steps: opts.then, mark } } : {}) });
   let timedOut = false;
   let interrupted = false;
   const budgetMs = timeoutMinutes * 60_000;
@@ -145,19 +145,22 @@ export async function runAgent(provider: SandboxProvider, sandbox: SandboxHandle
     signal.removeEventListener('abort', onAbort);
   }
   const exit = await handle.wait();
-  const extra = chained ? { then: chained } : {};
-  const estimate = meter ? { estimate: { costUsd: roundUsd(meter.costUsd()), usage: meter.usage() } } : {};
-  if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
-  if (overBudget) return { ...extra, outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
-  if (timedOut) return { ...extra, outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (interrupted) return { ...extra, outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
-  if (exit.exitCode === 0 && result && !result.isError) return { ...extra, outcome: 'completed', exitCode: 0, result };
-  // An agent without a result line (the `command` agent): its exit code is the outcome.
-  if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { ...extra, outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
-  const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text, hints) : undefined);
-  if (api) return { ...extra, outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
-  const why = result?.isError
-    ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
-    : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result || !agent.reportsResult ? '' : ' before reporting a result'}`;
-  return { ...extra, outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
+  const outcomeOf = (): AgentOutcome => {
+    const estimate = meter ? { estimate: { costUsd: roundUsd(meter.costUsd()), usage: meter.usage() } } : {};
+    if (budgetUsd !== undefined && (result?.costUsd ?? 0) > budgetUsd) overBudget = true;
+    if (overBudget) return { outcome: 'over_budget', exitCode: exit.exitCode, ...estimate, ...(result ? { result } : {}) };
+    if (timedOut) return { outcome: 'timed_out', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+    if (interrupted) return { outcome: 'killed', exitCode: exit.exitCode, ...(result ? { result } : {}) };
+    if (exit.exitCode === 0 && result && !result.isError) return { outcome: 'completed', exitCode: 0, result };
+    // An agent without a result line (the `command` agent): its exit code is the outcome.
+    if (!agent.reportsResult && exit.exitCode === 0 && !exit.signal) return { outcome: 'completed', exitCode: 0, ...(result ? { result } : {}) };
+    const api = apiFailure ?? (result?.isError ? resultAuthFailure(result.text, hints) : undefined);
+    if (api) return { outcome: 'failed', exitCode: exit.exitCode, error: api.message, hint: api.hint, ...(result ? { result } : {}) };
+    const why = result?.isError
+      ? `the agent reported an error (${result.subtype ?? 'error'}): ${result.text ?? ''}`.trim()
+      : `the agent exited with ${exit.signal ? `signal ${exit.signal}` : `code ${String(exit.exitCode)}`}${result || !agent.reportsResult ? '' : ' before reporting a result'}`;
+    return { outcome: 'failed', exitCode: exit.exitCode, error: why, ...(result ? { result } : {}) };
+  };
+  const outcome = outcomeOf();
+  return chained ? { ...outcome, then: chained } : outcome;
 }

@@ -19,7 +19,7 @@ export interface StepResult {
  * ordinary way, and what the trailer says is judged like any other sandbox output.
  */
 export class TrailerSplit {
-  readonly mark: Buffer;
+  private readonly mark: Buffer;
   private held: Buffer = Buffer.alloc(0);
   private lineStart = true;
   private tail: Buffer[] | undefined;

@@ -100,11 +100,16 @@ export async function keepTranscript(provider: SandboxProvider, sandbox: Sandbox
     const id = await conversationId(logPath);
     if (!id) return undefined;
     const path = posix.join(sandbox.homedir, agent.resume.transcriptPath(sandbox.workdir, id));
+    const readOwn = async (): Promise<Buffer | null> => {
+      const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', READ_TRANSCRIPT, 'sh', path, String(TRANSCRIPT_MAX_BYTES + 1)], cwd: sandbox.homedir });
+      return r.exitCode === 0 ? r.stdout : null;
+    };
+    // null: the step found none (no second look); undefined: it could not tell, so the file is read.
     const stepped = transcriptFromStep(read, id);
-    const r = stepped !== undefined ? { exitCode: stepped ? 0 : 3, stdout: stepped ?? Buffer.alloc(0) } : await execCollect(provider, sandbox, { argv: ['sh', '-c', READ_TRANSCRIPT, 'sh', path, String(TRANSCRIPT_MAX_BYTES + 1)], cwd: sandbox.homedir });
+    const data = stepped !== undefined ? stepped : await readOwn();
     // An agent that ended before writing one (or an older claude): nothing to keep, nothing to warn about.
-    if (r.exitCode !== 0) return { type: 'debug', message: `no transcript ${id} in the sandbox: \`sandbox resume\` cannot restore this conversation` };
-    const text = validTranscript(r.stdout);
+    if (data === null) return { type: 'debug', message: `no transcript ${id} in the sandbox: \`sandbox resume\` cannot restore this conversation` };
+    const text = validTranscript(data);
     await writeFile(join(sessionDir, TRANSCRIPT_FILE), text, { mode: 0o600 });
     await writeFile(join(sessionDir, TRANSCRIPT_META), JSON.stringify({ agentSessionId: id }), { mode: 0o600 });
     return undefined;

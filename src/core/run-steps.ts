@@ -120,7 +120,7 @@ export class SandboxMeter {
  * Tells the user when the sandbox hit its memory or pids limit ("out of memory (limit 2g)"), and
  * returns that reason for the failure message when the agent itself went down with it.
  */
-export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHandle, emit: Emit): Promise<string | undefined> {
+export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHandle, emit: Emit): Promise<{ text: string; pidsLimitHit: boolean } | undefined> {
   const ev = await provider.limitEvents?.(sandbox).catch(() => undefined);
   if (!ev) return undefined;
   if (ev.note) emit({ type: 'warning', message: ev.note });
@@ -128,7 +128,7 @@ export async function reportLimits(provider: SandboxProvider, sandbox: SandboxHa
   if (ev.oomKills > 0) reasons.push(`killed: out of memory (limit ${ev.memoryLimit}; ${ev.oomKills} process${ev.oomKills === 1 ? '' : 'es'} killed)`);
   if (ev.pidsLimitHits > 0) reasons.push(`process limit reached (limit ${ev.pidsLimit}; ${ev.pidsLimitHits} fork${ev.pidsLimitHits === 1 ? '' : 's'} refused)`);
   for (const r of reasons) emit({ type: 'warning', message: `sandbox ${r}` });
-  return reasons.length ? reasons.join('; ') : undefined;
+  return reasons.length ? { text: reasons.join('; '), pidsLimitHit: ev.pidsLimitHits > 0 } : undefined;
 }
 
 /**

@@ -228,11 +228,11 @@ export async function runSession(req: RunRequest, deps: RunDeps): Promise<RunSum
     // It never throws, reads only, and runs while the work is collected (a round trip less to wait on).
     keeping = keepTranscript(provider, box, agent, sessionDir, logPath, ran.then?.[1]).then((kept) => kept && emit(kept)).catch(() => undefined);
     const limitHits = await reportLimits(provider, box, emit);
-    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
+    failure = agentFailure(ended, { ...(ran.error ? { error: ran.error } : {}), ...(ran.hint ? { hint: ran.hint } : {}), ...(limitHits ? { limitHits: limitHits.text } : {}), costUsd: cost, ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}), ...(fleet?.member.stopped() ? { budgetReason: fleet.member.stopped() } : {}), timeoutMinutes: timeout.minutes });
 
     if (ended === 'killed' && kill.request()?.collect === false) throw new AppError('interrupted', 'killed without collecting its work');
     const inBand = ran.then?.[0]?.exitCode === 0 ? ran.then[0].stdout : undefined;
-    const collect = async (): Promise<Buffer> => inBand ?? collectPastLimit(() => collectSandboxResults(provider, box, { startCommit: sandboxStart, identity }), limitHits?.includes('process limit') === true);
+    const collect = async (): Promise<Buffer> => inBand ?? collectPastLimit(() => collectSandboxResults(provider, box, { startCommit: sandboxStart, identity }), limitHits?.pidsLimitHit === true);
     const after = await hooks.afterAgent(ended === 'completed' && !failure, ended === 'killed', collect);
     if (after.checkFailure) [ended, origin, failure] = ['failed', 'check_failed', after.checkFailure];
     emit({ type: 'phase', phase: 'collecting', message: 'collecting results' });

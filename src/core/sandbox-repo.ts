@@ -87,8 +87,11 @@ SIZES
 fi
 rm -rf "$2"`;
 
-async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: string, body: string, args: string[]): Promise<Buffer> {
-  const r = await execCollect(provider, sandbox, { argv: ['sh', '-c', body, 'sh', ...args], env: { ...SEALED_GIT_ENV } });
+/** A fixed script as a sandbox command: its variables positional, git's environment sealed. */
+const scriptRequest = (body: string, args: string[]): { argv: string[]; env: Record<string, string> } => ({ argv: ['sh', '-c', body, 'sh', ...args], env: { ...SEALED_GIT_ENV } });
+
+async function script(provider: SandboxProvider, sandbox: SandboxHandle, what: string, req: { argv: string[]; env: Record<string, string> }): Promise<Buffer> {
+  const r = await execCollect(provider, sandbox, req);
   if (r.exitCode !== 0) {
     throw new AppError('agent', `${what} failed in the sandbox (exit ${String(r.exitCode ?? r.signal)}): ${r.stderr.trim().slice(-2000)}`);
   }
@@ -124,7 +127,7 @@ export async function initSandboxRepo(
     const r = await run(['sh', '-c', INIT_SCRIPT, 'sh', ...args], { cwd: host, env: hostGitEnv(), errorKind: 'agent' });
     return r.stdout.toString('utf8').trim();
   }
-  const out = await script(provider, sandbox, 'git init', INIT_SCRIPT, args);
+  const out = await script(provider, sandbox, 'git init', scriptRequest(INIT_SCRIPT, args));
   return out.toString('utf8').trim();
 }
 
@@ -140,8 +143,7 @@ export async function collectSandboxResults(
   sandbox: SandboxHandle,
   opts: { startCommit: string; identity: { name: string; email: string } },
 ): Promise<Buffer> {
-  const req = collectRequest(sandbox, opts);
-  return script(provider, sandbox, 'collecting the results', req.argv[2] as string, req.argv.slice(4));
+  return script(provider, sandbox, 'collecting the results', collectRequest(sandbox, opts));
 }
 
 /**
@@ -150,5 +152,5 @@ export async function collectSandboxResults(
  */
 export function collectRequest(sandbox: SandboxHandle, opts: { startCommit: string; identity: { name: string; email: string } }): { argv: string[]; env: Record<string, string> } {
   const gitDir = `${sandbox.workdir}/.git/parallel-cc-collect-${randomBytes(6).toString('hex')}`;
-  return { argv: ['sh', '-c', COLLECT_SCRIPT, 'sh', sandbox.workdir, gitDir, opts.startCommit, opts.identity.name, opts.identity.email, UNCOMMITTED_MESSAGE], env: { ...SEALED_GIT_ENV } };
+  return scriptRequest(COLLECT_SCRIPT, [sandbox.workdir, gitDir, opts.startCommit, opts.identity.name, opts.identity.email, UNCOMMITTED_MESSAGE]);
 }
